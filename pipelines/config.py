@@ -1,0 +1,191 @@
+"""The validated configuration of gpu-reclaim.
+
+One pydantic model, loaded from TOML or YAML. Unknown keys, wrong types and out-of-range values are rejected
+before any work starts, with a one-line message that names the key (see :func:`load_config`).
+Secrets are never part of this model's values: it only names where they come from (env or file).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VictoriaMetricsConfig(_Strict):
+    url: str = Field("http://127.0.0.1:8428", description="Base URL of VictoriaMetrics or any Prometheus API.")
+    timeout_seconds: float = Field(120.0, gt=0, le=3600, description="Per-request timeout.")
+    retries: int = Field(3, ge=0, le=10, description="Retries of a failed request, with exponential backoff.")
+    backoff_seconds: float = Field(1.0, ge=0, le=60, description="First backoff; doubles on each retry.")
+    bearer_token_file: Path | None = Field(
+        None, description="File holding a bearer token (or env GPU_RECLAIM_VM_BEARER_TOKEN)."
+    )
+    basic_auth_user: str | None = Field(None, description="User for basic auth (or env GPU_RECLAIM_VM_USER).")
+    basic_auth_password_file: Path | None = Field(
+        None, description="File holding the basic-auth password (or env GPU_RECLAIM_VM_PASSWORD)."
+    )
+    verify_tls: bool = True
+
+
+class MetricNames(_Strict):
+    """Series names; every one can be renamed for a cluster that relabels them."""
+
+    gpu_util: str = "DCGM_FI_DEV_GPU_UTIL"
+    gr_engine_active: str = "DCGM_FI_PROF_GR_ENGINE_ACTIVE"
+    sm_active: str = "DCGM_FI_PROF_SM_ACTIVE"
+    tensor_active: str = "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE"
+    dram_active: str = "DCGM_FI_PROF_DRAM_ACTIVE"
+    fb_used: str = "DCGM_FI_DEV_FB_USED"
+    fb_free: str = "DCGM_FI_DEV_FB_FREE"
+    power_usage: str = "DCGM_FI_DEV_POWER_USAGE"
+    pod_resource_requests: str = "kube_pod_container_resource_requests"
+    pod_status_phase: str = "kube_pod_status_phase"
+    pod_owner: str = "kube_pod_owner"
+    pod_labels: str = "kube_pod_labels"
+    pod_annotations: str = "kube_pod_annotations"
+    namespace_labels: str = "kube_namespace_labels"
+    node_allocatable: str = "kube_node_status_allocatable"
+    node_labels: str = "kube_node_labels"
+    resource_quota: str = "kube_resourcequota"
+
+    def dcgm(self) -> dict[str, str]:
+        """Role -> series name of every DCGM metric."""
+        return {
+            "gpu_util": self.gpu_util,
+            "gr_engine_active": self.gr_engine_active,
+            "sm_active": self.sm_active,
+            "tensor_active": self.tensor_active,
+            "dram_active": self.dram_active,
+            "fb_used": self.fb_used,
+            "fb_free": self.fb_free,
+            "power_usage": self.power_usage,
+        }
+
+
+class LabelKeys(_Strict):
+    """Label keys as kube-state-metrics / dcgm-exporter expose them (CONTRACT.md)."""
+
+    workspace: str = "label_workspace"
+    project: str = "label_project"
+    provisioning_type: str = "label_provisioning_type"
+    category: str = "label_category"
+    purpose: str = "label_purpose"
+    reclaim_exempt: str = "label_reclaim_exempt"
+    reclaim_exempt_annotation: str = "annotation_reclaim_exempt"
+    machine_group: str = "label_machine_group"
+    gpu_product: str = "label_nvidia_com_gpu_product"
+    gpu_share_index_annotation: str = "annotation_alibabacloud_com_gpu_index"
+    gpu_resource: str = "nvidia_com_gpu"
+    gpu_milli_resource: str = "alibabacloud_com_gpu_milli"
+    quota_gpu_resource: str = "requests.nvidia.com/gpu"
+
+
+class UsageConfig(_Strict):
+    idle_activity_threshold: float = Field(0.01, gt=0, lt=1, description="Activity below this is idle.")
+    low_use_activity_threshold: float = Field(0.10, gt=0, lt=1, description="Activity below this is low use.")
+    coverage_warn_share: float = Field(0.95, ge=0, le=1, description="Warn when DCGM covers less of allocation.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UsageConfig:
+        if self.low_use_activity_threshold < self.idle_activity_threshold:
+            raise ValueError("usage.low_use_activity_threshold must be >= usage.idle_activity_threshold")
+        return self
+
+
+class GpuModelWeight(_Strict):
+    """How much one GPU-hour of a model is worth, relative to an H100 (1.0), and optionally in money."""
+
+    match: str = Field(min_length=1, description="Case-insensitive substring of the GPU model name.")
+    h100_equivalent: float = Field(gt=0, le=10)
+    price_per_gpu_hour: float | None = Field(None, ge=0)
+
+
+def _default_gpu_models() -> list[GpuModelWeight]:
+    # Relative dense BF16/FP16 tensor throughput from NVIDIA's public datasheets (H100 SXM ~990 TFLOPS,
+    # A100 ~312, L40S ~362, A10 ~125, V100 ~125, T4 ~65, P100 ~19): weight = throughput / H100's, rounded.
+    return [
+        GpuModelWeight(match="H200", h100_equivalent=1.0),
+        GpuModelWeight(match="H100", h100_equivalent=1.0),
+        GpuModelWeight(match="A100", h100_equivalent=0.32),
+        GpuModelWeight(match="L40", h100_equivalent=0.37),
+        GpuModelWeight(match="A10", h100_equivalent=0.13),
+        GpuModelWeight(match="V100", h100_equivalent=0.13),
+        GpuModelWeight(match="T4", h100_equivalent=0.07),
+        GpuModelWeight(match="P100", h100_equivalent=0.02),
+    ]
+
+
+class ReportConfig(_Strict):
+    window_days: int = Field(7, ge=1, le=92, description="Days in a report window.")
+    currency: str = Field("USD", min_length=1, max_length=8)
+
+
+class Settings(_Strict):
+    victoria_metrics: VictoriaMetricsConfig = VictoriaMetricsConfig()
+    metrics: MetricNames = MetricNames()
+    labels: LabelKeys = LabelKeys()
+    step_seconds: int = Field(60, ge=1, le=3600, description="Analysis step: samples are bucketed to it.")
+    usage: UsageConfig = UsageConfig()
+    gpu_models: list[GpuModelWeight] = Field(default_factory=_default_gpu_models)
+    default_h100_equivalent: float = Field(0.3, gt=0, le=10, description="Weight of an unknown GPU model.")
+    report: ReportConfig = ReportConfig()
+    exempt_workspaces: list[str] = Field(default_factory=list)
+    exempt_projects: list[str] = Field(default_factory=list)
+    exempt_workloads: list[str] = Field(
+        default_factory=list, description="'namespace/owner_kind/owner_name' of exempt workloads."
+    )
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message is one line and names the key."""
+
+
+def _format_validation_error(error: ValidationError, source: str) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        return f"{source}: unknown key '{key}'"
+    return f"{source}: invalid value for '{key}': {first['msg']}"
+
+
+def settings_from_mapping(raw: dict[str, Any], source: str = "config") -> Settings:
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(_format_validation_error(error, source)) from None
+
+
+def load_config(path: Path | None) -> Settings:
+    """Read and validate a TOML or YAML file; `None` gives the defaults."""
+    if path is None:
+        return Settings()
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() in {".yaml", ".yml"}:
+            raw = yaml.safe_load(text) or {}
+        else:
+            raw = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
+        raise ConfigError(f"{path}: cannot parse: {str(error).splitlines()[0]}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a table of keys")
+    return settings_from_mapping(raw, str(path))
+
+
+def h100_equivalent_weight(settings: Settings, gpu_model: str | None) -> float:
+    """The first configured model whose `match` is in `gpu_model` (case-insensitive) gives the weight."""
+    if gpu_model:
+        lowered = gpu_model.lower()
+        for model in settings.gpu_models:
+            if model.match.lower() in lowered:
+                return model.h100_equivalent
+    return settings.default_h100_equivalent

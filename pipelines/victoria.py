@@ -1,0 +1,258 @@
+"""The VictoriaMetrics (or any Prometheus-compatible) source.
+
+Bulk samples move through the JSON-lines export API (`/api/v1/export`) streamed to a file that DuckDB reads
+with its own JSON reader: one line a series, labels once, values and timestamps as arrays. That keeps memory
+bounded by one line, keeps hostile label values exact (JSON escaping), and is several times faster than
+parsing samples in Python. PromQL queries and the connection check go through prometheus-api-client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from prometheus_api_client import PrometheusConnect
+
+from pipelines.config import VictoriaMetricsConfig
+
+log = logging.getLogger(__name__)
+
+_VALUES_MARK = b'},"values":['
+# VictoriaMetrics writes +Inf/-Inf as bare tokens, which are not JSON. Quoted, DuckDB casts them to DOUBLE.
+_NON_JSON_NUMBERS = ((b"+Inf", b'"inf"'), (b"-Inf", b'"-inf"'), (b"NaN", b'"nan"'))
+
+
+class SourceError(RuntimeError):
+    """The metrics source cannot be used; the message is one line naming the URL and what to check."""
+
+
+class TooManySeriesError(SourceError):
+    """The server refused a query as too large (HTTP 422): split it and ask again."""
+
+
+@dataclass(frozen=True)
+class ExportStats:
+    series_lines: int
+    samples: int
+    bytes_read: int
+
+
+def escape_label_value(value: str) -> str:
+    """Escape a value for a double-quoted PromQL/MetricsQL label matcher."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def series_selector(metric_name: str, labels: dict[str, str] | None = None) -> str:
+    """`{__name__="m",k="v"}` with every value escaped; names are checked, never escaped into validity."""
+    matchers = {"__name__": metric_name, **(labels or {})}
+    for key in matchers:
+        if not key or not (key[0].isalpha() or key[0] == "_") or not all(c.isalnum() or c == "_" for c in key):
+            raise ValueError(f"not a valid label name: {key!r}")
+    body = ",".join(f'{key}="{escape_label_value(value)}"' for key, value in matchers.items())
+    return "{" + body + "}"
+
+
+def _read_secret(env_name: str, file_env_name: str, configured_file: Path | None) -> str | None:
+    value = os.environ.get(env_name)
+    if value:
+        return value.strip()
+    file_name = os.environ.get(file_env_name) or (str(configured_file) if configured_file else None)
+    if file_name:
+        try:
+            return Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise SourceError(f"cannot read the secret file named by {file_env_name}: {error.strerror}") from None
+    return None
+
+
+def sanitize_line(line: bytes) -> bytes:
+    """Make one export line valid JSON: quote the non-JSON number tokens after the label object.
+
+    Label values are JSON strings in which a quote is always escaped, so the first `},"values":[` is the end
+    of the label object; only what follows it is rewritten.
+    """
+    cut = line.find(_VALUES_MARK)
+    if cut < 0:
+        raise SourceError("malformed export line from the metrics source (no values array)")
+    tail = line[cut:]
+    if b"Inf" in tail or b"NaN" in tail:
+        for token, quoted in _NON_JSON_NUMBERS:
+            tail = tail.replace(token, quoted)
+        return line[:cut] + tail
+    return line
+
+
+class VictoriaMetricsClient:
+    """A thin client: export, import, PromQL, health. Credentials are read once and never logged."""
+
+    def __init__(self, config: VictoriaMetricsConfig) -> None:
+        self.config = config
+        self.url = config.url.rstrip("/")
+        token = _read_secret("GPU_RECLAIM_VM_BEARER_TOKEN", "GPU_RECLAIM_VM_BEARER_TOKEN_FILE", config.bearer_token_file)
+        user = os.environ.get("GPU_RECLAIM_VM_USER") or config.basic_auth_user
+        password = _read_secret(
+            "GPU_RECLAIM_VM_PASSWORD", "GPU_RECLAIM_VM_PASSWORD_FILE", config.basic_auth_password_file
+        )
+        self._headers: dict[str, str] = {}
+        self._auth: tuple[str, str] | None = None
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        elif user and password is not None:
+            self._auth = (user, password)
+        self._http = httpx.Client(
+            base_url=self.url,
+            headers=self._headers,
+            auth=self._auth,
+            timeout=httpx.Timeout(config.timeout_seconds, connect=min(config.timeout_seconds, 10.0)),
+            verify=config.verify_tls,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> VictoriaMetricsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:  # never shows credentials
+        return f"VictoriaMetricsClient(url={self.url!r})"
+
+    # -- health and PromQL ---------------------------------------------------------------------------------
+
+    def prometheus(self) -> PrometheusConnect:
+        prom = PrometheusConnect(url=self.url, headers=self._headers or None, disable_ssl=not self.config.verify_tls)
+        if self._auth:
+            prom._session.auth = self._auth
+        return prom
+
+    def check(self) -> None:
+        """Raise SourceError with one line (URL, what to check) unless the query API answers."""
+        try:
+            result = self.prometheus().custom_query("vector(1)")
+        except Exception as error:
+            reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+            raise SourceError(
+                f"cannot query the metrics source at {self.url} ({reason}); check that VictoriaMetrics "
+                "(or a Prometheus-compatible API) listens there and that its credentials are set"
+            ) from None
+        if not isinstance(result, list):
+            raise SourceError(f"{self.url} answered vector(1) with something that is not a Prometheus result")
+
+    def force_flush(self) -> None:
+        """VictoriaMetrics buffers recent imports; make them visible to queries (a no-op elsewhere)."""
+        try:
+            self._http.get("/internal/force_flush")
+        except httpx.HTTPError as error:
+            log.debug("force_flush failed: %s", error)
+
+    # -- bulk export -----------------------------------------------------------------------------------------
+
+    def export_jsonl(self, selectors: list[str], start: datetime, end: datetime, destination: Path) -> ExportStats:
+        """Stream every series matching `selectors` with samples in [start, end] to `destination`.
+
+        Retries transient failures with backoff; a response cut short is detected (the last line is not a
+        complete JSON object) and retried, never kept partial. A 422 raises TooManySeriesError.
+        """
+        params: list[tuple[str, str | int | float]] = [("match[]", selector) for selector in selectors]
+        params += [("start", f"{start.timestamp():.3f}"), ("end", f"{end.timestamp():.3f}")]
+        attempt = 0
+        while True:
+            try:
+                return self._export_once(params, destination)
+            except TooManySeriesError:
+                raise
+            except (httpx.HTTPError, SourceError) as error:
+                if attempt >= self.config.retries:
+                    raise SourceError(
+                        f"export from {self.url} failed after {attempt + 1} attempts: {_one_line(error)}; "
+                        "check the server's health and -search.* limits"
+                    ) from None
+                delay = self.config.backoff_seconds * (2**attempt)
+                log.warning("export from %s failed (%s); retrying in %.1fs", self.url, _one_line(error), delay)
+                time.sleep(delay)
+                attempt += 1
+
+    def _export_once(self, params: list[tuple[str, str | int | float]], destination: Path) -> ExportStats:
+        lines = samples = read = 0
+        with self._http.stream("POST", "/api/v1/export", data=_form(params)) as response:
+            if response.status_code == 422:
+                response.read()
+                raise TooManySeriesError(f"{self.url} refused the export as too large: {response.text[:200]}")
+            if response.status_code >= 400:
+                response.read()
+                raise SourceError(f"{self.url} answered HTTP {response.status_code}: {response.text[:200]}")
+            with destination.open("wb") as sink:
+                for line in _iter_lines(response.iter_bytes()):
+                    read += len(line) + 1
+                    if not line.strip():
+                        continue
+                    if not line.endswith(b"]}"):
+                        raise SourceError("the export stream was cut short (incomplete series line)")
+                    clean = sanitize_line(line)
+                    samples += clean.count(b",", clean.rfind(b'"timestamps":[')) + 1
+                    sink.write(clean)
+                    sink.write(b"\n")
+                    lines += 1
+        return ExportStats(series_lines=lines, samples=samples, bytes_read=read)
+
+    # -- import (demo and tests) -----------------------------------------------------------------------------
+
+    def import_jsonl(self, lines: Iterable[bytes], batch_bytes: int = 16 << 20) -> int:
+        """POST JSON lines (`{"metric":{..},"values":[..],"timestamps":[..]}`) in batches; then flush."""
+        sent = 0
+        batch: list[bytes] = []
+        size = 0
+        for line in lines:
+            batch.append(line)
+            size += len(line) + 1
+            if size >= batch_bytes:
+                self._post_import(batch)
+                sent += len(batch)
+                batch, size = [], 0
+        if batch:
+            self._post_import(batch)
+            sent += len(batch)
+        self.force_flush()
+        return sent
+
+    def _post_import(self, batch: list[bytes]) -> None:
+        body = b"\n".join(batch) + b"\n"
+        response = self._http.post("/api/v1/import", content=body)
+        if response.status_code >= 400:
+            raise SourceError(f"{self.url} refused an import: HTTP {response.status_code} {response.text[:200]}")
+
+
+def _form(params: list[tuple[str, str | int | float]]) -> list[tuple[str, str]]:
+    return [(key, str(value)) for key, value in params]
+
+
+def _iter_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        parts = pending.split(b"\n")
+        pending = parts.pop()
+        yield from parts
+    if pending:
+        yield pending
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:240]
+
+
+def series_json_line(labels: dict[str, str], values: Iterable[float], timestamps_ms: Iterable[int]) -> bytes:
+    """One import line; values are written with repr precision (json)."""
+    return json.dumps(
+        {"metric": labels, "values": list(values), "timestamps": list(timestamps_ms)}, separators=(",", ":")
+    ).encode()

@@ -1,0 +1,273 @@
+-- Every table of gpu-reclaim's DuckDB database. One row meaning per table, stated above it.
+-- Times are UTC TIMESTAMPs aligned to the analysis step (settings.step_seconds, default 60 s); `day` is the
+-- UTC day partition a row belongs to. A partition is replaced as a whole (delete + insert in one transaction).
+
+-- One row per (step, GPU): every DCGM metric of that GPU in that step, after cleaning (see data_quality).
+-- namespace/pod/container are NULL when no pod holds the GPU. gpu_util is percent 0-100; *_active are 0-1.
+CREATE TABLE IF NOT EXISTS gpu_samples (
+    day DATE NOT NULL,
+    ts TIMESTAMP NOT NULL,
+    node VARCHAR NOT NULL,
+    gpu_index INTEGER,
+    gpu_uuid VARCHAR NOT NULL,
+    gpu_model VARCHAR,
+    namespace VARCHAR,
+    pod VARCHAR,
+    container VARCHAR,
+    gpu_util DOUBLE,
+    gr_engine_active DOUBLE,
+    sm_active DOUBLE,
+    tensor_active DOUBLE,
+    dram_active DOUBLE,
+    fb_used_mib DOUBLE,
+    fb_free_mib DOUBLE,
+    power_w DOUBLE,
+    raw_samples INTEGER NOT NULL
+);
+
+-- One row per (step, pod uid) in which kube-state-metrics reported the pod: its phase and its requests
+-- summed over containers. gpus_requested counts whole GPUs plus shared ones (gpu_milli / 1000).
+CREATE TABLE IF NOT EXISTS pod_steps (
+    day DATE NOT NULL,
+    ts TIMESTAMP NOT NULL,
+    uid VARCHAR NOT NULL,
+    namespace VARCHAR NOT NULL,
+    pod VARCHAR NOT NULL,
+    node VARCHAR,
+    phase VARCHAR NOT NULL,
+    gpus_requested DOUBLE NOT NULL,
+    gpu_milli_requested DOUBLE NOT NULL,
+    cpu_cores_requested DOUBLE NOT NULL,
+    memory_bytes_requested DOUBLE NOT NULL
+);
+
+-- One row per (day, pod uid): identity, owning workload and classification of a pod seen that day.
+CREATE TABLE IF NOT EXISTS pods (
+    day DATE NOT NULL,
+    uid VARCHAR NOT NULL,
+    namespace VARCHAR NOT NULL,
+    pod VARCHAR NOT NULL,
+    node VARCHAR,
+    owner_kind VARCHAR NOT NULL,
+    owner_name VARCHAR NOT NULL,
+    provisioning_type VARCHAR NOT NULL,
+    category VARCHAR NOT NULL,
+    purpose VARCHAR NOT NULL,
+    reclaim_exempt BOOLEAN NOT NULL,
+    gpu_share_index VARCHAR,
+    first_seen TIMESTAMP NOT NULL,
+    last_seen TIMESTAMP NOT NULL
+);
+
+-- One row per (day, namespace): the Project and Workspace it belongs to. Unlabelled: project = namespace,
+-- workspace = 'unassigned', labelled = false.
+CREATE TABLE IF NOT EXISTS namespaces (
+    day DATE NOT NULL,
+    namespace VARCHAR NOT NULL,
+    workspace VARCHAR NOT NULL,
+    project VARCHAR NOT NULL,
+    labelled BOOLEAN NOT NULL
+);
+
+-- One row per (day, node): its Machine Group, GPU model and allocatable capacity (last value of the day).
+CREATE TABLE IF NOT EXISTS nodes (
+    day DATE NOT NULL,
+    node VARCHAR NOT NULL,
+    machine_group VARCHAR NOT NULL,
+    gpu_model VARCHAR NOT NULL,
+    gpu_allocatable DOUBLE NOT NULL,
+    cpu_cores_allocatable DOUBLE NOT NULL,
+    memory_bytes_allocatable DOUBLE NOT NULL
+);
+
+-- One row per (step, namespace, resourcequota): the hard and used GPU quota of a Project.
+CREATE TABLE IF NOT EXISTS quota_steps (
+    day DATE NOT NULL,
+    ts TIMESTAMP NOT NULL,
+    namespace VARCHAR NOT NULL,
+    resourcequota VARCHAR NOT NULL,
+    gpu_hard DOUBLE,
+    gpu_used DOUBLE
+);
+
+-- One row per (day, stage, rule, metric): how many values a cleaning rule changed or dropped.
+CREATE TABLE IF NOT EXISTS data_quality (
+    day DATE NOT NULL,
+    stage VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL,
+    metric VARCHAR NOT NULL,
+    affected BIGINT NOT NULL
+);
+
+-- One row per GPU model seen in nodes or samples: its H100-equivalent weight and price (from the config).
+CREATE TABLE IF NOT EXISTS gpu_model_weights (
+    gpu_model VARCHAR PRIMARY KEY,
+    h100_equivalent DOUBLE NOT NULL,
+    price_per_gpu_hour DOUBLE
+);
+
+-- One row per (day, pod uid, GPU): how a pod used one GPU it held while Running. A step counts when the pod
+-- was Running (kube-state-metrics) and the GPU's DCGM sample named the pod. activity = gr_engine_active when
+-- present, else gpu_util / 100 (activity_source says which: gr_engine_active, gpu_util or mixed).
+CREATE TABLE IF NOT EXISTS pod_gpu_usage_daily (
+    day DATE NOT NULL,
+    uid VARCHAR NOT NULL,
+    gpu_uuid VARCHAR NOT NULL,
+    namespace VARCHAR NOT NULL,
+    pod VARCHAR NOT NULL,
+    node VARCHAR NOT NULL,
+    gpu_model VARCHAR,
+    activity_source VARCHAR NOT NULL,
+    observed_gpu_hours DOUBLE NOT NULL,
+    used_gpu_hours DOUBLE NOT NULL,
+    idle_gpu_hours DOUBLE NOT NULL,
+    low_use_gpu_hours DOUBLE NOT NULL,
+    mean_activity DOUBLE,
+    p50_activity DOUBLE,
+    p95_activity DOUBLE,
+    max_activity DOUBLE,
+    mean_gpu_util DOUBLE,
+    mean_sm_active DOUBLE,
+    mean_tensor_active DOUBLE,
+    mean_dram_active DOUBLE,
+    mean_memory_fraction DOUBLE,
+    peak_memory_fraction DOUBLE,
+    peak_fb_used_mib DOUBLE,
+    mean_power_w DOUBLE,
+    first_ts TIMESTAMP NOT NULL,
+    last_ts TIMESTAMP NOT NULL,
+    last_active_ts TIMESTAMP
+);
+
+-- One row per (day, pod uid) that requested GPUs and ran that day: allocation against use.
+-- allocated = observed + no_data; observed = used + (observed - used); idle and low_use are parts of observed.
+CREATE TABLE IF NOT EXISTS pod_usage_daily (
+    day DATE NOT NULL,
+    uid VARCHAR NOT NULL,
+    namespace VARCHAR NOT NULL,
+    pod VARCHAR NOT NULL,
+    workspace VARCHAR NOT NULL,
+    project VARCHAR NOT NULL,
+    workload VARCHAR NOT NULL,
+    owner_kind VARCHAR NOT NULL,
+    owner_name VARCHAR NOT NULL,
+    provisioning_type VARCHAR NOT NULL,
+    category VARCHAR NOT NULL,
+    purpose VARCHAR NOT NULL,
+    reclaim_exempt BOOLEAN NOT NULL,
+    node VARCHAR,
+    machine_group VARCHAR NOT NULL,
+    gpu_model VARCHAR NOT NULL,
+    gpus_requested DOUBLE NOT NULL,
+    running_hours DOUBLE NOT NULL,
+    allocated_gpu_hours DOUBLE NOT NULL,
+    observed_gpu_hours DOUBLE NOT NULL,
+    used_gpu_hours DOUBLE NOT NULL,
+    idle_gpu_hours DOUBLE NOT NULL,
+    low_use_gpu_hours DOUBLE NOT NULL,
+    no_data_gpu_hours DOUBLE NOT NULL,
+    h100_equivalent DOUBLE NOT NULL,
+    price_per_gpu_hour DOUBLE
+);
+
+-- One row per (day, namespace): a Project's allocation against use that day (sums of pod_usage_daily).
+CREATE TABLE IF NOT EXISTS project_usage_daily (
+    day DATE NOT NULL,
+    workspace VARCHAR NOT NULL,
+    project VARCHAR NOT NULL,
+    namespace VARCHAR NOT NULL,
+    pods BIGINT NOT NULL,
+    allocated_gpu_hours DOUBLE NOT NULL,
+    used_gpu_hours DOUBLE NOT NULL,
+    idle_gpu_hours DOUBLE NOT NULL,
+    low_use_gpu_hours DOUBLE NOT NULL,
+    no_data_gpu_hours DOUBLE NOT NULL,
+    efficiency DOUBLE,
+    allocated_h100_equivalent_hours DOUBLE NOT NULL,
+    idle_h100_equivalent_hours DOUBLE NOT NULL,
+    allocated_cost DOUBLE,
+    idle_cost DOUBLE
+);
+
+-- One row per (day, workspace): sums of its Projects.
+CREATE TABLE IF NOT EXISTS workspace_usage_daily (
+    day DATE NOT NULL,
+    workspace VARCHAR NOT NULL,
+    projects BIGINT NOT NULL,
+    pods BIGINT NOT NULL,
+    allocated_gpu_hours DOUBLE NOT NULL,
+    used_gpu_hours DOUBLE NOT NULL,
+    idle_gpu_hours DOUBLE NOT NULL,
+    low_use_gpu_hours DOUBLE NOT NULL,
+    no_data_gpu_hours DOUBLE NOT NULL,
+    efficiency DOUBLE,
+    allocated_h100_equivalent_hours DOUBLE NOT NULL,
+    idle_h100_equivalent_hours DOUBLE NOT NULL,
+    allocated_cost DOUBLE,
+    idle_cost DOUBLE
+);
+
+-- One row per (hour, pod uid, GPU) for charts and hour-of-week heatmaps: mean activity in the hour.
+CREATE TABLE IF NOT EXISTS pod_gpu_usage_hourly (
+    day DATE NOT NULL,
+    hour TIMESTAMP NOT NULL,
+    uid VARCHAR NOT NULL,
+    gpu_uuid VARCHAR NOT NULL,
+    namespace VARCHAR NOT NULL,
+    observed_gpu_hours DOUBLE NOT NULL,
+    used_gpu_hours DOUBLE NOT NULL,
+    idle_gpu_hours DOUBLE NOT NULL,
+    mean_activity DOUBLE,
+    max_activity DOUBLE,
+    mean_memory_fraction DOUBLE,
+    mean_gpu_util DOUBLE,
+    mean_sm_active DOUBLE,
+    mean_tensor_active DOUBLE,
+    mean_dram_active DOUBLE,
+    mean_power_w DOUBLE
+);
+
+-- One row per (hour, namespace): GPUs allocated and used in that hour, in GPU-hours, for time charts.
+CREATE TABLE IF NOT EXISTS project_usage_hourly (
+    day DATE NOT NULL,
+    hour TIMESTAMP NOT NULL,
+    namespace VARCHAR NOT NULL,
+    allocated_gpu_hours DOUBLE NOT NULL,
+    used_gpu_hours DOUBLE NOT NULL,
+    idle_gpu_hours DOUBLE NOT NULL
+);
+
+-- One row per recommendation (finding) per evaluation: what to reclaim, from whom, with evidence.
+CREATE TABLE IF NOT EXISTS recommendations (
+    evaluated_on DATE NOT NULL,
+    finding_id VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,
+    workspace VARCHAR NOT NULL,
+    project VARCHAR NOT NULL,
+    namespace VARCHAR NOT NULL,
+    workload VARCHAR NOT NULL,
+    exempt BOOLEAN NOT NULL,
+    gpu_model VARCHAR,
+    gpus_allocated DOUBLE,
+    gpus_reclaimable DOUBLE,
+    idle_gpu_hours DOUBLE,
+    gpu_hours_recoverable_per_week DOUBLE,
+    window_start TIMESTAMP NOT NULL,
+    window_end TIMESTAMP NOT NULL,
+    ticket JSON NOT NULL
+);
+
+-- One row per (finding id): the ticket's lifecycle across runs.
+CREATE TABLE IF NOT EXISTS ticket_history (
+    finding_id VARCHAR PRIMARY KEY,
+    rule VARCHAR NOT NULL,
+    workspace VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,
+    first_seen TIMESTAMP NOT NULL,
+    last_seen TIMESTAMP NOT NULL,
+    resolved_at TIMESTAMP,
+    last_evaluated_on DATE NOT NULL,
+    ticket JSON NOT NULL
+);
