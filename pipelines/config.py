@@ -85,6 +85,15 @@ class LabelKeys(_Strict):
     gpu_resource: str = "nvidia_com_gpu"
     gpu_milli_resource: str = "alibabacloud_com_gpu_milli"
     quota_gpu_resource: str = "requests.nvidia.com/gpu"
+    # dcgm-exporter label variants, first non-empty wins. exported_* come first: after a Prometheus scrape
+    # the plain names hold the exporter's own pod, and the GPU holder's move to exported_*.
+    dcgm_node: list[str] = Field(default_factory=lambda: ["Hostname", "hostname", "node"])
+    dcgm_gpu_index: list[str] = Field(default_factory=lambda: ["gpu"])
+    dcgm_gpu_uuid: list[str] = Field(default_factory=lambda: ["UUID", "uuid"])
+    dcgm_gpu_model: list[str] = Field(default_factory=lambda: ["modelName"])
+    dcgm_namespace: list[str] = Field(default_factory=lambda: ["exported_namespace", "namespace", "pod_namespace"])
+    dcgm_pod: list[str] = Field(default_factory=lambda: ["exported_pod", "pod", "pod_name"])
+    dcgm_container: list[str] = Field(default_factory=lambda: ["exported_container", "container", "container_name"])
 
 
 class UsageConfig(_Strict):
@@ -170,10 +179,7 @@ def load_config(path: Path | None) -> Settings:
         raise ConfigError(f"{path}: config file not found")
     text = path.read_text(encoding="utf-8")
     try:
-        if path.suffix.lower() in {".yaml", ".yml"}:
-            raw = yaml.safe_load(text) or {}
-        else:
-            raw = tomllib.loads(text)
+        raw = yaml.safe_load(text) or {} if path.suffix.lower() in {".yaml", ".yml"} else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
         raise ConfigError(f"{path}: cannot parse: {str(error).splitlines()[0]}") from None
     if not isinstance(raw, dict):

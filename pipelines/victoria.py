@@ -95,7 +95,9 @@ class VictoriaMetricsClient:
     def __init__(self, config: VictoriaMetricsConfig) -> None:
         self.config = config
         self.url = config.url.rstrip("/")
-        token = _read_secret("GPU_RECLAIM_VM_BEARER_TOKEN", "GPU_RECLAIM_VM_BEARER_TOKEN_FILE", config.bearer_token_file)
+        token = _read_secret(
+            "GPU_RECLAIM_VM_BEARER_TOKEN", "GPU_RECLAIM_VM_BEARER_TOKEN_FILE", config.bearer_token_file
+        )
         user = os.environ.get("GPU_RECLAIM_VM_USER") or config.basic_auth_user
         password = _read_secret(
             "GPU_RECLAIM_VM_PASSWORD", "GPU_RECLAIM_VM_PASSWORD_FILE", config.basic_auth_password_file
@@ -231,8 +233,11 @@ class VictoriaMetricsClient:
             raise SourceError(f"{self.url} refused an import: HTTP {response.status_code} {response.text[:200]}")
 
 
-def _form(params: list[tuple[str, str | int | float]]) -> list[tuple[str, str]]:
-    return [(key, str(value)) for key, value in params]
+def _form(params: list[tuple[str, str | int | float]]) -> dict[str, list[str]]:
+    form: dict[str, list[str]] = {}
+    for key, value in params:
+        form.setdefault(key, []).append(str(value))
+    return form
 
 
 def _iter_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:

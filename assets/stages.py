@@ -1,0 +1,160 @@
+"""The pipeline's daily stages as plain functions (Dagster assets and the CLI both call these).
+
+Each stage replaces one UTC day partition of its tables in one transaction: running a day twice leaves the
+same tables, and a stage that fails half-way leaves the previous data of that day intact.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from pipelines.config import Settings, h100_equivalent_weight
+from pipelines.extract import (
+    DayWindow,
+    dcgm_selectors,
+    export_day,
+    kube_state_selectors,
+    metric_params,
+    stage_export,
+)
+from pipelines.victoria import VictoriaMetricsClient
+from pipelines.warehouse import Warehouse, run_sql, transaction
+
+log = logging.getLogger(__name__)
+
+KUBE_STATE_TABLES = ("pod_steps", "pods", "namespaces", "nodes", "quota_steps")
+USAGE_TABLES = (
+    "pod_gpu_usage_daily",
+    "pod_usage_daily",
+    "project_usage_daily",
+    "workspace_usage_daily",
+    "pod_gpu_usage_hourly",
+    "project_usage_hourly",
+)
+
+
+@dataclass
+class StageResult:
+    """What a stage wrote: rows per table, samples read, and warnings for the run's log and metadata."""
+
+    day: date
+    rows: dict[str, int] = field(default_factory=dict)
+    samples_read: int = 0
+    series_read: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def _count_day(con: duckdb.DuckDBPyConnection, table: str, day: date) -> int:
+    if table not in ("gpu_samples", *KUBE_STATE_TABLES, *USAGE_TABLES):
+        raise ValueError(f"not a partitioned table: {table}")
+    row = con.execute(f"SELECT count(*) FROM {table} WHERE day = $day", {"day": day}).fetchone()
+    return int(row[0]) if row else 0
+
+
+def load_dcgm_export(con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow, export_file: Path) -> None:
+    """Replace one day of gpu_samples (and its data_quality counts) from an exported file, in one transaction."""
+    params = {**metric_params(settings), **window.params(), "stage": "dcgm"}
+    stage_export(con, settings, window, "stage_dcgm_export.sql", export_file)
+    with transaction(con):
+        run_sql(con, "delete_gpu_samples_partition.sql", params)
+        run_sql(con, "delete_data_quality_partition.sql", params)
+        run_sql(con, "insert_gpu_samples.sql", params)
+        run_sql(con, "insert_dcgm_data_quality.sql", params)
+
+
+def load_kube_state_export(
+    con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow, export_file: Path
+) -> None:
+    """Replace one day of the kube-state tables from an exported file, in one transaction."""
+    params = {**metric_params(settings), **window.params()}
+    stage_export(con, settings, window, "stage_ksm_export.sql", export_file)
+    with transaction(con):
+        for table in KUBE_STATE_TABLES:
+            run_sql(con, f"delete_{table}_partition.sql", params)
+        for table in KUBE_STATE_TABLES:
+            run_sql(con, f"insert_{table}.sql", params)
+
+
+def compute_usage(con: duckdb.DuckDBPyConnection, settings: Settings, day: date) -> None:
+    """Replace one day of every usage table from the ingested tables, in one transaction."""
+    params = {**metric_params(settings), **DayWindow(day).params()}
+    with transaction(con):
+        record_gpu_model_weights(con, settings, day)
+        run_sql(con, "stage_held_gpu_steps.sql", params)
+        for table in USAGE_TABLES:
+            run_sql(con, f"delete_{table}_partition.sql", params)
+        for table in USAGE_TABLES:
+            run_sql(con, f"insert_{table}.sql", params)
+
+
+def ingest_dcgm_day(warehouse: Warehouse, client: VictoriaMetricsClient, settings: Settings, day: date) -> StageResult:
+    """DCGM series of one day → gpu_samples (+ data_quality counts for stage 'dcgm')."""
+    window = DayWindow(day)
+    result = StageResult(day)
+    with tempfile.TemporaryDirectory(prefix="gpu-reclaim-dcgm-") as workdir:
+        export_file = Path(workdir) / "dcgm.jsonl"
+        stats = export_day(client, dcgm_selectors(settings), window, export_file)
+        result.samples_read, result.series_read = stats.samples, stats.series_lines
+        with warehouse.connect() as con:
+            load_dcgm_export(con, settings, window, export_file)
+            result.rows["gpu_samples"] = _count_day(con, "gpu_samples", day)
+    if result.rows["gpu_samples"] == 0:
+        result.warnings.append(f"no DCGM samples for {day}: the partition is empty")
+    return result
+
+
+def ingest_kube_state_day(
+    warehouse: Warehouse, client: VictoriaMetricsClient, settings: Settings, day: date
+) -> StageResult:
+    """kube-state-metrics series of one day → pod_steps, pods, namespaces, nodes, quota_steps."""
+    window = DayWindow(day)
+    result = StageResult(day)
+    with tempfile.TemporaryDirectory(prefix="gpu-reclaim-ksm-") as workdir:
+        export_file = Path(workdir) / "kube_state.jsonl"
+        stats = export_day(client, kube_state_selectors(settings), window, export_file)
+        result.samples_read, result.series_read = stats.samples, stats.series_lines
+        with warehouse.connect() as con:
+            load_kube_state_export(con, settings, window, export_file)
+            for table in KUBE_STATE_TABLES:
+                result.rows[table] = _count_day(con, table, day)
+    if result.rows["pod_steps"] == 0:
+        result.warnings.append(f"no kube-state-metrics pod phases for {day}: the partition is empty")
+    return result
+
+
+def record_gpu_model_weights(con: duckdb.DuckDBPyConnection, settings: Settings, day: date) -> None:
+    models = [row[0] for row in run_sql(con, "select_gpu_models_of_day.sql", {"day": day}).fetchall()]
+    for model in models:
+        price = next((m.price_per_gpu_hour for m in settings.gpu_models if m.match.lower() in str(model).lower()), None)
+        run_sql(
+            con,
+            "upsert_gpu_model_weight.sql",
+            {
+                "gpu_model": model,
+                "h100_equivalent": h100_equivalent_weight(settings, model),
+                "price_per_gpu_hour": price,
+            },
+        )
+
+
+def compute_usage_day(warehouse: Warehouse, settings: Settings, day: date) -> StageResult:
+    """gpu_samples + pod_steps (+ pods, namespaces, nodes) of one day → the usage tables."""
+    result = StageResult(day)
+    with warehouse.connect() as con:
+        compute_usage(con, settings, day)
+        for table in USAGE_TABLES:
+            result.rows[table] = _count_day(con, table, day)
+        coverage = run_sql(con, "select_dcgm_coverage.sql", {"day": day}).fetchone()
+    share = coverage[0] if coverage else None
+    if share is not None and share < settings.usage.coverage_warn_share:
+        result.warnings.append(
+            f"DCGM covers {share:.1%} of allocated GPU-hours on {day} "
+            f"(below {settings.usage.coverage_warn_share:.0%}): the rest is reported as no data"
+        )
+    return result

@@ -1,0 +1,57 @@
+"""Usage asset: allocation against use per pod-GPU, pod, Project and Workspace for one UTC day."""
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    MaterializeResult,
+    asset,
+)
+
+from assets.ingest import DUCKDB_POOL, dcgm_gpu_samples, kube_state, partition_day, stage_metadata
+from assets.partitions import daily_partitions
+from assets.stages import compute_usage_day
+from pipelines.resources import SettingsResource, WarehouseResource
+from pipelines.warehouse import run_sql
+
+
+@asset(
+    partitions_def=daily_partitions,
+    pool=DUCKDB_POOL,
+    group_name="usage",
+    deps=[dcgm_gpu_samples, kube_state],
+    description="pod_gpu_usage_daily, pod_usage_daily, project/workspace_usage_daily and the hourly tables.",
+    check_specs=[
+        AssetCheckSpec("workspace_totals_equal_projects", asset="gpu_usage"),
+        AssetCheckSpec("dcgm_coverage", asset="gpu_usage", description="Share of allocated GPU-hours with DCGM."),
+    ],
+)
+def gpu_usage(
+    context: AssetExecutionContext, settings: SettingsResource, warehouse: WarehouseResource
+) -> MaterializeResult:
+    day = partition_day(context)
+    loaded = settings.load()
+    result = compute_usage_day(warehouse.warehouse(), loaded, day)
+    for warning in result.warnings:
+        context.log.warning(warning)
+    with warehouse.warehouse().connect(read_only=True) as con:
+        mismatched = int(run_sql(con, "check_workspace_totals.sql", {"day": day}).fetchone()[0])  # type: ignore[index]
+        coverage_row = run_sql(con, "select_dcgm_coverage.sql", {"day": day}).fetchone()
+    coverage = float(coverage_row[0]) if coverage_row and coverage_row[0] is not None else 1.0
+    return MaterializeResult(
+        metadata=stage_metadata(result),
+        check_results=[
+            AssetCheckResult(
+                check_name="workspace_totals_equal_projects",
+                passed=mismatched == 0,
+                metadata={"mismatched_workspaces": mismatched},
+            ),
+            AssetCheckResult(
+                check_name="dcgm_coverage",
+                passed=coverage >= loaded.usage.coverage_warn_share,
+                severity=AssetCheckSeverity.WARN,
+                metadata={"coverage_share": coverage},
+            ),
+        ],
+    )

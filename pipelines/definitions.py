@@ -1,0 +1,58 @@
+"""The Dagster code location: assets, checks, jobs, schedules and resources of gpu-reclaim.
+
+`dagster dev -m pipelines.definitions` serves it. DuckDB takes one writing process at a time, so every
+DuckDB-writing asset is in the `duckdb` pool and the default executor runs a run's steps in process.
+"""
+
+from __future__ import annotations
+
+import os
+
+from dagster import (
+    AssetsDefinition,
+    AssetSelection,
+    Definitions,
+    build_schedule_from_partitioned_job,
+    define_asset_job,
+    in_process_executor,
+)
+
+from assets.ingest import dcgm_gpu_samples, kube_state
+from assets.usage import gpu_usage
+from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+
+DAILY_ASSETS = [dcgm_gpu_samples, kube_state, gpu_usage]
+WEEKLY_ASSETS: list[AssetsDefinition] = []
+
+daily_scoring_job = define_asset_job(
+    "daily_scoring",
+    selection=AssetSelection.assets(*DAILY_ASSETS),
+    description="Ingest one UTC day from VictoriaMetrics and score it.",
+)
+
+daily_scoring_schedule = build_schedule_from_partitioned_job(
+    daily_scoring_job,
+    hour_of_day=2,
+    minute_of_hour=0,
+    description="Every day at 02:00 UTC, for the day before.",
+)
+
+
+def default_resources() -> dict[str, object]:
+    """Resources from the environment: GPU_RECLAIM_CONFIG, GPU_RECLAIM_VM_URL, GPU_RECLAIM_DB, GPU_RECLAIM_OUT."""
+    return {
+        "settings": SettingsResource(
+            config_path=os.environ.get("GPU_RECLAIM_CONFIG"), vm_url=os.environ.get("GPU_RECLAIM_VM_URL")
+        ),
+        "warehouse": WarehouseResource(database=os.environ.get("GPU_RECLAIM_DB", "data/gpu_reclaim.duckdb")),
+        "outputs": OutputsResource(out_dir=os.environ.get("GPU_RECLAIM_OUT", "out")),
+    }
+
+
+defs = Definitions(
+    assets=[*DAILY_ASSETS, *WEEKLY_ASSETS],
+    jobs=[daily_scoring_job],
+    schedules=[daily_scoring_schedule],
+    resources=default_resources(),
+    executor=in_process_executor,
+)

@@ -1,0 +1,113 @@
+"""The DuckDB warehouse: connections with a lock wait, the schema, and named SQL files with bound parameters."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+SCHEMA_FILES = ("create_tables.sql",)
+_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class WarehouseLockedError(RuntimeError):
+    """Another process holds the DuckDB file for longer than the configured wait."""
+
+
+@cache
+def read_sql(name: str) -> str:
+    """The text of `sql/<name>`; SQL lives in named files, never assembled from strings."""
+    path = SQL_DIR / name
+    if not path.is_file():
+        raise FileNotFoundError(f"no SQL file named {name} in {SQL_DIR}")
+    return path.read_text(encoding="utf-8")
+
+
+def run_sql(
+    con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Execute a named SQL file with bound parameters; only the parameters the file uses are passed."""
+    text = read_sql(name)
+    names = sql_parameter_names(name)
+    supplied = params or {}
+    missing = names - supplied.keys()
+    if missing:
+        raise KeyError(f"{name} needs parameters {sorted(missing)}")
+    used = {key: supplied[key] for key in names}
+    return con.execute(text, used) if used else con.execute(text)
+
+
+@cache
+def sql_parameter_names(name: str) -> frozenset[str]:
+    """The `$name` parameters a SQL file binds (comments excluded)."""
+    text = "\n".join(line.split("--", 1)[0] for line in read_sql(name).splitlines())
+    return frozenset(_PARAMETER.findall(text))
+
+
+def prepare_connection(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("SET TimeZone = 'UTC'")
+    for name in SCHEMA_FILES:
+        con.execute(read_sql(name))
+    for extra in sorted(SQL_DIR.glob("create_*_tables.sql")):
+        con.execute(read_sql(extra.name))
+    con.execute(read_sql("create_macros.sql"))
+
+
+class Warehouse:
+    """A DuckDB file; one writing process at a time, so opening waits up to `lock_timeout_seconds`."""
+
+    def __init__(self, database: Path | str, lock_timeout_seconds: float = 60.0, threads: int | None = None) -> None:
+        self.database = str(database)
+        self.lock_timeout_seconds = lock_timeout_seconds
+        self.threads = threads
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self.database != ":memory:":
+            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout_seconds
+        delay = 0.2
+        while True:
+            try:
+                con = duckdb.connect(self.database, read_only=read_only)
+                break
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower() or time.monotonic() >= deadline:
+                    if "lock" in str(error).lower():
+                        raise WarehouseLockedError(
+                            f"{self.database} is held by another process for more than "
+                            f"{self.lock_timeout_seconds:.0f}s; wait for the other run to finish"
+                        ) from None
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        try:
+            if self.threads:
+                con.execute(f"SET threads = {int(self.threads)}")
+            if not read_only:
+                prepare_connection(con)
+            else:
+                con.execute("SET TimeZone = 'UTC'")
+                con.execute(read_sql("create_macros.sql"))
+            yield con
+        finally:
+            con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN … COMMIT, rolled back on any error (including KeyboardInterrupt)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

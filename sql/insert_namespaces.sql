@@ -1,0 +1,22 @@
+-- Load one day of namespaces: every namespace with pods that day or with kube_namespace_labels. Labels give the
+-- Workspace and Project; without them the Project is the namespace and the Workspace 'unassigned'.
+INSERT INTO namespaces
+WITH labelled AS (
+    SELECT labels['namespace'] AS namespace, arg_max(labels, list_max(timestamps)) AS labels
+    FROM stage_ksm
+    WHERE metric_name = $m_namespace_labels AND coalesce(labels['namespace'], '') <> ''
+    GROUP BY 1
+),
+all_namespaces AS (
+    SELECT namespace FROM labelled
+    UNION
+    SELECT DISTINCT namespace FROM pod_steps WHERE day = $day
+)
+SELECT
+    CAST($day AS DATE) AS day,
+    a.namespace,
+    coalesce(nullif(l.labels[$workspace_key], ''), 'unassigned') AS workspace,
+    coalesce(nullif(l.labels[$project_key], ''), a.namespace) AS project,
+    coalesce(l.labels[$workspace_key], '') <> '' AS labelled
+FROM all_namespaces AS a
+LEFT JOIN labelled AS l USING (namespace);

@@ -1,0 +1,43 @@
+-- Load one day of nodes: the latest allocatable GPUs, CPU cores and memory bytes of each node and its labels.
+-- Missing GPU model: 'unknown'; missing Machine Group: the GPU model stands in.
+INSERT INTO nodes
+WITH allocatable AS (
+    SELECT
+        labels['node'] AS node,
+        labels['resource'] AS resource,
+        unnest("values") AS value,
+        unnest(timestamps) AS ts_ms
+    FROM stage_ksm
+    WHERE metric_name = $m_node_allocatable AND coalesce(labels['node'], '') <> ''
+),
+capacity AS (
+    SELECT
+        node,
+        coalesce(arg_max(value, ts_ms) FILTER (WHERE resource = $gpu_resource), 0) AS gpus,
+        coalesce(arg_max(value, ts_ms) FILTER (WHERE resource = 'cpu'), 0) AS cpu_cores,
+        coalesce(arg_max(value, ts_ms) FILTER (WHERE resource = 'memory'), 0) AS memory_bytes
+    FROM allocatable
+    WHERE isfinite(value)
+    GROUP BY node
+),
+node_labels AS (
+    SELECT labels['node'] AS node, arg_max(labels, list_max(timestamps)) AS labels
+    FROM stage_ksm
+    WHERE metric_name = $m_node_labels AND coalesce(labels['node'], '') <> ''
+    GROUP BY 1
+),
+all_nodes AS (
+    SELECT node FROM capacity UNION SELECT node FROM node_labels
+)
+SELECT
+    CAST($day AS DATE) AS day,
+    a.node,
+    coalesce(nullif(l.labels[$machine_group_key], ''), nullif(l.labels[$gpu_product_key], ''), 'unknown')
+        AS machine_group,
+    coalesce(nullif(l.labels[$gpu_product_key], ''), 'unknown') AS gpu_model,
+    coalesce(c.gpus, 0) AS gpu_allocatable,
+    coalesce(c.cpu_cores, 0) AS cpu_cores_allocatable,
+    coalesce(c.memory_bytes, 0) AS memory_bytes_allocatable
+FROM all_nodes AS a
+LEFT JOIN capacity AS c USING (node)
+LEFT JOIN node_labels AS l USING (node);

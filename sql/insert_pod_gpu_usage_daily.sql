@@ -1,0 +1,35 @@
+-- Load one day of pod_gpu_usage_daily from held_gpu_steps: per (pod uid, GPU), hours observed, used
+-- (Σ activity × step), idle (activity < $idle_threshold), low use (< $low_use_threshold), and the
+-- distribution of activity, memory, tensor/DRAM/SM activity and power.
+INSERT INTO pod_gpu_usage_daily
+SELECT
+    CAST($day AS DATE) AS day,
+    uid,
+    gpu_uuid,
+    arg_max(namespace, ts) AS namespace,
+    arg_max(pod, ts) AS pod,
+    arg_max(node, ts) AS node,
+    arg_max(gpu_model, ts) AS gpu_model,
+    CASE WHEN count(DISTINCT activity_source) = 1 THEN any_value(activity_source) ELSE 'mixed' END
+        AS activity_source,
+    count(*) * $step_seconds / 3600.0 AS observed_gpu_hours,
+    sum(activity) * $step_seconds / 3600.0 AS used_gpu_hours,
+    count(*) FILTER (WHERE activity < $idle_threshold) * $step_seconds / 3600.0 AS idle_gpu_hours,
+    count(*) FILTER (WHERE activity < $low_use_threshold) * $step_seconds / 3600.0 AS low_use_gpu_hours,
+    avg(activity) AS mean_activity,
+    quantile_cont(activity, 0.5) AS p50_activity,
+    quantile_cont(activity, 0.95) AS p95_activity,
+    max(activity) AS max_activity,
+    avg(gpu_util) AS mean_gpu_util,
+    avg(sm_active) AS mean_sm_active,
+    avg(tensor_active) AS mean_tensor_active,
+    avg(dram_active) AS mean_dram_active,
+    avg(memory_fraction) AS mean_memory_fraction,
+    max(memory_fraction) AS peak_memory_fraction,
+    max(fb_used_mib) AS peak_fb_used_mib,
+    avg(power_w) AS mean_power_w,
+    min(ts) AS first_ts,
+    max(ts) AS last_ts,
+    max(ts) FILTER (WHERE activity >= $idle_threshold) AS last_active_ts
+FROM held_gpu_steps
+GROUP BY uid, gpu_uuid;

@@ -1,0 +1,22 @@
+-- Load one day of pod_gpu_usage_hourly from held_gpu_steps: per (hour, pod uid, GPU) the hours observed,
+-- used and idle, and mean activity figures, for charts and the hour-of-week heatmap.
+INSERT INTO pod_gpu_usage_hourly
+SELECT
+    CAST($day AS DATE) AS day,
+    date_trunc('hour', ts) AS hour,
+    uid,
+    gpu_uuid,
+    arg_max(namespace, ts) AS namespace,
+    count(*) * $step_seconds / 3600.0 AS observed_gpu_hours,
+    sum(activity) * $step_seconds / 3600.0 AS used_gpu_hours,
+    count(*) FILTER (WHERE activity < $idle_threshold) * $step_seconds / 3600.0 AS idle_gpu_hours,
+    avg(activity) AS mean_activity,
+    max(activity) AS max_activity,
+    avg(memory_fraction) AS mean_memory_fraction,
+    avg(gpu_util) AS mean_gpu_util,
+    avg(sm_active) AS mean_sm_active,
+    avg(tensor_active) AS mean_tensor_active,
+    avg(dram_active) AS mean_dram_active,
+    avg(power_w) AS mean_power_w
+FROM held_gpu_steps
+GROUP BY date_trunc('hour', ts), uid, gpu_uuid;

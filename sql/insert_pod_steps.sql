@@ -1,0 +1,75 @@
+-- Load one day of pod_steps: a row per (step, pod uid) in which the pod had a phase (kube_pod_status_phase
+-- value 1; the latest phase of the step wins), with its requests summed over containers. A pod's requests are
+-- the latest value of each (container, resource) that day; its node the latest non-empty `node` label.
+-- Pods are identified by uid; a series without uid falls back to namespace/pod.
+INSERT INTO pod_steps
+WITH phase_samples AS (
+    SELECT
+        coalesce(nullif(labels['uid'], ''), labels['namespace'] || '/' || labels['pod']) AS uid,
+        labels['namespace'] AS namespace,
+        labels['pod'] AS pod,
+        labels['phase'] AS phase,
+        unnest("values") AS value,
+        unnest(timestamps) AS ts_ms
+    FROM stage_ksm
+    WHERE metric_name = $m_pod_status_phase
+),
+phase_steps AS (
+    SELECT
+        step_start(ts_ms, $step_seconds) AS ts,
+        uid,
+        arg_max(namespace, ts_ms) AS namespace,
+        arg_max(pod, ts_ms) AS pod,
+        arg_max(phase, ts_ms) AS phase
+    FROM phase_samples
+    WHERE value = 1 AND ts_ms >= $day_start_ms AND ts_ms < $day_end_ms
+    GROUP BY ALL
+),
+request_samples AS (
+    SELECT
+        coalesce(nullif(labels['uid'], ''), labels['namespace'] || '/' || labels['pod']) AS uid,
+        coalesce(labels['container'], '') AS container,
+        labels['resource'] AS resource,
+        nullif(labels['node'], '') AS node,
+        unnest("values") AS value,
+        unnest(timestamps) AS ts_ms
+    FROM stage_ksm
+    WHERE metric_name = $m_pod_resource_requests
+),
+latest_requests AS (
+    SELECT uid, container, resource, arg_max(value, ts_ms) AS value
+    FROM request_samples
+    WHERE isfinite(value) AND value >= 0
+    GROUP BY ALL
+),
+pod_requests AS (
+    SELECT
+        uid,
+        coalesce(sum(value) FILTER (WHERE resource = $gpu_resource), 0) AS whole_gpus,
+        coalesce(sum(value) FILTER (WHERE resource = $gpu_milli_resource), 0) AS gpu_milli,
+        coalesce(sum(value) FILTER (WHERE resource = 'cpu'), 0) AS cpu_cores,
+        coalesce(sum(value) FILTER (WHERE resource = 'memory'), 0) AS memory_bytes
+    FROM latest_requests
+    GROUP BY uid
+),
+pod_nodes AS (
+    SELECT uid, arg_max(node, ts_ms) AS node
+    FROM request_samples
+    WHERE node IS NOT NULL
+    GROUP BY uid
+)
+SELECT
+    CAST($day AS DATE) AS day,
+    s.ts,
+    s.uid,
+    s.namespace,
+    s.pod,
+    CASE WHEN s.phase = 'Pending' THEN NULL ELSE n.node END AS node,
+    s.phase,
+    coalesce(r.whole_gpus, 0) + coalesce(r.gpu_milli, 0) / 1000.0 AS gpus_requested,
+    coalesce(r.gpu_milli, 0) AS gpu_milli_requested,
+    coalesce(r.cpu_cores, 0) AS cpu_cores_requested,
+    coalesce(r.memory_bytes, 0) AS memory_bytes_requested
+FROM phase_steps AS s
+LEFT JOIN pod_requests AS r USING (uid)
+LEFT JOIN pod_nodes AS n USING (uid);

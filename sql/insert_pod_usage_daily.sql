@@ -1,0 +1,77 @@
+-- Load one day of pod_usage_daily: per pod uid that ran with GPUs requested, allocated GPU-hours
+-- (Σ gpus_requested × step over Running steps) against the GPU-hours its GPUs were observed, used and idle.
+-- no_data = allocated − observed (never negative): allocated GPUs without DCGM samples, neither idle nor used.
+INSERT INTO pod_usage_daily
+WITH running AS (
+    SELECT
+        uid,
+        count(*) * $step_seconds / 3600.0 AS running_hours,
+        sum(gpus_requested) * $step_seconds / 3600.0 AS allocated_gpu_hours,
+        max(gpus_requested) AS gpus_requested,
+        arg_max(node, ts) FILTER (WHERE node IS NOT NULL) AS node
+    FROM pod_steps
+    WHERE day = $day AND phase = 'Running' AND gpus_requested > 0
+    GROUP BY uid
+),
+observed AS (
+    -- at most gpus_requested GPUs count per step, so a stale holder label cannot inflate a pod's figures
+    SELECT
+        uid,
+        sum(least(gpus, requested)) * $step_seconds / 3600.0 AS observed_gpu_hours,
+        sum(used * least(gpus, requested) / gpus) * $step_seconds / 3600.0 AS used_gpu_hours,
+        sum(idle * least(gpus, requested) / gpus) * $step_seconds / 3600.0 AS idle_gpu_hours,
+        sum(low_use * least(gpus, requested) / gpus) * $step_seconds / 3600.0 AS low_use_gpu_hours,
+        arg_max(gpu_model, gpus) AS sample_gpu_model
+    FROM (
+        SELECT
+            h.uid, h.ts,
+            count(*) AS gpus,
+            any_value(p.gpus_requested) AS requested,
+            sum(h.activity) AS used,
+            count(*) FILTER (WHERE h.activity < $idle_threshold) AS idle,
+            count(*) FILTER (WHERE h.activity < $low_use_threshold) AS low_use,
+            any_value(h.gpu_model) AS gpu_model
+        FROM held_gpu_steps AS h
+        JOIN pod_steps AS p ON p.day = $day AND p.ts = h.ts AND p.uid = h.uid
+        GROUP BY h.uid, h.ts
+    )
+    GROUP BY uid
+),
+pod_info AS (
+    SELECT * FROM pods WHERE day = $day
+)
+SELECT
+    CAST($day AS DATE) AS day,
+    r.uid,
+    i.namespace,
+    i.pod,
+    coalesce(ns.workspace, 'unassigned') AS workspace,
+    coalesce(ns.project, i.namespace) AS project,
+    i.owner_kind || '/' || i.owner_name AS workload,
+    i.owner_kind,
+    i.owner_name,
+    i.provisioning_type,
+    i.category,
+    i.purpose,
+    i.reclaim_exempt,
+    r.node,
+    coalesce(nullif(n.machine_group, 'unknown'), nullif(n.gpu_model, 'unknown'), o.sample_gpu_model, 'unknown')
+        AS machine_group,
+    coalesce(nullif(n.gpu_model, 'unknown'), o.sample_gpu_model, 'unknown') AS gpu_model,
+    r.gpus_requested,
+    r.running_hours,
+    r.allocated_gpu_hours,
+    coalesce(o.observed_gpu_hours, 0) AS observed_gpu_hours,
+    coalesce(o.used_gpu_hours, 0) AS used_gpu_hours,
+    coalesce(o.idle_gpu_hours, 0) AS idle_gpu_hours,
+    coalesce(o.low_use_gpu_hours, 0) AS low_use_gpu_hours,
+    greatest(r.allocated_gpu_hours - coalesce(o.observed_gpu_hours, 0), 0) AS no_data_gpu_hours,
+    coalesce(w.h100_equivalent, $default_h100_equivalent) AS h100_equivalent,
+    w.price_per_gpu_hour
+FROM running AS r
+JOIN pod_info AS i USING (uid)
+LEFT JOIN namespaces AS ns ON ns.day = $day AND ns.namespace = i.namespace
+LEFT JOIN nodes AS n ON n.day = $day AND n.node = r.node
+LEFT JOIN observed AS o USING (uid)
+LEFT JOIN gpu_model_weights AS w
+    ON w.gpu_model = coalesce(nullif(n.gpu_model, 'unknown'), o.sample_gpu_model, 'unknown');

@@ -1,0 +1,59 @@
+-- Load one day of pods: a row per pod uid seen in pod_steps that day, with its owning workload
+-- (kube_pod_owner; none: Pod/<name>), its classification (kube_pod_labels; missing: 'unknown', lower-cased),
+-- its exemption (label or annotation = "true") and its shared-GPU index (annotation).
+INSERT INTO pods
+WITH seen AS (
+    SELECT
+        uid,
+        arg_max(namespace, ts) AS namespace,
+        arg_max(pod, ts) AS pod,
+        arg_max(node, ts) FILTER (WHERE node IS NOT NULL) AS node,
+        min(ts) AS first_seen,
+        max(ts) AS last_seen
+    FROM pod_steps
+    WHERE day = $day
+    GROUP BY uid
+),
+latest_series AS (
+    SELECT
+        metric_name,
+        coalesce(nullif(labels['uid'], ''), labels['namespace'] || '/' || labels['pod']) AS uid,
+        labels,
+        list_max(timestamps) AS last_ts
+    FROM stage_ksm
+    WHERE metric_name IN ($m_pod_owner, $m_pod_labels, $m_pod_annotations)
+),
+owners AS (
+    SELECT uid, arg_max(labels['owner_kind'], last_ts) AS owner_kind, arg_max(labels['owner_name'], last_ts) AS owner_name
+    FROM latest_series
+    WHERE metric_name = $m_pod_owner AND coalesce(labels['owner_kind'], '') NOT IN ('', '<none>')
+    GROUP BY uid
+),
+pod_labels AS (
+    SELECT uid, arg_max(labels, last_ts) AS labels
+    FROM latest_series WHERE metric_name = $m_pod_labels GROUP BY uid
+),
+pod_annotations AS (
+    SELECT uid, arg_max(labels, last_ts) AS labels
+    FROM latest_series WHERE metric_name = $m_pod_annotations GROUP BY uid
+)
+SELECT
+    CAST($day AS DATE) AS day,
+    s.uid,
+    s.namespace,
+    s.pod,
+    s.node,
+    coalesce(o.owner_kind, 'Pod') AS owner_kind,
+    coalesce(o.owner_name, s.pod) AS owner_name,
+    coalesce(lower(nullif(l.labels[$provisioning_type_key], '')), 'unknown') AS provisioning_type,
+    coalesce(lower(nullif(l.labels[$category_key], '')), 'unknown') AS category,
+    coalesce(lower(nullif(l.labels[$purpose_key], '')), 'unknown') AS purpose,
+    coalesce(lower(l.labels[$exempt_label_key]) = 'true', false)
+        OR coalesce(lower(a.labels[$exempt_annotation_key]) = 'true', false) AS reclaim_exempt,
+    nullif(a.labels[$gpu_share_index_key], '') AS gpu_share_index,
+    s.first_seen,
+    s.last_seen
+FROM seen AS s
+LEFT JOIN owners AS o USING (uid)
+LEFT JOIN pod_labels AS l USING (uid)
+LEFT JOIN pod_annotations AS a USING (uid);

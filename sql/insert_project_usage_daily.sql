@@ -1,0 +1,22 @@
+-- Load one day of project_usage_daily: pod_usage_daily summed per namespace (= Project), with
+-- H100-equivalent hours (GPU-hours × the model's weight) and cost when a price is configured.
+INSERT INTO project_usage_daily
+SELECT
+    CAST($day AS DATE) AS day,
+    workspace,
+    project,
+    namespace,
+    count(DISTINCT uid) AS pods,
+    sum(allocated_gpu_hours) AS allocated_gpu_hours,
+    sum(used_gpu_hours) AS used_gpu_hours,
+    sum(idle_gpu_hours) AS idle_gpu_hours,
+    sum(low_use_gpu_hours) AS low_use_gpu_hours,
+    sum(no_data_gpu_hours) AS no_data_gpu_hours,
+    sum(used_gpu_hours) / nullif(sum(allocated_gpu_hours), 0) AS efficiency,
+    sum(allocated_gpu_hours * h100_equivalent) AS allocated_h100_equivalent_hours,
+    sum(idle_gpu_hours * h100_equivalent) AS idle_h100_equivalent_hours,
+    sum(allocated_gpu_hours * price_per_gpu_hour) AS allocated_cost,
+    sum(idle_gpu_hours * price_per_gpu_hour) AS idle_cost
+FROM pod_usage_daily
+WHERE day = $day
+GROUP BY workspace, project, namespace;

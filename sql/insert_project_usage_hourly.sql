@@ -1,0 +1,27 @@
+-- Load one day of project_usage_hourly: per (hour, namespace) GPU-hours allocated (from pod_steps) and used
+-- and idle (from held_gpu_steps).
+INSERT INTO project_usage_hourly
+WITH allocated AS (
+    SELECT date_trunc('hour', ts) AS hour, namespace, sum(gpus_requested) * $step_seconds / 3600.0 AS gpu_hours
+    FROM pod_steps
+    WHERE day = $day AND phase = 'Running' AND gpus_requested > 0
+    GROUP BY ALL
+),
+held AS (
+    SELECT
+        date_trunc('hour', ts) AS hour,
+        namespace,
+        sum(activity) * $step_seconds / 3600.0 AS used_gpu_hours,
+        count(*) FILTER (WHERE activity < $idle_threshold) * $step_seconds / 3600.0 AS idle_gpu_hours
+    FROM held_gpu_steps
+    GROUP BY ALL
+)
+SELECT
+    CAST($day AS DATE) AS day,
+    a.hour,
+    a.namespace,
+    a.gpu_hours AS allocated_gpu_hours,
+    coalesce(h.used_gpu_hours, 0) AS used_gpu_hours,
+    coalesce(h.idle_gpu_hours, 0) AS idle_gpu_hours
+FROM allocated AS a
+LEFT JOIN held AS h USING (hour, namespace);

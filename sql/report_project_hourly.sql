@@ -1,0 +1,30 @@
+-- One row per (Project namespace of $workspace, hour of [$window_start, $window_end)): mean GPUs allocated
+-- and used in the hour (GPU-hours in one hour). Hours without a row in project_usage_hourly held no GPU: 0.
+WITH hours AS (
+    SELECT unnest(generate_series(
+        CAST($window_start AS TIMESTAMP),
+        CAST($window_end AS TIMESTAMP) - INTERVAL 1 HOUR,
+        INTERVAL 1 HOUR
+    )) AS hour
+),
+workspace_namespaces AS (
+    SELECT DISTINCT namespace
+    FROM project_usage_daily
+    WHERE workspace = $workspace AND day >= $window_start AND day < $window_end
+),
+workspace_hourly AS (
+    -- only the days on which the namespace belonged to $workspace
+    SELECT u.namespace, u.hour, u.allocated_gpu_hours, u.used_gpu_hours
+    FROM project_usage_hourly AS u
+    JOIN project_usage_daily AS d ON d.day = u.day AND d.namespace = u.namespace AND d.workspace = $workspace
+    WHERE u.day >= $window_start AND u.day < $window_end
+)
+SELECT
+    n.namespace,
+    h.hour,
+    coalesce(u.allocated_gpu_hours, 0) AS allocated_gpus,
+    coalesce(u.used_gpu_hours, 0) AS used_gpus
+FROM workspace_namespaces AS n
+CROSS JOIN hours AS h
+LEFT JOIN workspace_hourly AS u ON u.namespace = n.namespace AND u.hour = h.hour
+ORDER BY n.namespace, h.hour;

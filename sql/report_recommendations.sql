@@ -1,0 +1,29 @@
+-- $workspace's recommendations from the latest evaluation run dated in [$window_start, $window_end]
+-- (the run on the window's end day evaluates the window). Action, summary and evidence come from the ticket.
+WITH latest AS (
+    SELECT max(evaluated_on) AS evaluated_on
+    FROM recommendations
+    WHERE evaluated_on >= $window_start AND evaluated_on <= $window_end
+)
+SELECT
+    r.finding_id,
+    r.evaluated_on,
+    r.rule,
+    r.severity,
+    r.project,
+    r.namespace,
+    r.workload,
+    r.exempt,
+    r.gpu_model,
+    r.gpus_allocated,
+    r.gpus_reclaimable,
+    r.idle_gpu_hours,
+    r.gpu_hours_recoverable_per_week,
+    json_extract_string(r.ticket, '$.action') AS action,
+    json_extract_string(r.ticket, '$.summary') AS summary,
+    CAST(json_extract(r.ticket, '$.evidence') AS VARCHAR) AS evidence_json
+FROM recommendations AS r
+JOIN latest AS l ON r.evaluated_on = l.evaluated_on
+WHERE r.workspace = $workspace
+ORDER BY r.exempt, r.gpu_hours_recoverable_per_week DESC NULLS LAST, r.idle_gpu_hours DESC NULLS LAST,
+    r.finding_id;

@@ -1,0 +1,27 @@
+-- One row per (step, pod uid, GPU) of rule_pod_steps whose GPU sample named the pod at that step.
+-- activity = coalesce(gr_engine_active, gpu_util / 100); memory_fraction = fb_used / (fb_used + fb_free).
+CREATE OR REPLACE TEMP TABLE rule_gpu_steps AS
+SELECT
+    s.ts,
+    s.uid,
+    s.namespace,
+    s.pod,
+    g.node,
+    g.gpu_uuid,
+    coalesce(g.gpu_model, s.node_gpu_model) AS gpu_model,
+    s.workload,
+    s.category,
+    s.purpose,
+    s.gpus_requested,
+    coalesce(g.gr_engine_active, g.gpu_util / 100.0) AS activity,
+    g.gpu_util,
+    g.sm_active,
+    g.tensor_active,
+    g.dram_active,
+    g.fb_used_mib,
+    g.fb_free_mib,
+    CASE WHEN g.fb_used_mib + g.fb_free_mib > 0 THEN g.fb_used_mib / (g.fb_used_mib + g.fb_free_mib) END
+        AS memory_fraction,
+    g.power_w
+FROM rule_pod_steps AS s
+JOIN gpu_samples AS g ON g.day = s.day AND g.ts = s.ts AND g.namespace = s.namespace AND g.pod = s.pod;
