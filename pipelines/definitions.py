@@ -18,11 +18,12 @@ from dagster import (
 )
 
 from assets.ingest import dcgm_gpu_samples, kube_state
+from assets.reports import workspace_reports
 from assets.usage import gpu_usage
 from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 
 DAILY_ASSETS = [dcgm_gpu_samples, kube_state, gpu_usage]
-WEEKLY_ASSETS: list[AssetsDefinition] = []
+WEEKLY_ASSETS: list[AssetsDefinition] = [workspace_reports]
 
 daily_scoring_job = define_asset_job(
     "daily_scoring",
@@ -35,6 +36,19 @@ daily_scoring_schedule = build_schedule_from_partitioned_job(
     hour_of_day=2,
     minute_of_hour=0,
     description="Every day at 02:00 UTC, for the day before.",
+)
+
+weekly_reports_job = define_asset_job(
+    "weekly_reports",
+    selection=AssetSelection.assets(*WEEKLY_ASSETS),
+    description="Build the reports of one Monday-started UTC week.",
+)
+
+weekly_reports_schedule = build_schedule_from_partitioned_job(
+    weekly_reports_job,
+    hour_of_day=6,
+    minute_of_hour=0,
+    description="Mondays at 06:00 UTC, for the week before.",
 )
 
 
@@ -51,8 +65,8 @@ def default_resources() -> dict[str, object]:
 
 defs = Definitions(
     assets=[*DAILY_ASSETS, *WEEKLY_ASSETS],
-    jobs=[daily_scoring_job],
-    schedules=[daily_scoring_schedule],
+    jobs=[daily_scoring_job, weekly_reports_job],
+    schedules=[daily_scoring_schedule, weekly_reports_schedule],
     resources=default_resources(),
     executor=in_process_executor,
 )

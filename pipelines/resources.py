@@ -13,8 +13,8 @@ from pipelines.warehouse import Warehouse
 class SettingsResource(ConfigurableResource):
     """gpu-reclaim's settings: a TOML/YAML file (optional) validated once; `vm_url` overrides its URL."""
 
-    config_path: str | None = Field(None, description="TOML or YAML config file; defaults apply without it.")
-    vm_url: str | None = Field(None, description="VictoriaMetrics/Prometheus URL; overrides the config file.")
+    config_path: str | None = Field(default=None, description="TOML or YAML config file; defaults apply without it.")
+    vm_url: str | None = Field(default=None, description="VictoriaMetrics/Prometheus URL; overrides the config file.")
 
     def load(self) -> Settings:
         settings = load_config(Path(self.config_path) if self.config_path else None)

@@ -7,9 +7,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from dagster import AssetsDefinition, DagsterInstance, materialize
+from dagster import (
+    AssetsDefinition,
+    DagsterExecutionStepExecutionError,
+    DagsterInstance,
+    ExecuteInProcessResult,
+    materialize,
+)
 
 from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+
+# Dagster's console logger prints every event at DEBUG; a one-shot run shows warnings and errors only.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @dataclass
@@ -49,7 +58,7 @@ def run_pipeline(
     with DagsterInstance.ephemeral() as instance:
         for day in days:
             on_step(f"day {day}")
-            result = materialize(daily_assets, partition_key=day.isoformat(), resources=resources, instance=instance)
+            result = _materialize(daily_assets, day.isoformat(), resources, instance)
             for event in result.get_asset_materialization_events():
                 warnings = event.materialization.metadata.get("warnings")
                 if warnings is not None:
@@ -58,5 +67,22 @@ def run_pipeline(
         summary.weeks = weeks
         for week in weeks:
             on_step(f"week of {week}")
-            materialize(weekly_assets, partition_key=week, resources=resources, instance=instance)
+            _materialize(weekly_assets, week, resources, instance)
     return summary
+
+
+def _materialize(
+    assets: Sequence[AssetsDefinition],
+    partition_key: str,
+    resources: dict[str, SettingsResource | WarehouseResource | OutputsResource],
+    instance: DagsterInstance,
+) -> ExecuteInProcessResult:
+    """Materialise in process; a failing step raises the stage's own exception (clear message for the CLI)."""
+    try:
+        return materialize(
+            assets, partition_key=partition_key, resources=resources, instance=instance, run_config=QUIET_RUN_CONFIG
+        )
+    except DagsterExecutionStepExecutionError as error:
+        if error.user_exception is not None:
+            raise error.user_exception from None
+        raise

@@ -24,14 +24,14 @@ SELECT
     arg_max(namespace, ts_ms) AS namespace,
     arg_max(pod, ts_ms) AS pod,
     arg_max(container, ts_ms) AS container,
-    avg(value) FILTER (WHERE metric_name = $m_gpu_util) AS gpu_util,
-    avg(value) FILTER (WHERE metric_name = $m_gr_engine_active) AS gr_engine_active,
-    avg(value) FILTER (WHERE metric_name = $m_sm_active) AS sm_active,
-    avg(value) FILTER (WHERE metric_name = $m_tensor_active) AS tensor_active,
-    avg(value) FILTER (WHERE metric_name = $m_dram_active) AS dram_active,
-    avg(value) FILTER (WHERE metric_name = $m_fb_used) AS fb_used_mib,
-    avg(value) FILTER (WHERE metric_name = $m_fb_free) AS fb_free_mib,
-    avg(value) FILTER (WHERE metric_name = $m_power_usage) AS power_w,
+    exact_avg(CASE WHEN metric_name = $m_gpu_util THEN value END) AS gpu_util,
+    exact_avg(CASE WHEN metric_name = $m_gr_engine_active THEN value END) AS gr_engine_active,
+    exact_avg(CASE WHEN metric_name = $m_sm_active THEN value END) AS sm_active,
+    exact_avg(CASE WHEN metric_name = $m_tensor_active THEN value END) AS tensor_active,
+    exact_avg(CASE WHEN metric_name = $m_dram_active THEN value END) AS dram_active,
+    exact_avg(CASE WHEN metric_name = $m_fb_used THEN value END) AS fb_used_mib,
+    exact_avg(CASE WHEN metric_name = $m_fb_free THEN value END) AS fb_free_mib,
+    exact_avg(CASE WHEN metric_name = $m_power_usage THEN value END) AS power_w,
     count(*) AS raw_samples
 FROM cleaned
 GROUP BY gpu_uuid, step_start(ts_ms, $step_seconds);

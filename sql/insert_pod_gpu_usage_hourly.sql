@@ -8,15 +8,15 @@ SELECT
     gpu_uuid,
     arg_max(namespace, ts) AS namespace,
     count(*) * $step_seconds / 3600.0 AS observed_gpu_hours,
-    sum(activity) * $step_seconds / 3600.0 AS used_gpu_hours,
+    exact_sum(activity) * $step_seconds / 3600.0 AS used_gpu_hours,
     count(*) FILTER (WHERE activity < $idle_threshold) * $step_seconds / 3600.0 AS idle_gpu_hours,
-    avg(activity) AS mean_activity,
+    exact_avg(activity) AS mean_activity,
     max(activity) AS max_activity,
-    avg(memory_fraction) AS mean_memory_fraction,
-    avg(gpu_util) AS mean_gpu_util,
-    avg(sm_active) AS mean_sm_active,
-    avg(tensor_active) AS mean_tensor_active,
-    avg(dram_active) AS mean_dram_active,
-    avg(power_w) AS mean_power_w
+    exact_avg(memory_fraction) AS mean_memory_fraction,
+    exact_avg(gpu_util) AS mean_gpu_util,
+    exact_avg(sm_active) AS mean_sm_active,
+    exact_avg(tensor_active) AS mean_tensor_active,
+    exact_avg(dram_active) AS mean_dram_active,
+    exact_avg(power_w) AS mean_power_w
 FROM held_gpu_steps
 GROUP BY date_trunc('hour', ts), uid, gpu_uuid;

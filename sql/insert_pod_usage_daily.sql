@@ -6,7 +6,7 @@ WITH running AS (
     SELECT
         uid,
         count(*) * $step_seconds / 3600.0 AS running_hours,
-        sum(gpus_requested) * $step_seconds / 3600.0 AS allocated_gpu_hours,
+        exact_sum(gpus_requested) * $step_seconds / 3600.0 AS allocated_gpu_hours,
         max(gpus_requested) AS gpus_requested,
         arg_max(node, ts) FILTER (WHERE node IS NOT NULL) AS node
     FROM pod_steps
@@ -17,17 +17,17 @@ observed AS (
     -- at most gpus_requested GPUs count per step, so a stale holder label cannot inflate a pod's figures
     SELECT
         uid,
-        sum(least(gpus, requested)) * $step_seconds / 3600.0 AS observed_gpu_hours,
-        sum(used * least(gpus, requested) / gpus) * $step_seconds / 3600.0 AS used_gpu_hours,
-        sum(idle * least(gpus, requested) / gpus) * $step_seconds / 3600.0 AS idle_gpu_hours,
-        sum(low_use * least(gpus, requested) / gpus) * $step_seconds / 3600.0 AS low_use_gpu_hours,
+        exact_sum(least(gpus, requested)) * $step_seconds / 3600.0 AS observed_gpu_hours,
+        exact_sum(used * least(gpus, requested) / gpus) * $step_seconds / 3600.0 AS used_gpu_hours,
+        exact_sum(idle * least(gpus, requested) / gpus) * $step_seconds / 3600.0 AS idle_gpu_hours,
+        exact_sum(low_use * least(gpus, requested) / gpus) * $step_seconds / 3600.0 AS low_use_gpu_hours,
         arg_max(gpu_model, gpus) AS sample_gpu_model
     FROM (
         SELECT
             h.uid, h.ts,
             count(*) AS gpus,
             any_value(p.gpus_requested) AS requested,
-            sum(h.activity) AS used,
+            exact_sum(h.activity) AS used,
             count(*) FILTER (WHERE h.activity < $idle_threshold) AS idle,
             count(*) FILTER (WHERE h.activity < $low_use_threshold) AS low_use,
             any_value(h.gpu_model) AS gpu_model

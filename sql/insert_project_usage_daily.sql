@@ -7,16 +7,16 @@ SELECT
     project,
     namespace,
     count(DISTINCT uid) AS pods,
-    sum(allocated_gpu_hours) AS allocated_gpu_hours,
-    sum(used_gpu_hours) AS used_gpu_hours,
-    sum(idle_gpu_hours) AS idle_gpu_hours,
-    sum(low_use_gpu_hours) AS low_use_gpu_hours,
-    sum(no_data_gpu_hours) AS no_data_gpu_hours,
-    sum(used_gpu_hours) / nullif(sum(allocated_gpu_hours), 0) AS efficiency,
-    sum(allocated_gpu_hours * h100_equivalent) AS allocated_h100_equivalent_hours,
-    sum(idle_gpu_hours * h100_equivalent) AS idle_h100_equivalent_hours,
-    sum(allocated_gpu_hours * price_per_gpu_hour) AS allocated_cost,
-    sum(idle_gpu_hours * price_per_gpu_hour) AS idle_cost
+    exact_sum(allocated_gpu_hours) AS allocated_gpu_hours,
+    exact_sum(used_gpu_hours) AS used_gpu_hours,
+    exact_sum(idle_gpu_hours) AS idle_gpu_hours,
+    exact_sum(low_use_gpu_hours) AS low_use_gpu_hours,
+    exact_sum(no_data_gpu_hours) AS no_data_gpu_hours,
+    exact_sum(used_gpu_hours) / nullif(exact_sum(allocated_gpu_hours), 0) AS efficiency,
+    exact_sum(allocated_gpu_hours * h100_equivalent) AS allocated_h100_equivalent_hours,
+    exact_sum(idle_gpu_hours * h100_equivalent) AS idle_h100_equivalent_hours,
+    exact_sum(allocated_gpu_hours * price_per_gpu_hour) AS allocated_cost,
+    exact_sum(idle_gpu_hours * price_per_gpu_hour) AS idle_cost
 FROM pod_usage_daily
 WHERE day = $day
 GROUP BY workspace, project, namespace;

@@ -2,7 +2,7 @@
 -- and idle (from held_gpu_steps).
 INSERT INTO project_usage_hourly
 WITH allocated AS (
-    SELECT date_trunc('hour', ts) AS hour, namespace, sum(gpus_requested) * $step_seconds / 3600.0 AS gpu_hours
+    SELECT date_trunc('hour', ts) AS hour, namespace, exact_sum(gpus_requested) * $step_seconds / 3600.0 AS gpu_hours
     FROM pod_steps
     WHERE day = $day AND phase = 'Running' AND gpus_requested > 0
     GROUP BY ALL
@@ -11,7 +11,7 @@ held AS (
     SELECT
         date_trunc('hour', ts) AS hour,
         namespace,
-        sum(activity) * $step_seconds / 3600.0 AS used_gpu_hours,
+        exact_sum(activity) * $step_seconds / 3600.0 AS used_gpu_hours,
         count(*) FILTER (WHERE activity < $idle_threshold) * $step_seconds / 3600.0 AS idle_gpu_hours
     FROM held_gpu_steps
     GROUP BY ALL

@@ -4,17 +4,17 @@ SELECT
     CAST($day AS DATE) AS day,
     workspace,
     count(*) AS projects,
-    sum(pods) AS pods,
-    sum(allocated_gpu_hours) AS allocated_gpu_hours,
-    sum(used_gpu_hours) AS used_gpu_hours,
-    sum(idle_gpu_hours) AS idle_gpu_hours,
-    sum(low_use_gpu_hours) AS low_use_gpu_hours,
-    sum(no_data_gpu_hours) AS no_data_gpu_hours,
-    sum(used_gpu_hours) / nullif(sum(allocated_gpu_hours), 0) AS efficiency,
-    sum(allocated_h100_equivalent_hours) AS allocated_h100_equivalent_hours,
-    sum(idle_h100_equivalent_hours) AS idle_h100_equivalent_hours,
-    sum(allocated_cost) AS allocated_cost,
-    sum(idle_cost) AS idle_cost
+    exact_sum(pods) AS pods,
+    exact_sum(allocated_gpu_hours) AS allocated_gpu_hours,
+    exact_sum(used_gpu_hours) AS used_gpu_hours,
+    exact_sum(idle_gpu_hours) AS idle_gpu_hours,
+    exact_sum(low_use_gpu_hours) AS low_use_gpu_hours,
+    exact_sum(no_data_gpu_hours) AS no_data_gpu_hours,
+    exact_sum(used_gpu_hours) / nullif(exact_sum(allocated_gpu_hours), 0) AS efficiency,
+    exact_sum(allocated_h100_equivalent_hours) AS allocated_h100_equivalent_hours,
+    exact_sum(idle_h100_equivalent_hours) AS idle_h100_equivalent_hours,
+    exact_sum(allocated_cost) AS allocated_cost,
+    exact_sum(idle_cost) AS idle_cost
 FROM project_usage_daily
 WHERE day = $day
 GROUP BY workspace;

@@ -1,23 +1,39 @@
 -- One row per (namespace, resourcequota) with a GPU hard limit in the window: the latest hard limit and the
--- $percentile and peak of the Project's allocation per quota step (sum of gpus_requested of Running pods,
--- 0 when none ran). quantile_disc keeps the percentile an observed value.
+-- $percentile and peak of the Project's GPU demand per quota step. Demand = the GPUs requested by its Running
+-- and Pending pods (Pending with GPU requests is unmet demand, and Kubernetes charges it to the quota), and
+-- never less than the quota's own `used`; 0 when no pod ran. quantile_disc keeps it an observed value.
 WITH quota AS (
-    SELECT namespace, resourcequota, ts, gpu_hard
+    SELECT namespace, resourcequota, ts, gpu_hard, gpu_used
     FROM quota_steps
     WHERE gpu_hard IS NOT NULL
       AND day BETWEEN CAST($window_start AS DATE) AND CAST($window_end AS DATE)
       AND ts >= $window_start
       AND ts < $window_end
 ),
-allocation AS (
-    SELECT namespace, ts, sum(gpus_requested) AS gpus
-    FROM rule_pod_steps
+demand AS (
+    SELECT
+        namespace,
+        ts,
+        coalesce(sum(gpus_requested) FILTER (WHERE phase = 'Running'), 0) AS running_gpus,
+        sum(gpus_requested) AS requested_gpus
+    FROM pod_steps
+    WHERE phase IN ('Running', 'Pending')
+      AND gpus_requested > 0
+      AND day BETWEEN CAST($window_start AS DATE) AND CAST($window_end AS DATE)
+      AND ts >= $window_start
+      AND ts < $window_end
     GROUP BY namespace, ts
 ),
 per_step AS (
-    SELECT q.namespace, q.resourcequota, q.ts, q.gpu_hard, coalesce(a.gpus, 0) AS gpus
+    SELECT
+        q.namespace,
+        q.resourcequota,
+        q.ts,
+        q.gpu_hard,
+        coalesce(d.running_gpus, 0) AS running_gpus,
+        greatest(coalesce(d.requested_gpus, 0), coalesce(q.gpu_used, 0)) AS gpus
     FROM quota AS q
-    LEFT JOIN allocation AS a ON a.namespace = q.namespace AND a.ts = q.ts
+    LEFT JOIN demand AS d ON d.namespace = q.namespace AND d.ts = q.ts
 ),
 labels AS (
     SELECT namespace, arg_max(workspace, day) AS workspace, arg_max(project, day) AS project
@@ -34,6 +50,7 @@ SELECT
     quantile_disc(p.gpus, $percentile) AS percentile_gpus,
     max(p.gpus) AS peak_gpus,
     avg(p.gpus) AS mean_gpus,
+    max(p.running_gpus) AS peak_running_gpus,
     count(*) * $step_seconds / 3600.0 AS observed_hours
 FROM per_step AS p
 LEFT JOIN labels AS l ON l.namespace = p.namespace

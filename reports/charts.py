@@ -1,0 +1,201 @@
+"""Plotly figures of the report pages, built by typed functions from the page models.
+
+Each function returns the figure as JSON text that is safe inside `<script type="application/json">`:
+`<`, `>` and `&` are written as JSON escapes, so no label can close the script element. Labels that
+plotly.js draws as text (category names) are HTML-escaped first, because plotly.js reads a few tags in them.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from reports.models import HeatmapCell, MachineGroupUsage, ProjectReport, ProjectSeries, WorkspaceRanking
+
+ALLOCATED_COLOR = "#9aa5b1"
+USED_COLOR = "#1f6feb"
+IDLE_COLOR = "#d1495b"
+QUOTA_COLOR = "#2d3748"
+P95_COLOR = "#edae49"
+CAPACITY_COLOR = "#d9dee4"
+FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _base_layout(height: int, **extra: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = {
+        "template": "none",
+        "height": height,
+        "margin": {"l": 56, "r": 16, "t": 12, "b": 40},
+        "font": {"family": FONT, "size": 12, "color": "#2d3748"},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "xanchor": "left"},
+        "xaxis": {"gridcolor": "#edf0f3", "linecolor": "#cbd2d9", "zeroline": False},
+        "yaxis": {"gridcolor": "#edf0f3", "linecolor": "#cbd2d9", "zeroline": False, "rangemode": "tozero"},
+    }
+    layout.update(extra)
+    return layout
+
+
+def figure_json(figure: go.Figure) -> str:
+    """The figure as JSON that cannot break out of an HTML script element."""
+    text = pio.to_json(figure, validate=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _label(text: str) -> str:
+    """A category label for plotly.js: HTML-escaped so tags in it show as text."""
+    return html.escape(text, quote=False)
+
+
+def project_allocation_chart(series: ProjectSeries) -> str:
+    """Mean GPUs allocated and used per hour of the window, with the Project's reserved quota."""
+    hours = [point.hour.isoformat() for point in series.points]
+    traces: list[go.Scatter] = [
+        go.Scatter(
+            x=hours,
+            y=[point.allocated_gpus for point in series.points],
+            name="allocated",
+            mode="lines",
+            line={"color": ALLOCATED_COLOR, "width": 1.5, "shape": "hv"},
+            fill="tozeroy",
+            fillcolor="rgba(154,165,177,0.25)",
+            hovertemplate="%{y:.3f} GPUs allocated<extra></extra>",
+        ),
+        go.Scatter(
+            x=hours,
+            y=[point.used_gpus for point in series.points],
+            name="used",
+            mode="lines",
+            line={"color": USED_COLOR, "width": 1.5, "shape": "hv"},
+            fill="tozeroy",
+            fillcolor="rgba(31,111,235,0.25)",
+            hovertemplate="%{y:.3f} GPUs used<extra></extra>",
+        ),
+    ]
+    if series.reserved_gpus is not None and hours:
+        traces.append(
+            go.Scatter(
+                x=[hours[0], hours[-1]],
+                y=[series.reserved_gpus, series.reserved_gpus],
+                name="reserved (quota)",
+                mode="lines",
+                line={"color": QUOTA_COLOR, "width": 1.5, "dash": "dash"},
+                hovertemplate="%{y:.3f} GPUs reserved<extra></extra>",
+            )
+        )
+    layout = _base_layout(240, hovermode="x unified")
+    layout["yaxis"] = {**layout["yaxis"], "title": {"text": "GPUs (hourly mean)"}}
+    return figure_json(go.Figure(data=traces, layout=layout))
+
+
+def quota_chart(projects: list[ProjectReport]) -> str:
+    """Per Project: reserved GPUs (quota) against peak and p95 of the hourly allocation."""
+    names = [
+        _label(project.project if project.project == project.namespace else f"{project.project} ({project.namespace})")
+        for project in projects
+    ]
+    traces = [
+        go.Bar(
+            x=names,
+            y=[project.reserved_gpus for project in projects],
+            name="reserved (quota)",
+            marker={"color": QUOTA_COLOR},
+        ),
+        go.Bar(
+            x=names,
+            y=[project.peak_allocated_gpus for project in projects],
+            name="peak allocated",
+            marker={"color": ALLOCATED_COLOR},
+        ),
+        go.Bar(
+            x=names,
+            y=[project.p95_allocated_gpus for project in projects],
+            name="p95 allocated",
+            marker={"color": P95_COLOR},
+        ),
+    ]
+    layout = _base_layout(280, barmode="group")
+    layout["yaxis"] = {**layout["yaxis"], "title": {"text": "GPUs"}}
+    layout["xaxis"] = {**layout["xaxis"], "type": "category", "automargin": True}
+    return figure_json(go.Figure(data=traces, layout=layout))
+
+
+def activity_heatmap_chart(cells: list[HeatmapCell]) -> str:
+    """Mean activity (used / observed GPU-hours) per UTC hour of the week."""
+    activity: list[list[float | None]] = [[None] * 24 for _ in WEEKDAYS]
+    observed: list[list[float]] = [[0.0] * 24 for _ in WEEKDAYS]
+    for cell in cells:
+        row = cell.weekday - 1
+        activity[row][cell.hour_of_day] = None if cell.activity is None else round(cell.activity * 100, 1)
+        observed[row][cell.hour_of_day] = cell.observed_gpu_hours
+    trace = go.Heatmap(
+        z=activity,
+        x=[f"{hour:02d}:00" for hour in range(24)],
+        y=list(WEEKDAYS),
+        customdata=observed,
+        zmin=0,
+        zmax=100,
+        colorscale=[[0.0, "#fff5f0"], [0.1, "#fcbba1"], [0.3, "#9ecae1"], [1.0, "#08519c"]],
+        colorbar={"title": {"text": "activity %", "side": "right"}, "thickness": 12, "len": 1},
+        xgap=1,
+        ygap=1,
+        hovertemplate=("%{y} %{x} UTC<br>activity %{z:.1f}%<br>%{customdata:.3f} GPU-hours observed<extra></extra>"),
+    )
+    layout = _base_layout(260)
+    layout["yaxis"] = {"autorange": "reversed", "type": "category"}
+    layout["xaxis"] = {"type": "category", "tickangle": 0, "dtick": 2}
+    return figure_json(go.Figure(data=[trace], layout=layout))
+
+
+def workspace_ranking_chart(rows: list[WorkspaceRanking]) -> str:
+    """Workspaces by idle GPU-hours in the window and GPU-hours recoverable per week."""
+    names = [_label(row.workspace) for row in rows]
+    traces = [
+        go.Bar(
+            y=names,
+            x=[row.idle_gpu_hours for row in rows],
+            name="idle GPU-hours",
+            orientation="h",
+            marker={"color": IDLE_COLOR},
+        ),
+        go.Bar(
+            y=names,
+            x=[row.gpu_hours_recoverable_per_week for row in rows],
+            name="recoverable GPU-hours / week",
+            orientation="h",
+            marker={"color": P95_COLOR},
+        ),
+    ]
+    layout = _base_layout(max(200, 60 + 44 * len(rows)), barmode="group")
+    layout["yaxis"] = {"autorange": "reversed", "type": "category", "automargin": True}
+    layout["xaxis"] = {**layout["xaxis"], "title": {"text": "GPU-hours"}}
+    return figure_json(go.Figure(data=traces, layout=layout))
+
+
+def machine_group_chart(rows: list[MachineGroupUsage]) -> str:
+    """Per Machine Group: capacity, allocated and used GPU-hours in the window."""
+    names = [_label(row.machine_group) for row in rows]
+    traces = [
+        go.Bar(
+            x=names,
+            y=[row.capacity_gpu_hours for row in rows],
+            name="capacity",
+            marker={"color": CAPACITY_COLOR},
+        ),
+        go.Bar(
+            x=names,
+            y=[row.allocated_gpu_hours for row in rows],
+            name="allocated",
+            marker={"color": ALLOCATED_COLOR},
+        ),
+        go.Bar(x=names, y=[row.used_gpu_hours for row in rows], name="used", marker={"color": USED_COLOR}),
+    ]
+    layout = _base_layout(280, barmode="group")
+    layout["yaxis"] = {**layout["yaxis"], "title": {"text": "GPU-hours"}}
+    layout["xaxis"] = {**layout["xaxis"], "type": "category", "automargin": True}
+    return figure_json(go.Figure(data=traces, layout=layout))

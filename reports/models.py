@@ -1,0 +1,213 @@
+"""The pydantic models of the report pages: the only contract between the DuckDB queries and rendering.
+
+Every figure is rounded to `DECIMALS` places when the model is built, so the HTML page and `summary.json`
+show the same numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+DECIMALS = 3
+
+
+def rounded(value: float | None) -> float | None:
+    """A figure as reports show it: `DECIMALS` places, -0.0 folded to 0.0, None kept."""
+    if value is None:
+        return None
+    return round(float(value), DECIMALS) + 0.0
+
+
+def rounded_hours(value: float | None) -> float:
+    """Like :func:`rounded` for sums that are never missing (None counts as 0)."""
+    return round(float(value or 0.0), DECIMALS) + 0.0
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UsageFigures(_Model):
+    """Allocation against use of a Workspace or Project over one window, in GPU-hours."""
+
+    allocated_gpu_hours: float
+    used_gpu_hours: float
+    idle_gpu_hours: float
+    low_use_gpu_hours: float
+    no_data_gpu_hours: float
+    efficiency: float | None
+    allocated_h100_equivalent_hours: float
+    idle_h100_equivalent_hours: float
+    gpu_hours_recoverable_per_week: float
+    allocated_cost: float | None = None
+    idle_cost: float | None = None
+    cost_complete: bool = True
+
+
+class ProjectReport(UsageFigures):
+    project: str
+    namespace: str
+    reserved_gpus: float | None = None
+    max_reserved_gpus: float | None = None
+    peak_allocated_gpus: float
+    p95_allocated_gpus: float
+
+
+class HourlyPoint(_Model):
+    hour: datetime
+    allocated_gpus: float
+    used_gpus: float
+
+
+class ProjectSeries(_Model):
+    """One Project's mean GPUs allocated and used per hour of the window (for the time chart)."""
+
+    project: str
+    namespace: str
+    reserved_gpus: float | None
+    points: list[HourlyPoint]
+
+
+class HeatmapCell(_Model):
+    weekday: int  # ISO: 1 = Monday
+    hour_of_day: int
+    observed_gpu_hours: float
+    used_gpu_hours: float
+    activity: float | None  # used / observed
+
+
+class Recommendation(_Model):
+    id: str
+    rule: str
+    severity: str
+    project: str
+    namespace: str
+    workload: str
+    exempt: bool
+    gpu_model: str | None
+    gpus_allocated: float | None
+    gpus_reclaimable: float | None
+    idle_gpu_hours: float | None
+    gpu_hours_recoverable_per_week: float | None
+    action: str | None
+    summary: str | None
+    evidence: dict[str, str]
+
+
+class WorkspaceReport(_Model):
+    workspace: str
+    slug: str
+    window_start: date
+    window_end: date
+    previous_window_start: date
+    evaluated_on: date | None
+    currency: str
+    idle_activity_threshold: float
+    low_use_activity_threshold: float
+    totals: UsageFigures
+    previous_totals: UsageFigures
+    projects: list[ProjectReport]
+    series: list[ProjectSeries]
+    heatmap: list[HeatmapCell]
+    recommendations: list[Recommendation]
+    generated_at: datetime
+
+    @property
+    def active_recommendations(self) -> list[Recommendation]:
+        return [item for item in self.recommendations if not item.exempt]
+
+    @property
+    def exempt_recommendations(self) -> list[Recommendation]:
+        return [item for item in self.recommendations if item.exempt]
+
+
+class WorkspaceRanking(_Model):
+    workspace: str
+    slug: str
+    projects: int
+    allocated_gpu_hours: float
+    used_gpu_hours: float
+    idle_gpu_hours: float
+    no_data_gpu_hours: float
+    efficiency: float | None
+    allocated_h100_equivalent_hours: float
+    idle_h100_equivalent_hours: float
+    recommendations: int
+    gpu_hours_recoverable_per_week: float
+
+
+class MachineGroupUsage(_Model):
+    machine_group: str
+    gpu_models: str
+    nodes: int | None
+    capacity_gpu_hours: float | None
+    allocated_gpu_hours: float
+    used_gpu_hours: float
+    idle_gpu_hours: float
+    no_data_gpu_hours: float
+    efficiency: float | None
+    allocated_share_of_capacity: float | None
+
+
+class DataQualityRow(_Model):
+    stage: str
+    rule: str
+    metric: str
+    affected: int
+
+
+class ClusterOverview(_Model):
+    window_start: date
+    window_end: date
+    workspaces: list[WorkspaceRanking]
+    machine_groups: list[MachineGroupUsage]
+    data_quality: list[DataQualityRow]
+    generated_at: datetime
+
+    @property
+    def totals(self) -> WorkspaceRanking:
+        """The cluster as one row: sums over Workspaces."""
+        allocated = sum(row.allocated_gpu_hours for row in self.workspaces)
+        used = sum(row.used_gpu_hours for row in self.workspaces)
+        return WorkspaceRanking(
+            workspace="cluster",
+            slug="",
+            projects=sum(row.projects for row in self.workspaces),
+            allocated_gpu_hours=rounded_hours(allocated),
+            used_gpu_hours=rounded_hours(used),
+            idle_gpu_hours=rounded_hours(sum(row.idle_gpu_hours for row in self.workspaces)),
+            no_data_gpu_hours=rounded_hours(sum(row.no_data_gpu_hours for row in self.workspaces)),
+            efficiency=rounded(used / allocated) if allocated > 0 else None,
+            allocated_h100_equivalent_hours=rounded_hours(
+                sum(row.allocated_h100_equivalent_hours for row in self.workspaces)
+            ),
+            idle_h100_equivalent_hours=rounded_hours(sum(row.idle_h100_equivalent_hours for row in self.workspaces)),
+            recommendations=sum(row.recommendations for row in self.workspaces),
+            gpu_hours_recoverable_per_week=rounded_hours(
+                sum(row.gpu_hours_recoverable_per_week for row in self.workspaces)
+            ),
+        )
+
+
+class WorkspaceFiles(_Model):
+    workspace: str
+    slug: str
+    index_html: Path
+    archive_html: Path
+    summary_json: Path
+
+
+class ReportIndex(_Model):
+    """What :func:`reports.build.build_reports` wrote."""
+
+    out_dir: Path
+    window_start: date
+    window_end: date
+    overview_html: Path
+    plotly_js: Path
+    workspaces: list[WorkspaceFiles]
+    bytes_written: int
+    seconds: float

@@ -1,0 +1,277 @@
+"""Render the page models: WorkspaceReport -> HTML and summary.json, ClusterOverview -> HTML.
+
+Jinja2 autoescapes every value, so names from the cluster show as text. Charts are JSON in
+`<script type="application/json">` elements (see :mod:`reports.charts`), drawn by the plotly.min.js that
+:func:`reports.build.build_reports` writes next to the pages; tables carry every figure without JavaScript.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from pydantic import BaseModel
+
+from reports import charts
+from reports.models import ClusterOverview, UsageFigures, WorkspaceReport, rounded
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+PLOTLY_JS = "plotly.min.js"
+
+SUMMARY_FIGURES = (
+    "allocated_gpu_hours",
+    "used_gpu_hours",
+    "idle_gpu_hours",
+    "low_use_gpu_hours",
+    "no_data_gpu_hours",
+    "efficiency",
+    "allocated_h100_equivalent_hours",
+    "idle_h100_equivalent_hours",
+    "gpu_hours_recoverable_per_week",
+    "allocated_cost",
+    "idle_cost",
+)
+
+# (figure, label, whether a rise is better / worse / neutral) for the table of all figures.
+TOTALS_ROWS = (
+    ("allocated_gpu_hours", "Allocated GPU-hours", "neutral"),
+    ("used_gpu_hours", "Used GPU-hours", "better"),
+    ("idle_gpu_hours", "Idle GPU-hours", "worse"),
+    ("low_use_gpu_hours", "Low-use GPU-hours", "worse"),
+    ("no_data_gpu_hours", "No-data GPU-hours", "worse"),
+    ("efficiency", "Efficiency (used / allocated)", "better"),
+    ("allocated_h100_equivalent_hours", "Allocated H100-equivalent hours", "neutral"),
+    ("idle_h100_equivalent_hours", "Idle H100-equivalent hours", "worse"),
+    ("gpu_hours_recoverable_per_week", "Recoverable GPU-hours per week", "worse"),
+)
+COST_ROWS = (
+    ("allocated_cost", "Cost of allocation", "neutral"),
+    ("idle_cost", "Cost of idle GPU-hours", "worse"),
+)
+
+
+class Change(BaseModel):
+    text: str
+    direction: Literal["better", "worse", "same", "none"]
+
+
+def format_hours(value: float | None) -> str:
+    """A figure as pages show it: thousands separators and the 3 decimals of summary.json."""
+    return "—" if value is None else f"{value:,.3f}"
+
+
+def format_share(value: float | None) -> str:
+    """A ratio (3 decimals) as a percentage with 1 decimal: 0.452 -> 45.2%."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def format_money(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def change(
+    current: float | None,
+    previous: float | None,
+    higher_is: Literal["better", "worse", "neutral"],
+    kind: Literal["hours", "ratio"] = "hours",
+) -> Change:
+    """The change from the previous window, as text and whether it is good news."""
+    if current is None or previous is None:
+        return Change(text="no comparison", direction="none")
+    delta = rounded(current - previous) or 0.0
+    if delta == 0:
+        return Change(text="no change", direction="same")
+    arrow = "▲" if delta > 0 else "▼"
+    if kind == "ratio":
+        text = f"{arrow} {delta * 100:+.1f} pp"
+    elif previous == 0:
+        text = f"{arrow} {delta:+,.3f} (new)"
+    else:
+        text = f"{arrow} {delta:+,.3f} ({delta / previous * 100:+.1f}%)"
+    if higher_is == "neutral":
+        direction: Literal["better", "worse", "same", "none"] = "same"
+    else:
+        direction = "better" if (delta > 0) == (higher_is == "better") else "worse"
+    return Change(text=text, direction=direction)
+
+
+def glossary(currency: str, idle_threshold: float, low_use_threshold: float) -> list[tuple[str, str]]:
+    """Every figure the pages show, in one sentence each."""
+    return [
+        ("GPU-hour", "One GPU held for one hour. Two GPUs for 30 minutes is also one GPU-hour."),
+        (
+            "Allocated GPU-hours",
+            "GPUs requested by Running pods, times the hours they ran: what the Workspace held.",
+        ),
+        (
+            "Used GPU-hours",
+            "Allocated GPU-hours weighted by GPU activity (graphics-engine active, or GPU utilisation when "
+            "profiling metrics are missing): a GPU 40% active for an hour used 0.4 GPU-hours.",
+        ),
+        (
+            "Idle GPU-hours",
+            f"Allocated GPU-hours observed with activity below {idle_threshold:.0%}: held but unused.",
+        ),
+        (
+            "Low-use GPU-hours",
+            f"Allocated GPU-hours observed with activity below {low_use_threshold:.0%} (idle ones included).",
+        ),
+        (
+            "No-data GPU-hours",
+            "Allocated GPU-hours with no DCGM sample naming the pod; counted neither as used nor as idle.",
+        ),
+        ("Efficiency", "Used ÷ allocated GPU-hours. Shown as a percentage; summary.json holds the ratio."),
+        (
+            "H100-equivalent hours",
+            "GPU-hours weighted by each GPU model's throughput relative to an H100 (H100 = 1.0, A100 ≈ 0.32, "
+            "per the config), so different generations add up.",
+        ),
+        (
+            "Cost",
+            f"GPU-hours times the configured price per GPU-hour, in {currency}; shown only when prices are "
+            "configured, marked partial when some GPU models have none.",
+        ),
+        (
+            "Recoverable GPU-hours per week",
+            "GPU-hours a week that the non-exempt recommendations would give back to the shared pool.",
+        ),
+        (
+            "Reserved GPUs",
+            "The Project's GPU quota (ResourceQuota hard limit on requests.nvidia.com/gpu) at the end of the window.",
+        ),
+        (
+            "Peak / p95 GPUs",
+            "Largest and 95th-percentile hourly mean of GPUs allocated to the Project in the window; a quota "
+            "far above p95 is reserved but rarely needed.",
+        ),
+        (
+            "Activity (heatmap)",
+            "Used ÷ observed GPU-hours in each UTC hour of the week, averaged over the window.",
+        ),
+        (
+            "Recommendation",
+            "A reclamation rule's finding about one workload, with the figures that justify it; the same "
+            "finding keeps its id across runs.",
+        ),
+        (
+            "Exempt",
+            "A workload marked reclaim_exempt or allow-listed in the config: counted, never reclaimed.",
+        ),
+        ("Previous window", "The same number of days just before this window; changes compare the two."),
+    ]
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["hours"] = format_hours
+    env.filters["pct"] = format_share
+    env.filters["money"] = format_money
+    env.globals["change"] = change
+    return env
+
+
+ENVIRONMENT = make_environment()
+
+
+def _heatmap_rows(report: WorkspaceReport) -> list[tuple[str, list[str]]]:
+    grid = [["" for _ in range(24)] for _ in charts.WEEKDAYS]
+    for cell in report.heatmap:
+        if cell.activity is not None:
+            grid[cell.weekday - 1][cell.hour_of_day] = f"{cell.activity * 100:.0f}"
+    return list(zip(charts.WEEKDAYS, grid, strict=True))
+
+
+def render_workspace(report: WorkspaceReport) -> str:
+    """The Workspace's HTML page, for a file one folder below plotly.min.js."""
+    totals_rows = list(TOTALS_ROWS)
+    show_cost = report.totals.allocated_cost is not None
+    if show_cost or report.previous_totals.allocated_cost is not None:
+        totals_rows += COST_ROWS
+    allocated = report.totals.allocated_gpu_hours
+    return ENVIRONMENT.get_template("workspace.html").render(
+        report=report,
+        window_start=report.window_start,
+        window_end=report.window_end,
+        generated_at=report.generated_at,
+        plotly_src=f"../{PLOTLY_JS}",
+        totals_rows=totals_rows,
+        show_cost=show_cost,
+        no_data_share=rounded(report.totals.no_data_gpu_hours / allocated) if allocated > 0 else None,
+        quota_figure=charts.quota_chart(report.projects),
+        project_figures=[charts.project_allocation_chart(series) for series in report.series],
+        heatmap_figure=charts.activity_heatmap_chart(report.heatmap),
+        heatmap_rows=_heatmap_rows(report),
+        glossary=glossary(report.currency, report.idle_activity_threshold, report.low_use_activity_threshold),
+    )
+
+
+def render_overview(overview: ClusterOverview, currency: str, idle: float, low_use: float) -> str:
+    """The cluster overview page, for a file next to plotly.min.js."""
+    return ENVIRONMENT.get_template("overview.html").render(
+        overview=overview,
+        window_start=overview.window_start,
+        window_end=overview.window_end,
+        generated_at=overview.generated_at,
+        plotly_src=PLOTLY_JS,
+        workspace_figure=charts.workspace_ranking_chart(overview.workspaces),
+        machine_group_figure=charts.machine_group_chart(overview.machine_groups),
+        glossary=glossary(currency, idle, low_use),
+    )
+
+
+def _figures(figures: UsageFigures) -> dict[str, Any]:
+    return {key: getattr(figures, key) for key in SUMMARY_FIGURES}
+
+
+def summary_document(report: WorkspaceReport) -> dict[str, Any]:
+    """The report's machine-readable twin: the same rounded figures as the page."""
+    return {
+        "workspace": report.workspace,
+        "window_start": report.window_start.isoformat(),
+        "window_end": report.window_end.isoformat(),
+        "previous_window_start": report.previous_window_start.isoformat(),
+        "evaluated_on": report.evaluated_on.isoformat() if report.evaluated_on else None,
+        "currency": report.currency,
+        "totals": _figures(report.totals),
+        "previous_totals": _figures(report.previous_totals),
+        "projects": [
+            {
+                "project": project.project,
+                "namespace": project.namespace,
+                **_figures(project),
+                "reserved_gpus": project.reserved_gpus,
+                "peak_allocated_gpus": project.peak_allocated_gpus,
+                "p95_allocated_gpus": project.p95_allocated_gpus,
+            }
+            for project in report.projects
+        ],
+        "recommendations": [
+            {
+                "id": item.id,
+                "rule": item.rule,
+                "severity": item.severity,
+                "project": item.project,
+                "namespace": item.namespace,
+                "workload": item.workload,
+                "exempt": item.exempt,
+                "gpus_allocated": item.gpus_allocated,
+                "gpus_reclaimable": item.gpus_reclaimable,
+                "idle_gpu_hours": item.idle_gpu_hours,
+                "gpu_hours_recoverable_per_week": item.gpu_hours_recoverable_per_week,
+            }
+            for item in report.recommendations
+        ],
+    }
+
+
+def render_summary(report: WorkspaceReport) -> str:
+    return json.dumps(summary_document(report), ensure_ascii=False, indent=2) + "\n"

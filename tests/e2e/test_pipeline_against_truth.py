@@ -1,0 +1,132 @@
+"""End to end against a real VictoriaMetrics on 127.0.0.1: the demo simulator's series go in through the import
+API, the pipeline's Dagster assets run day by day, and its figures must match the simulator's ground truth."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from assets.ingest import dcgm_gpu_samples, kube_state
+from assets.usage import gpu_usage
+from pipelines.config import VictoriaMetricsConfig
+from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+from pipelines.runner import days_between, run_pipeline
+from pipelines.victoria import SourceError, VictoriaMetricsClient
+from pipelines.vmserver import LocalVictoriaMetrics
+from scenarios.demo_cluster import DemoScenario, load_demo
+
+pytestmark = pytest.mark.e2e
+
+DAYS = 2
+START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday; VictoriaMetrics runs with a 100y retention
+TOLERANCE = 0.005
+FIGURES = ("allocated_gpu_hours", "used_gpu_hours", "idle_gpu_hours")
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A private server with the demo's first DAYS days loaded, and the pipeline run over them."""
+    workdir = tmp_path_factory.mktemp("e2e")
+    with LocalVictoriaMetrics() as server:
+        with VictoriaMetricsClient(VictoriaMetricsConfig(url=server.url)) as client:
+            load_demo(client, DemoScenario(start=START, days=DAYS), workdir / "truth.json")
+        resources = {
+            "settings": SettingsResource(vm_url=server.url),
+            "warehouse": WarehouseResource(database=str(workdir / "e2e.duckdb")),
+            "outputs": OutputsResource(out_dir=str(workdir / "out")),
+        }
+        days = days_between(START.date(), START.date() + timedelta(days=DAYS - 1))
+        run_pipeline([dcgm_gpu_samples, kube_state, gpu_usage], [], resources, days)  # type: ignore[arg-type]
+        yield {
+            "server": server,
+            "resources": resources,
+            "db": workdir / "e2e.duckdb",
+            "truth": json.loads((workdir / "truth.json").read_text()),
+            "days": days,
+        }
+
+
+def _within(actual: float, expected: float) -> bool:
+    return abs(actual - expected) <= TOLERANCE * max(abs(expected), 1e-9) + 1e-9
+
+
+def test_every_project_matches_the_truth(loaded: dict[str, Any]) -> None:
+    with duckdb.connect(str(loaded["db"]), read_only=True) as con:
+        rows = con.execute(
+            "SELECT namespace, sum(allocated_gpu_hours), sum(used_gpu_hours), sum(idle_gpu_hours) "
+            "FROM project_usage_daily GROUP BY namespace"
+        ).fetchall()
+    actual = {namespace: dict(zip(FIGURES, figures, strict=True)) for namespace, *figures in rows}
+    truth = {p["namespace"]: p for p in loaded["truth"]["projects"] if p["allocated_gpu_hours"] > 0}
+    assert set(actual) == set(truth)
+    mismatches = [
+        (namespace, figure, actual[namespace][figure], expected[figure])
+        for namespace, expected in truth.items()
+        for figure in FIGURES
+        if not _within(actual[namespace][figure], expected[figure])
+    ]
+    assert not mismatches
+
+
+def test_every_workspace_matches_the_truth(loaded: dict[str, Any]) -> None:
+    with duckdb.connect(str(loaded["db"]), read_only=True) as con:
+        rows = con.execute(
+            "SELECT workspace, sum(allocated_gpu_hours), sum(used_gpu_hours), sum(idle_gpu_hours) "
+            "FROM workspace_usage_daily GROUP BY workspace"
+        ).fetchall()
+    actual = {workspace: dict(zip(FIGURES, figures, strict=True)) for workspace, *figures in rows}
+    truth = {w["workspace"]: w for w in loaded["truth"]["workspaces"] if w["allocated_gpu_hours"] > 0}
+    assert set(actual) == set(truth)
+    for workspace, expected in truth.items():
+        for figure in FIGURES:
+            assert _within(actual[workspace][figure], expected[figure]), (workspace, figure)
+    assert "unassigned" in actual
+
+
+def test_materialising_a_day_again_changes_nothing(loaded: dict[str, Any]) -> None:
+    tables = ["gpu_samples", "pod_steps", "pods", "nodes", "pod_usage_daily", "project_usage_daily"]
+
+    def snapshot() -> dict[str, object]:
+        with duckdb.connect(str(loaded["db"]), read_only=True) as con:
+            counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}  # type: ignore[index]
+            rows = {
+                t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+                for t in ("pod_usage_daily", "project_usage_daily", "workspace_usage_daily", "pods")
+            }
+        return {"counts": counts, "rows": rows}
+
+    before = snapshot()
+    run_pipeline([dcgm_gpu_samples, kube_state, gpu_usage], [], loaded["resources"], loaded["days"][:1])
+    assert snapshot() == before
+    assert all(count > 0 for count in before["counts"].values())  # type: ignore[attr-defined]
+
+
+def test_killing_victoria_metrics_mid_run_keeps_earlier_days(tmp_path: Path) -> None:
+    db = tmp_path / "faults.duckdb"
+    with LocalVictoriaMetrics() as server:
+        with VictoriaMetricsClient(VictoriaMetricsConfig(url=server.url)) as client:
+            load_demo(client, DemoScenario(start=START, days=2), tmp_path / "truth.json")
+        resources = {
+            "settings": SettingsResource(vm_url=server.url),
+            "warehouse": WarehouseResource(database=str(db)),
+            "outputs": OutputsResource(out_dir=str(tmp_path / "out")),
+        }
+        assets = [dcgm_gpu_samples, kube_state, gpu_usage]
+        run_pipeline(assets, [], resources, [START.date()])  # type: ignore[arg-type]
+        with duckdb.connect(str(db), read_only=True) as con:
+            before = con.execute("SELECT count(*), sum(used_gpu_hours) FROM pod_usage_daily").fetchone()
+        server.kill()
+        with pytest.raises(SourceError, match=re.escape(server.url)):
+            run_pipeline(assets, [], resources, [START.date() + timedelta(days=1)])  # type: ignore[arg-type]
+    with duckdb.connect(str(db), read_only=True) as con:
+        after = con.execute("SELECT count(*), sum(used_gpu_hours) FROM pod_usage_daily").fetchone()
+        days = con.execute("SELECT DISTINCT day FROM gpu_samples").fetchall()
+    assert after == before
+    assert days == [(START.date(),)]
