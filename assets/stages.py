@@ -36,6 +36,7 @@ USAGE_TABLES = (
     "workspace_usage_daily",
     "pod_gpu_usage_hourly",
     "project_usage_hourly",
+    "machine_group_usage_hourly",
 )
 
 

@@ -57,6 +57,7 @@ def prepare_connection(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(read_sql(name))
     for extra in sorted(SQL_DIR.glob("create_*_tables.sql")):
         con.execute(read_sql(extra.name))
+    con.execute(read_sql("create_views.sql"))
     con.execute(read_sql("create_macros.sql"))
 
 

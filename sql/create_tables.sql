@@ -237,6 +237,24 @@ CREATE TABLE IF NOT EXISTS project_usage_hourly (
     idle_gpu_hours DOUBLE NOT NULL
 );
 
+-- One row per (hour, Machine Group): mean GPUs over the hour's steps — capacity (allocatable), allocated to
+-- Running pods, used (Σ activity), idle, unallocated (capacity − allocated: no pod holds them, never a team's
+-- idle) and pending (requested by Pending pods: unmet demand). Pending pods not yet bound to a node count
+-- under machine_group 'unplaced'.
+CREATE TABLE IF NOT EXISTS machine_group_usage_hourly (
+    day DATE NOT NULL,
+    hour TIMESTAMP NOT NULL,
+    machine_group VARCHAR NOT NULL,
+    gpu_model VARCHAR NOT NULL,
+    capacity_gpus DOUBLE NOT NULL,
+    allocated_gpus DOUBLE NOT NULL,
+    used_gpus DOUBLE NOT NULL,
+    idle_gpus DOUBLE NOT NULL,
+    unallocated_gpus DOUBLE NOT NULL,
+    pending_gpus DOUBLE NOT NULL,
+    pending_pods DOUBLE NOT NULL
+);
+
 -- One row per recommendation (finding) per evaluation: what to reclaim, from whom, with evidence.
 CREATE TABLE IF NOT EXISTS recommendations (
     evaluated_on DATE NOT NULL,

@@ -1,6 +1,7 @@
 -- Load one day of pod_steps: a row per (step, pod uid) in which the pod had a phase (kube_pod_status_phase
 -- value 1; the latest phase of the step wins), with its requests summed over containers. A pod's requests are
--- the latest value of each (container, resource) that day; its node the latest non-empty `node` label.
+-- the latest value of each (container, resource) that day; its node the latest non-empty `node` label
+-- (a Pending pod has one once it is bound).
 -- Pods are identified by uid; a series without uid falls back to namespace/pod.
 INSERT INTO pod_steps
 WITH phase_samples AS (
@@ -64,7 +65,7 @@ SELECT
     s.uid,
     s.namespace,
     s.pod,
-    CASE WHEN s.phase = 'Pending' THEN NULL ELSE n.node END AS node,
+    n.node,
     s.phase,
     coalesce(r.whole_gpus, 0) + coalesce(r.gpu_milli, 0) / 1000.0 AS gpus_requested,
     coalesce(r.gpu_milli, 0) AS gpu_milli_requested,

@@ -179,3 +179,43 @@ def test_loading_a_day_twice_gives_identical_tables(con: duckdb.DuckDBPyConnecti
     assert first == second
     assert all(rows for rows in first.values())
     assert con.execute("SELECT DISTINCT day FROM gpu_samples").fetchall() == [(DAY,)]
+
+
+def test_machine_group_capacity_allocation_and_unmet_demand(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    day = DayFixture()
+    hour = list(range(0, 60))
+    day.series({"__name__": "kube_node_labels", "node": "node-a", "label_machine_group": "h100-sxm"}, [1.0], [0])
+    day.series({"__name__": "kube_node_status_allocatable", "node": "node-a", "resource": "nvidia_com_gpu"}, [8.0], [0])
+    day.running_pod("u-run", "run", hour, gpus=2)
+    day.running_pod("u-half", "half", list(range(0, 30)), gpus=4)  # 4 GPUs for half the hour: 2 on average
+    for gpu in ("0", "1"):
+        day.gpu(ENGINE, [0.5] * 60, hour, gpu=gpu, UUID=f"GPU-{gpu}", namespace="team-a", pod="run")
+    pending = {"__name__": "kube_pod_status_phase", "namespace": "team-a", "pod": "wait", "uid": "u-wait"}
+    day.series({**pending, "phase": "Pending"}, [1.0] * 60, hour)
+    day.series(
+        {
+            "__name__": "kube_pod_container_resource_requests",
+            "namespace": "team-a",
+            "pod": "wait",
+            "uid": "u-wait",
+            "container": "c",
+            "resource": "nvidia_com_gpu",
+        },
+        [8.0],
+        [0],
+    )
+    day.load(con, Settings(), tmp_path)
+    rows = {
+        group: figures
+        for group, *figures in con.execute(
+            "SELECT machine_group, capacity_gpus, allocated_gpus, used_gpus, unallocated_gpus, pending_gpus "
+            "FROM machine_group_usage_hourly WHERE hour = TIMESTAMP '2026-11-02 00:00:00'"
+        ).fetchall()
+    }
+    assert rows["h100-sxm"] == pytest.approx([8.0, 4.0, 1.0, 4.0, 0.0])
+    assert rows["unplaced"] == pytest.approx([0.0, 0.0, 0.0, 0.0, 8.0])
+    later = con.execute(
+        "SELECT allocated_gpus, unallocated_gpus FROM machine_group_usage_hourly "
+        "WHERE machine_group = 'h100-sxm' AND hour = TIMESTAMP '2026-11-02 05:00:00'"
+    ).fetchone()
+    assert later == (0.0, 8.0)

@@ -1,0 +1,414 @@
+"""Hand-worked cases of the fragmentation measure (Weng et al., ATC'23) and the per-node/group figures.
+
+Every expected number is worked out by hand in the comments, never by calling the function under test twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from scoring.fragmentation import (
+    GpuNode,
+    NodeCapacity,
+    PodClass,
+    PodRequest,
+    assign_pods,
+    capacities_from_rows,
+    class_fits,
+    class_fragmentation_milli,
+    cluster_summary,
+    fragmentation_amount_gpus,
+    fragmentation_ratio,
+    is_stranded,
+    machine_group_summaries,
+    node_fragmentation_milli,
+    node_fragmentation_rows,
+    pending_demand,
+    placeable_pods,
+    pods_from_rows,
+    score_node,
+    score_nodes,
+    summary_row,
+    typical_pod_class_rows,
+    typical_pod_classes,
+)
+
+DDL = Path(__file__).resolve().parents[2] / "sql" / "create_fragmentation_tables.sql"
+BIG = 1 << 30
+
+
+def node(free: tuple[int, ...], cpu: int = BIG, memory: int = BIG, model: str = "T4", group: str = "g") -> GpuNode:
+    return GpuNode("n", group, model, free, cpu, memory)
+
+
+def gpu_class(milli: int, k: int = 1, p: float = 1.0, cpu: int = 0, models: frozenset[str] | None = None) -> PodClass:
+    return PodClass(cpu_milli=cpu, gpu_milli_per_gpu=milli, num_gpu=k, allowed_models=models, popularity=p)
+
+
+# -- the measure --------------------------------------------------------------------------------------------
+
+
+def test_fractional_gpus() -> None:
+    n = node((500, 1000))
+    classes = [gpu_class(1000, p=0.5), gpu_class(600, p=0.25), gpu_class(250, p=0.25)]
+    # whole GPU: fits on GPU 1, GPU 0 (500 < 1000) is lost -> 500
+    # 0.6 GPU: fits on GPU 1, GPU 0 (500 < 600) is lost -> 500
+    # 0.25 GPU: fits, no GPU has less than 250 free -> 0
+    assert [class_fragmentation_milli(n, c) for c in classes] == [500, 500, 0]
+    # F = 0.5*500 + 0.25*500 + 0.25*0 = 375 of R = 1500 free
+    assert node_fragmentation_milli(n, classes) == pytest.approx(375.0)
+    assert fragmentation_amount_gpus([n], classes) == pytest.approx(0.375)
+    assert fragmentation_ratio([n], classes) == pytest.approx(25.0)
+
+
+def test_model_constraint() -> None:
+    n = node((1000, 1000), model="T4")
+    v100_only = gpu_class(1000, p=0.5, models=frozenset({"V100M16", "V100M32"}))
+    any_two = gpu_class(1000, k=2, p=0.5)
+    assert not class_fits(n, v100_only)
+    assert class_fits(n, any_two)
+    # V100-only class cannot use the T4 node at all -> R = 2000; the 2-GPU class fits -> 0. F = 1000.
+    assert node_fragmentation_milli(n, [v100_only, any_two]) == pytest.approx(1000.0)
+    assert fragmentation_ratio([n], [v100_only, any_two]) == pytest.approx(50.0)
+    assert fragmentation_amount_gpus([n], [v100_only, any_two]) == pytest.approx(1.0)
+
+
+def test_cpu_exhausted() -> None:
+    n = node((1000, 300), cpu=0)
+    classes = [gpu_class(1000, cpu=1000, p=0.5), gpu_class(200, cpu=500, p=0.5)]
+    # No CPU left: neither class fits, every free share (1300) is fragmented for both.
+    assert node_fragmentation_milli(n, classes) == pytest.approx(1300.0)
+    assert fragmentation_ratio([n], classes) == pytest.approx(100.0)
+    scored = score_node(n, classes)
+    assert scored.stranded_gpus == 1  # the whole free GPU
+    assert scored.stranded_gpu_milli == 1300
+
+
+def test_cpu_only_classes() -> None:
+    n = node((700,), cpu=2000)
+    big_cpu = PodClass(cpu_milli=4000, gpu_milli_per_gpu=0, num_gpu=0, popularity=0.5)
+    small_cpu = PodClass(cpu_milli=1000, gpu_milli_per_gpu=0, num_gpu=0, popularity=0.5)
+    # 4 cores do not fit in 2: all 700 free is fragmented for it; 1 core fits: sum over r_g < 0 = 0.
+    assert class_fragmentation_milli(n, big_cpu) == 700
+    assert class_fragmentation_milli(n, small_cpu) == 0
+    assert node_fragmentation_milli(n, [big_cpu, small_cpu]) == pytest.approx(350.0)
+    assert fragmentation_ratio([n], [big_cpu, small_cpu]) == pytest.approx(50.0)
+    # CPU-only classes never make GPUs stranded (there is no GPU class to judge with).
+    assert not is_stranded(n, [big_cpu, small_cpu])
+
+
+def test_empty_node() -> None:
+    n = node((1000, 1000, 1000, 1000))
+    classes = [gpu_class(1000, p=0.6), gpu_class(500, p=0.4)]
+    assert node_fragmentation_milli(n, classes) == 0.0
+    assert fragmentation_ratio([n], classes) == 0.0
+    scored = score_node(n, classes)
+    assert scored.fully_free and scored.free_whole_gpus == 4 and scored.free_gpu_milli == 4000
+    assert [placeable_pods([n], k) for k in (1, 2, 4, 8)] == [4, 2, 1, 0]
+
+
+def test_full_node() -> None:
+    n = node((0, 0))
+    classes = [gpu_class(1000, p=0.5), PodClass(1000, 0, 0, popularity=0.5)]
+    # Nothing free: R = 0, F = 0, and the ratio is 0 rather than a division by zero.
+    assert node_fragmentation_milli(n, classes) == 0.0
+    assert fragmentation_ratio([n], classes) == 0.0
+    assert not score_node(n, classes).fully_free
+    assert not is_stranded(n, classes)
+
+
+def test_cluster_ratio_sums_before_dividing() -> None:
+    a = node((500, 1000))  # F = 500 for the whole-GPU class, R = 1500
+    b = node((0, 0))  # F = 0, R = 0
+    c = node((1000, 1000))  # F = 0, R = 2000
+    classes = [gpu_class(1000)]
+    assert fragmentation_ratio([a, b, c], classes) == pytest.approx(100 * 500 / 3500)
+    assert fragmentation_amount_gpus([a, b, c], classes) == pytest.approx(0.5)
+
+
+def test_memory_counts_only_when_the_class_has_it() -> None:
+    n = node((1000,), memory=512)
+    without = gpu_class(1000)
+    with_memory = PodClass(0, 1000, 1, memory_mib=1024)
+    assert class_fits(n, without)
+    assert not class_fits(n, with_memory)
+    assert is_stranded(n, [with_memory])
+
+
+# -- node state from allocations ------------------------------------------------------------------------------
+
+
+def test_assign_pods_whole_shared_and_known_indexes() -> None:
+    cap = NodeCapacity("n1", "g", "T4", gpus=4, cpu_milli=16000, memory_mib=65536)
+    pods = [
+        PodRequest("shared-best-fit", cpu_milli=1000, memory_mib=1024, num_gpu=1, gpu_milli=500, node="n1"),
+        PodRequest("whole-two", cpu_milli=4000, memory_mib=8192, num_gpu=2, node="n1"),
+        PodRequest("shared-on-3", cpu_milli=1000, num_gpu=1, gpu_milli=300, node="n1", gpu_indexes=(3,)),
+        PodRequest("whole-on-2", cpu_milli=2000, num_gpu=1, node="n1", gpu_indexes=(2,)),
+        PodRequest("pending", num_gpu=1),
+    ]
+    result = assign_pods([cap], pods)
+    # known indexes first: GPU 2 taken whole, GPU 3 has 700 left; the 2-GPU pod takes the lowest fully free
+    # GPUs 0 and 1; the 0.5 share goes best fit to the GPU with the least free share that holds it: GPU 3.
+    assert result.gpu_indexes == {
+        "whole-on-2": (2,),
+        "shared-on-3": (3,),
+        "whole-two": (0, 1),
+        "shared-best-fit": (3,),
+    }
+    assert result.nodes["n1"].gpu_free_milli == (0, 0, 0, 200)
+    assert result.nodes["n1"].cpu_free_milli == 16000 - 8000
+    assert result.nodes["n1"].memory_free_mib == 65536 - 9216
+    assert result.unplaced == ("pending",)
+    assert result.overcommitted == ()
+
+
+def test_assign_pods_overcommitted_is_kept_and_clamped() -> None:
+    cap = NodeCapacity("n1", "g", "T4", gpus=1, cpu_milli=1000, memory_mib=1024)
+    pods = [PodRequest("a", num_gpu=1, node="n1"), PodRequest("b", num_gpu=1, gpu_milli=400, node="n1")]
+    result = assign_pods([cap], pods)
+    assert result.nodes["n1"].gpu_free_milli == (0,)
+    assert result.overcommitted == ("b",)
+
+
+def test_unusable_known_indexes_count_as_unknown() -> None:
+    cap = NodeCapacity("n1", "g", "T4", gpus=2, cpu_milli=1000, memory_mib=1024)
+    pods = [
+        PodRequest("two-named-one", num_gpu=2, node="n1", gpu_indexes=(1,)),
+        PodRequest("out-of-range", num_gpu=1, gpu_milli=500, node="n2", gpu_indexes=(7,)),
+    ]
+    result = assign_pods([cap], pods)
+    assert result.gpu_indexes == {"two-named-one": (0, 1)}
+    assert result.unplaced == ("out-of-range",)  # n2 is not a known node
+    cap2 = NodeCapacity("n2", "g", "T4", gpus=2, cpu_milli=1000, memory_mib=1024)
+    # Index 7 does not exist on a 2-GPU node: best fit takes GPU 0.
+    assert assign_pods([cap2], pods[1:]).nodes["n2"].gpu_free_milli == (500, 1000)
+
+
+def test_pod_request_validation() -> None:
+    with pytest.raises(ValueError, match="num_gpu == 1"):
+        PodRequest("x", num_gpu=2, gpu_milli=500)
+    with pytest.raises(ValueError, match=r"1\.\.1000"):
+        PodRequest("x", num_gpu=1, gpu_milli=0)
+
+
+# -- typical pods ------------------------------------------------------------------------------------------------
+
+
+def test_typical_pod_classes_cover_95_percent() -> None:
+    whole = PodRequest("w", cpu_milli=8000, num_gpu=1)
+    shared = PodRequest("s", cpu_milli=4000, num_gpu=1, gpu_milli=500)
+    cpu_only = PodRequest("c", cpu_milli=2000)
+    rare = PodRequest("r", cpu_milli=8000, num_gpu=8, allowed_models=frozenset({"G3"}))
+    pods = [whole] * 10 + [shared] * 6 + [cpu_only] * 3 + [rare]
+    classes = typical_pod_classes(pods)
+    # 20 pods, 95% = 19: 10 + 6 + 3 = 19 reached with three classes; the 8-GPU class is dropped.
+    assert [(c.num_gpu, c.gpu_milli_per_gpu, c.cpu_milli, c.pods) for c in classes] == [
+        (1, 1000, 8000, 10),
+        (1, 500, 4000, 6),
+        (0, 0, 2000, 3),
+    ]
+    assert [c.popularity for c in classes] == pytest.approx([10 / 19, 6 / 19, 3 / 19])
+    assert typical_pod_classes(pods, coverage=1.0)[-1].allowed_models == frozenset({"G3"})
+    assert typical_pod_classes([]) == []
+
+
+def test_typical_pod_classes_split_by_model_constraint() -> None:
+    t4 = PodRequest("a", num_gpu=1, allowed_models=frozenset({"T4"}))
+    anywhere = PodRequest("b", num_gpu=1)
+    classes = typical_pod_classes([t4, t4, anywhere], coverage=1.0)
+    assert [(c.allowed_models, c.pods) for c in classes] == [(frozenset({"T4"}), 2), (None, 1)]
+
+
+# -- per node, Machine Group and cluster -------------------------------------------------------------------------
+
+
+def test_placement_counts() -> None:
+    nodes = [
+        node((1000,) * 8),  # 8 free
+        node((1000,) * 5 + (0,) * 3),  # 5 free
+        node((1000,) * 3 + (0,) * 5),  # 3 free
+        node((1000, 500, 0, 0)),  # 1 whole free, one half GPU
+    ]
+    # 1 GPU: 8+5+3+1 = 17; 2: 4+2+1+0 = 7; 4: 2+1+0+0 = 3; 8: 1
+    assert [placeable_pods(nodes, k) for k in (1, 2, 4, 8)] == [17, 7, 3, 1]
+    summary = cluster_summary(score_nodes(nodes, [gpu_class(1000)]))
+    assert summary.placeable == {1: 17, 2: 7, 4: 3, 8: 1}
+    assert summary.free_whole_gpus == 17
+    assert summary.free_gpu_milli == 17500
+    assert summary.fully_free_nodes == 1
+
+
+def test_stranded_gpus() -> None:
+    classes = [gpu_class(1000, cpu=1000, p=0.5), gpu_class(500, cpu=2000, p=0.5)]
+    starved = node((1000, 1000), cpu=500)  # no class has its CPU: both free GPUs stranded
+    fed = node((1000, 1000), cpu=4000)
+    wrong_model = node((1000, 1000), cpu=500, model="P100")
+    t4_classes = [gpu_class(1000, cpu=1000, models=frozenset({"T4"}))]
+    one_class_fits = node((1000, 0), cpu=1500)  # the 1-core class fits: not stranded
+    assert score_node(starved, classes).stranded_gpus == 2
+    assert score_node(fed, classes).stranded_gpus == 0
+    assert score_node(one_class_fits, classes).stranded_gpus == 0
+    # A model no typical class accepts is a mismatch, not a CPU shortage.
+    assert score_node(wrong_model, t4_classes).stranded_gpus == 0
+
+
+def test_machine_group_summaries() -> None:
+    nodes = [
+        GpuNode("a1", "A", "T4", (1000, 1000), BIG, BIG),
+        GpuNode("a2", "A", "T4", (500, 0), BIG, BIG),
+        GpuNode("b1", "B", "G2", (0,) * 8, BIG, BIG),
+    ]
+    classes = [gpu_class(1000)]
+    groups = {s.scope: s for s in machine_group_summaries(score_nodes(nodes, classes))}
+    assert groups["A"].nodes == 2 and groups["A"].gpus == 4
+    assert groups["A"].free_whole_gpus == 2 and groups["A"].fully_free_nodes == 1
+    # a2: the whole-GPU class does not fit -> R = 500 fragmented; a1: 0. Ratio 500 / 2500.
+    assert groups["A"].fragmentation_gpus == pytest.approx(0.5)
+    assert groups["A"].fragmentation_ratio == pytest.approx(20.0)
+    assert groups["B"].free_gpu_milli == 0 and groups["B"].fragmentation_ratio == 0.0
+    assert groups["B"].gpu_model == "G2"
+    cluster = cluster_summary(score_nodes(nodes, classes))
+    assert cluster.gpu_model == "mixed" and cluster.gpus == 12
+
+
+def test_pending_demand() -> None:
+    nodes = [
+        GpuNode("n1", "g", "T4", (1000, 1000, 0, 0), BIG, BIG),
+        GpuNode("n2", "g", "T4", (0, 0, 1000, 1000), BIG, BIG),
+    ]
+    pending = {
+        "g": [
+            PodRequest("four", num_gpu=4),  # W = 4, S = 4: blocked only by fragmentation
+            PodRequest("two", num_gpu=2),  # fits now
+            PodRequest("eight", num_gpu=8),  # larger than any node of the group
+            PodRequest("half", num_gpu=1, gpu_milli=500),
+            PodRequest("cpu-hungry", cpu_milli=BIG + 1, num_gpu=1),
+        ],
+        "empty": [PodRequest("one", num_gpu=1)],
+    }
+    fits = {f.pod: (f.fits_now, f.fits_if_consolidated) for f in pending_demand(pending, nodes)}
+    assert fits == {
+        "four": (False, True),
+        "two": (True, True),
+        "eight": (False, False),
+        "half": (True, True),
+        "cpu-hungry": (False, True),  # consolidation re-packs GPUs only
+        "one": (False, False),
+    }
+    blocked = [f.pod for f in pending_demand(pending, nodes) if f.blocked_by_fragmentation]
+    assert blocked == ["four", "cpu-hungry"]
+
+
+# -- DuckDB rows ---------------------------------------------------------------------------------------------------
+
+
+def test_rows_from_tables() -> None:
+    caps = capacities_from_rows(
+        [
+            {
+                "node": "n1",
+                "machine_group": "g",
+                "gpu_model": "T4",
+                "gpu_allocatable": 2.0,
+                "cpu_cores_allocatable": 16.0,
+                "memory_bytes_allocatable": 64.0 * 2**30,
+            }
+        ]
+    )
+    assert caps == [NodeCapacity("n1", "g", "T4", 2, 16000, 65536)]
+    steps: list[dict[str, Any]] = [
+        {
+            "uid": "u1",
+            "namespace": "ns",
+            "pod": "whole",
+            "node": "n1",
+            "phase": "Running",
+            "gpus_requested": 1.0,
+            "gpu_milli_requested": 0.0,
+            "cpu_cores_requested": 2.5,
+            "memory_bytes_requested": 1.5 * 2**20,
+        },
+        {
+            "uid": "u2",
+            "namespace": "ns",
+            "pod": "shared",
+            "node": "n1",
+            "phase": "Running",
+            "gpus_requested": 0.25,
+            "gpu_milli_requested": 250.0,
+            "cpu_cores_requested": 1.0,
+            "memory_bytes_requested": 0.0,
+        },
+        {
+            "uid": "u3",
+            "namespace": "ns",
+            "pod": "waiting",
+            "node": None,
+            "phase": "Pending",
+            "gpus_requested": 4.0,
+            "gpu_milli_requested": 0.0,
+            "cpu_cores_requested": 0.0,
+            "memory_bytes_requested": 0.0,
+        },
+    ]
+    meta: list[dict[str, Any]] = [
+        {
+            "uid": "u2",
+            "owner_kind": "Deployment",
+            "owner_name": "api",
+            "category": "serving",
+            "reclaim_exempt": True,
+            "gpu_share_index": "1",
+        }
+    ]
+    whole, shared, waiting = pods_from_rows(steps, meta)
+    assert (whole.name, whole.num_gpu, whole.gpu_milli, whole.cpu_milli, whole.memory_mib) == (
+        "ns/whole",
+        1,
+        1000,
+        2500,
+        2,
+    )
+    assert (shared.num_gpu, shared.gpu_milli, shared.gpu_indexes, shared.workload) == (1, 250, (1,), "Deployment/api")
+    assert shared.serving and shared.exempt
+    assert waiting.node is None and waiting.num_gpu == 4
+    state = assign_pods(caps, [whole, shared, waiting]).nodes["n1"]
+    assert state.gpu_free_milli == (0, 750)
+
+
+def test_rows_fit_the_ddl() -> None:
+    nodes = [GpuNode("n1", "g", "T4", (1000, 400), 3000, 2048), GpuNode("n2", "g", "T4", (0, 0), 0, 0)]
+    classes = typical_pod_classes(
+        [PodRequest("a", cpu_milli=1000, num_gpu=1), PodRequest("b", num_gpu=1, allowed_models=frozenset({"T4"}))],
+        coverage=1.0,
+    )
+    scores = score_nodes(nodes, classes)
+    day, ts = date(2026, 1, 5), datetime(2026, 1, 5, 12, 0)
+    con = duckdb.connect()
+    con.execute(DDL.read_text(encoding="utf-8"))
+
+    def insert(table: str, rows: list[dict[str, object]]) -> None:
+        columns = list(rows[0])
+        marks = ", ".join("?" for _ in columns)
+        con.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", [list(r.values()) for r in rows]
+        )
+
+    insert("node_fragmentation", list(node_fragmentation_rows(scores, day, ts)))
+    insert("machine_group_fragmentation", [summary_row(s, day, ts) for s in machine_group_summaries(scores)])
+    cluster = summary_row(cluster_summary(scores), day, ts)
+    del cluster["machine_group"]
+    insert("cluster_fragmentation", [cluster])
+    insert("typical_pod_classes", list(typical_pod_class_rows(classes, day, ts)))
+    assert con.execute("SELECT count(*) FROM node_fragmentation").fetchone() == (2,)
+    assert con.execute("SELECT free_whole_gpus, placeable_1gpu FROM cluster_fragmentation").fetchone() == (1, 1)
+    assert con.execute("SELECT allowed_models FROM typical_pod_classes ORDER BY class_rank").fetchall() == [
+        ("T4",),  # equal counts: the class with fewer CPU cores ranks first
+        (None,),
+    ]
