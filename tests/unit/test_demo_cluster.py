@@ -1,0 +1,375 @@
+"""The demo-cluster simulator: determinism, coverage, series shape, and a truth that the data really implies."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from scenarios.demo_cluster import (
+    DemoCluster,
+    DemoScenario,
+    build_cluster,
+    default_demo_start,
+    existing_gpu_requests,
+    ground_truth,
+    iter_import_lines,
+    running_gpu_requests,
+)
+
+START = datetime(2026, 11, 16, tzinfo=UTC)  # a Monday
+PROF = ("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "DCGM_FI_PROF_SM_ACTIVE", "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE")
+
+Series = tuple[dict[str, str], list[float], list[int]]
+Week = tuple[DemoCluster, list[Series], dict[str, Any]]
+
+
+def _parse(cluster: DemoCluster) -> list[Series]:
+    out: list[Series] = []
+    for line in iter_import_lines(cluster):
+        obj = json.loads(line)
+        out.append((obj["metric"], obj["values"], obj["timestamps"]))
+    return out
+
+
+def _digest(scenario: DemoScenario) -> str:
+    digest = hashlib.sha256()
+    for line in iter_import_lines(build_cluster(scenario)):
+        digest.update(line)
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def week() -> Week:
+    """The default layout over a full week, at a 5-minute step to keep the test quick."""
+    cluster = build_cluster(DemoScenario(start=START, step_seconds=300))
+    return cluster, _parse(cluster), ground_truth(cluster)
+
+
+def _host(labels: dict[str, str]) -> str:
+    return labels.get("Hostname") or labels["hostname"]
+
+
+def _holder(labels: dict[str, str]) -> tuple[str, str] | None:
+    ns = labels.get("exported_namespace") or labels.get("namespace")
+    pod = labels.get("exported_pod") or labels.get("pod")
+    return (ns, pod) if ns and pod else None
+
+
+def _by_name(series: list[Series], name: str) -> list[Series]:
+    return [s for s in series if s[0]["__name__"] == name]
+
+
+# -- scenario basics --------------------------------------------------------------------------------------------
+
+
+def test_default_demo_start_is_the_monday_of_the_last_complete_week() -> None:
+    assert default_demo_start(date(2026, 11, 30)) == datetime(2026, 11, 23, tzinfo=UTC)  # a Monday
+    assert default_demo_start(date(2026, 11, 29)) == datetime(2026, 11, 16, tzinfo=UTC)  # a Sunday
+    assert default_demo_start(date(2026, 11, 28)) == datetime(2026, 11, 16, tzinfo=UTC)
+    assert default_demo_start(date(2026, 11, 28)).weekday() == 0
+
+
+def test_scenario_rejects_bad_values() -> None:
+    with pytest.raises(ValueError):
+        DemoScenario(start=datetime(2026, 11, 16))  # naive
+    with pytest.raises(ValueError):
+        DemoScenario(start=datetime(2026, 11, 16, 3, tzinfo=UTC))
+    with pytest.raises(ValueError):
+        DemoScenario(start=START, step_seconds=7)
+
+
+def test_same_seed_same_bytes_and_another_seed_differs() -> None:
+    scenario = DemoScenario(start=START, days=1, step_seconds=300)
+    assert _digest(scenario) == _digest(scenario)
+    assert _digest(DemoScenario(start=START, days=1, step_seconds=300, seed=8)) != _digest(scenario)
+
+
+def test_cluster_shape() -> None:
+    cluster = build_cluster(DemoScenario(start=START))
+    assert cluster.total_gpus == 152
+    assert len({node.group.name for node in cluster.nodes}) >= 3
+    labelled = [ns for ns in cluster.namespaces if ns.project]
+    assert len({ns.workspace for ns in labelled}) >= 4
+    assert len(labelled) >= 10
+    assert any(ns.workspace is None for ns in cluster.namespaces)
+    bigger = build_cluster(DemoScenario(start=START, scale=3))
+    assert bigger.total_gpus == 3 * 152
+    assert len(bigger.pods) == 3 * len(cluster.pods)
+    assert len({(p.namespace, p.name, p.uid) for p in bigger.pods}) == len(bigger.pods)
+
+
+def test_no_gpu_is_held_twice_at_once() -> None:
+    cluster = build_cluster(DemoScenario(start=START, scale=2))
+    for pods in cluster.holders.values():
+        for before, after in itertools.pairwise(pods):
+            assert before.run_end <= after.run_start
+
+
+# -- series shape -----------------------------------------------------------------------------------------------
+
+
+def test_lines_hold_at_most_one_day_on_the_step_grid(week: Week) -> None:
+    cluster, series, _ = week
+    sc = cluster.scenario
+    start_s = int(sc.start.timestamp())
+    for labels, values, timestamps in series:
+        assert len(values) == len(timestamps) <= sc.steps_per_day
+        offsets = {(ts // 1000 - start_s) % sc.step_seconds for ts in timestamps}
+        assert offsets <= {sc.dcgm_offset_seconds, sc.ksm_offset_seconds}
+        assert max(offsets) < sc.step_seconds / 4
+        days = {(ts // 1000 - start_s) // 86400 for ts in timestamps}
+        assert len(days) == 1 and 0 <= days.pop() < sc.days
+        assert all(b - a == sc.step_seconds * 1000 for a, b in itertools.pairwise(timestamps))
+        assert "" not in labels.values()
+
+
+def test_every_class_appears_on_pod_labels(week: Week) -> None:
+    _, series, _ = week
+    labels = [s[0] for s in _by_name(series, "kube_pod_labels")]
+    assert {x.get("label_provisioning_type") for x in labels} >= {"reserved", "on-demand", "spot"}
+    assert {x.get("label_category") for x in labels} >= {"serving", "training", "data", "interactive"}
+    assert {x.get("label_purpose") for x in labels} >= {"service", "qa", "produce", "test"}
+    assert any(x.get("label_reclaim_exempt") == "true" for x in labels)
+    assert any("label_category" not in x for x in labels)  # an unlabelled bare pod
+    namespaces = _by_name(series, "kube_namespace_labels")
+    assert any("label_workspace" not in s[0] for s in namespaces)
+
+
+def test_label_variants_per_machine_group(week: Week) -> None:
+    cluster, series, _ = week
+    group_of = {node.name: node.group.name for node in cluster.nodes}
+    seen: dict[str, set[str]] = defaultdict(set)
+    for labels, _, _ in series:
+        if labels["__name__"].startswith("DCGM_"):
+            group = group_of[_host(labels)]
+            seen[group].add(labels["__name__"])
+            seen[group].update(key for key in labels if key in {"Hostname", "hostname", "pod", "exported_pod"})
+    assert "hostname" in seen["a100-sxm"] and "Hostname" not in seen["a100-sxm"]
+    assert "Hostname" in seen["h100-sxm"] and "pod" in seen["h100-sxm"]
+    assert "exported_pod" in seen["v100-pcie"] and "pod" not in seen["v100-pcie"]
+    assert not any(name in seen["v100-pcie"] for name in PROF)
+    assert all(name in seen["h100-sxm"] and name in seen["a100-sxm"] for name in PROF)
+
+
+def test_phases_are_one_hot_while_a_pod_exists(week: Week) -> None:
+    cluster, series, _ = week
+    per_uid: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    phases: dict[str, set[str]] = defaultdict(set)
+    for labels, values, timestamps in _by_name(series, "kube_pod_status_phase"):
+        phases[labels["uid"]].add(labels["phase"])
+        for value, ts in zip(values, timestamps, strict=True):
+            per_uid[labels["uid"]][ts].append(value)
+    assert set(per_uid) == {pod.uid for pod in cluster.pods}
+    for uid, steps in per_uid.items():
+        assert phases[uid] == {"Pending", "Running", "Succeeded", "Failed", "Unknown"}
+        assert all(len(v) == 5 and sum(v) == 1 for v in steps.values()), uid
+
+
+def test_pending_pods_have_no_node_and_no_dcgm(week: Week) -> None:
+    cluster, series, _ = week
+    pending = {pod.uid: pod for pod in cluster.pods if pod.run_start == pod.run_end}
+    assert sum(pod.gpus for pod in pending.values()) >= 8
+    requests = [s[0] for s in _by_name(series, "kube_pod_container_resource_requests")]
+    assert all("node" not in labels for labels in requests if labels["uid"] in pending)
+    assert all("node" in labels for labels in requests if labels["uid"] not in pending)
+    names = {(pod.namespace, pod.name) for pod in pending.values()}
+    assert not any(_holder(s[0]) in names for s in series if s[0]["__name__"].startswith("DCGM_"))
+
+
+def test_gpu_requests_at_a_step(week: Week) -> None:
+    cluster, series, _ = week
+    sc = cluster.scenario
+    step = (2 * 86400 + 15 * 3600) // sc.step_seconds  # Wednesday 15:00: a Pending job exists
+    ts = int(sc.start.timestamp()) * 1000 + step * sc.step_seconds * 1000 + sc.ksm_offset_seconds * 1000
+    total = 0.0
+    for labels, values, timestamps in _by_name(series, "kube_pod_container_resource_requests"):
+        if labels["resource"] == "nvidia_com_gpu" and ts in timestamps:
+            total += values[timestamps.index(ts)]
+    assert total == existing_gpu_requests(cluster, step) > running_gpu_requests(cluster, step)
+
+
+# -- behaviours -------------------------------------------------------------------------------------------------
+
+
+def _gr_by_gpu(series: list[Series], pod_prefix: str, metric: str) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = defaultdict(list)
+    for labels, values, _ in _by_name(series, metric):
+        holder = _holder(labels)
+        if holder and holder[1].startswith(pod_prefix):
+            out[labels["UUID"]].extend(values)
+    return out
+
+
+def test_over_requested_pod_never_touches_six_gpus(week: Week) -> None:
+    _, series, truth = week
+    per_gpu = _gr_by_gpu(series, "recsys-train-wide-", "DCGM_FI_PROF_GR_ENGINE_ACTIVE")
+    assert len(per_gpu) == 8
+    assert sum(1 for values in per_gpu.values() if max(values) == 0.0) == 6
+    assert sum(1 for values in per_gpu.values() if min(values) > 0.1) == 2
+    finding = next(f for f in truth["findings"] if f["rule"] == "over_requested")
+    assert finding["gpus_reclaimable"] == 6 and finding["workload"] == "Job/recsys-train-wide"
+
+
+def test_fake_busy_looks_busy_but_does_no_work(week: Week) -> None:
+    cluster, series, _ = week
+    name = "eval-keepalive-"
+    assert min(v for vs in _gr_by_gpu(series, name, "DCGM_FI_DEV_GPU_UTIL").values() for v in vs) >= 99
+    assert min(v for vs in _gr_by_gpu(series, name, "DCGM_FI_PROF_GR_ENGINE_ACTIVE").values() for v in vs) >= 0.97
+    assert max(v for vs in _gr_by_gpu(series, name, "DCGM_FI_PROF_SM_ACTIVE").values() for v in vs) <= 0.012
+    assert max(v for vs in _gr_by_gpu(series, name, "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE").values() for v in vs) == 0
+    assert max(v for vs in _gr_by_gpu(series, name, "DCGM_FI_PROF_DRAM_ACTIVE").values() for v in vs) <= 0.001
+    group = next(g for g in cluster.groups if g.name == "a100-sxm")
+    power = [v for vs in _gr_by_gpu(series, name, "DCGM_FI_DEV_POWER_USAGE").values() for v in vs]
+    assert max(power) < group.idle_watts + 0.06 * (group.max_watts - group.idle_watts)
+
+
+def test_serving_nights_are_quiet_but_not_idle(week: Week) -> None:
+    _, series, _ = week
+    for prefix in ("chat-llm-", "search-ranker-"):
+        values = [v for vs in _gr_by_gpu(series, prefix, "DCGM_FI_PROF_GR_ENGINE_ACTIVE").values() for v in vs]
+        assert min(values) >= 0.05 and max(values) > 0.4
+    util = [v for vs in _gr_by_gpu(series, "recsys-embed-", "DCGM_FI_DEV_GPU_UTIL").values() for v in vs]
+    assert min(util) >= 5.0 and max(util) > 40
+
+
+def test_idle_holders_hold_memory_or_not(week: Week) -> None:
+    cluster, series, _ = week
+    total = next(g for g in cluster.groups if g.name == "h100-sxm").fb_total_mib
+    used = [v for vs in _gr_by_gpu(series, "kv-cache-warm-", "DCGM_FI_DEV_FB_USED").values() for v in vs]
+    active = [v for vs in _gr_by_gpu(series, "kv-cache-warm-", "DCGM_FI_PROF_GR_ENGINE_ACTIVE").values() for v in vs]
+    assert min(used) > 0.8 * total and max(active) == 0.0
+
+
+def test_a_reused_pod_name_has_two_uids(week: Week) -> None:
+    cluster, series, truth = week
+    uids = {s[0]["uid"] for s in _by_name(series, "kube_pod_status_phase") if s[0]["pod"] == "debug-shell"}
+    assert len(uids) == 2
+    lives = sorted((p.exist_start, p.exist_end) for p in cluster.pods if p.name == "debug-shell")
+    assert lives[0][1] <= lives[1][0]
+    assert len([p for p in truth["pods"] if p["pod"] == "debug-shell"]) == 2
+
+
+def test_no_data_gap_and_exempt_and_late_idle_in_truth(week: Week) -> None:
+    _cluster, _, truth = week
+    pods = {p["pod"]: p for p in truth["pods"]}
+    detector = next(p for name, p in pods.items() if name.startswith("vision-detector-train-"))
+    assert detector["no_data_gpu_hours"] == pytest.approx(4 * 6)
+    assert sum(p["no_data_gpu_hours"] for p in truth["pods"]) == pytest.approx(4 * 6)
+    late = [f for f in truth["findings"] if f.get("late_idle")]
+    assert {f["workload"] for f in late} == {"Job/rl-ppo-run42", "Job/vision-finetune-vit"}
+    assert all(f["rule"] == "idle_allocation" for f in late)
+    run42 = next(p for name, p in pods.items() if name.startswith("rl-ppo-run42-"))
+    assert run42["idle_gpu_hours"] > 8 * 4
+    flagged = {(f["namespace"], f["workload"]) for f in truth["findings"]}
+    healthy = {(h["namespace"], h["workload"]) for h in truth["healthy"]}
+    assert not flagged & healthy
+    assert ("search-serving", "ReplicaSet/search-standby-8f7e6d5c4") in healthy
+    assert {f["rule"] for f in truth["findings"]} == {
+        "idle_allocation",
+        "over_requested",
+        "fake_busy",
+        "idle_held_memory",
+        "quota_reclaim",
+        "low_efficiency",
+    }
+    quota = {f["namespace"]: f["gpus_reclaimable"] for f in truth["findings"] if f["rule"] == "quota_reclaim"}
+    assert quota == {"labeling": 14, "eval-qa": 22}
+
+
+def test_truth_is_internally_consistent(week: Week) -> None:
+    _, _, truth = week
+    json.dumps(truth)  # serialisable
+    figures = ("allocated_gpu_hours", "used_gpu_hours", "idle_gpu_hours", "low_use_gpu_hours", "no_data_gpu_hours")
+    for row in truth["projects"] + truth["projects_daily"] + truth["workspaces"]:
+        observed = row["allocated_gpu_hours"] - row["no_data_gpu_hours"]
+        assert 0 <= row["no_data_gpu_hours"] <= row["allocated_gpu_hours"]
+        assert 0 <= row["idle_gpu_hours"] <= row["low_use_gpu_hours"] <= observed + 1e-6
+        assert 0 <= row["used_gpu_hours"] <= observed + 1e-6
+    for project in truth["projects"]:
+        daily = [d for d in truth["projects_daily"] if d["namespace"] == project["namespace"]]
+        for name in figures:
+            assert sum(d[name] for d in daily) == pytest.approx(project[name], abs=1e-5)
+    for workspace in truth["workspaces"]:
+        members = [p for p in truth["projects"] if p["workspace"] == workspace["workspace"]]
+        for name in figures:
+            assert sum(p[name] for p in members) == pytest.approx(workspace[name], abs=1e-5)
+    assert {p["workspace"] for p in truth["projects"]} >= {"unassigned"}
+
+
+def test_truth_matches_a_recount_from_the_lines(week: Week) -> None:
+    """Recompute per-Project figures from the import lines alone, with the pipeline's definitions."""
+    cluster, series, truth = week
+    sc = cluster.scenario
+    start_s = int(sc.start.timestamp())
+    step_h = sc.step_seconds / 3600
+
+    def bucket(ts: int) -> int:
+        return (ts // 1000 - start_s) // sc.step_seconds
+
+    running: dict[tuple[str, str, int], str] = {}
+    requests: dict[tuple[str, str], float] = {}
+    uid_ns: dict[str, str] = {}
+    samples: dict[tuple[str, str, int], dict[str, Any]] = defaultdict(dict)
+    ns_project: dict[str, tuple[str, str]] = {}
+    for labels, values, timestamps in series:
+        name = labels["__name__"]
+        if name == "kube_pod_status_phase" and labels["phase"] == "Running":
+            uid_ns[labels["uid"]] = labels["namespace"]
+            for value, ts in zip(values, timestamps, strict=True):
+                if value == 1:
+                    running[(labels["namespace"], labels["pod"], bucket(ts))] = labels["uid"]
+        elif name == "kube_pod_container_resource_requests" and labels["resource"] == "nvidia_com_gpu":
+            requests[(labels["uid"], labels["container"])] = values[0]  # one line a day, same value
+        elif name == "kube_namespace_labels":
+            ns = labels["namespace"]
+            ns_project[ns] = (labels.get("label_workspace", "unassigned"), labels.get("label_project", ns))
+        elif name in ("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "DCGM_FI_DEV_GPU_UTIL"):
+            holder = _holder(labels)
+            if holder is None:
+                continue
+            for value, ts in zip(values, timestamps, strict=True):
+                cell = samples[(_host(labels), labels["gpu"], bucket(ts))]
+                cell[name] = value
+                cell["holder"] = holder
+    gpus: dict[str, float] = defaultdict(float)
+    for (uid, _container), value in requests.items():
+        gpus[uid] += value
+    figures: dict[str, list[float]] = defaultdict(lambda: [0.0] * 5)
+    for (ns, _pod, _b), uid in running.items():
+        figures[ns][0] += gpus[uid] * step_h
+    for (_host_name, _gpu, b), cell in samples.items():
+        holder_uid = running.get((*cell["holder"], b))
+        if holder_uid is None:
+            continue
+        gr = cell.get("DCGM_FI_PROF_GR_ENGINE_ACTIVE")
+        activity = gr if gr is not None else cell["DCGM_FI_DEV_GPU_UTIL"] / 100
+        row = figures[uid_ns[holder_uid]]
+        row[1] += activity * step_h
+        row[2] += step_h if activity < 0.01 else 0.0
+        row[3] += step_h if activity < 0.10 else 0.0
+        row[4] += step_h
+    expected = {p["namespace"]: p for p in truth["projects"]}
+    assert set(expected) == set(figures)
+    for ns, row in figures.items():
+        want = expected[ns]
+        assert (want["workspace"], want["project"]) == ns_project[ns]
+        assert row[0] == pytest.approx(want["allocated_gpu_hours"], abs=1e-5)
+        assert row[1] == pytest.approx(want["used_gpu_hours"], abs=1e-5)
+        assert row[2] == pytest.approx(want["idle_gpu_hours"], abs=1e-5)
+        assert row[3] == pytest.approx(want["low_use_gpu_hours"], abs=1e-5)
+        assert row[0] - row[4] == pytest.approx(want["no_data_gpu_hours"], abs=1e-5)
+
+
+def test_scrape_target_labels_keep_the_holder_in_exported_labels() -> None:
+    cluster = build_cluster(DemoScenario(start=START, days=1, step_seconds=900, scrape_target_labels=True))
+    v100 = [s[0] for s in _parse(cluster) if s[0]["__name__"] == "DCGM_FI_DEV_GPU_UTIL" and "gpu" in s[0]]
+    v100 = [labels for labels in v100 if labels["modelName"].startswith("Tesla V100")]
+    assert all(labels["namespace"] == "gpu-operator" for labels in v100)
+    assert any(labels.get("exported_namespace") == "recsys" for labels in v100)
