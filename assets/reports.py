@@ -4,7 +4,9 @@ from datetime import date, timedelta
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from assets.fragmentation import fragmentation
 from assets.partitions import weekly_partitions
+from assets.reclamation import recommendations
 from assets.usage import gpu_usage
 from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 from reports.build import build_reports
@@ -13,7 +15,7 @@ from reports.build import build_reports
 @asset(
     partitions_def=weekly_partitions,
     group_name="reports",
-    deps=[gpu_usage],
+    deps=[gpu_usage, fragmentation, recommendations],
     description="out/reports/: index.html (cluster overview), <workspace>/index.html, dated archive, summary.json.",
 )
 def workspace_reports(

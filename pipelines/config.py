@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from scoring.rules.settings import RecommendationSettings
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -145,6 +147,7 @@ class Settings(_Strict):
     gpu_models: list[GpuModelWeight] = Field(default_factory=_default_gpu_models)
     default_h100_equivalent: float = Field(0.3, gt=0, le=10, description="Weight of an unknown GPU model.")
     report: ReportConfig = ReportConfig()
+    recommendations: RecommendationSettings = RecommendationSettings()
     exempt_workspaces: list[str] = Field(default_factory=list)
     exempt_projects: list[str] = Field(default_factory=list)
     exempt_workloads: list[str] = Field(

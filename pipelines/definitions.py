@@ -17,12 +17,14 @@ from dagster import (
     in_process_executor,
 )
 
+from assets.fragmentation import fragmentation
 from assets.ingest import dcgm_gpu_samples, kube_state
+from assets.reclamation import recommendations, ticket_delivery
 from assets.reports import workspace_reports
 from assets.usage import gpu_usage
 from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 
-DAILY_ASSETS = [dcgm_gpu_samples, kube_state, gpu_usage]
+DAILY_ASSETS = [dcgm_gpu_samples, kube_state, gpu_usage, fragmentation, recommendations, ticket_delivery]
 WEEKLY_ASSETS: list[AssetsDefinition] = [workspace_reports]
 
 daily_scoring_job = define_asset_job(

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 from prometheus_api_client import PrometheusConnect
+from urllib3.util.retry import Retry
 
 from pipelines.config import VictoriaMetricsConfig
 
@@ -130,16 +131,27 @@ class VictoriaMetricsClient:
 
     # -- health and PromQL ---------------------------------------------------------------------------------
 
-    def prometheus(self) -> PrometheusConnect:
-        prom = PrometheusConnect(url=self.url, headers=self._headers or None, disable_ssl=not self.config.verify_tls)
-        if self._auth:
-            prom._session.auth = self._auth
-        return prom
+    def prometheus(self, retries: int | None = None) -> PrometheusConnect:
+        """A prometheus-api-client connection with this client's URL, credentials, timeout and retries."""
+        retry = Retry(
+            total=self.config.retries if retries is None else retries,
+            backoff_factor=self.config.backoff_seconds,
+            status_forcelist=(502, 503, 504),
+            allowed_methods=("GET", "POST"),
+        )
+        return PrometheusConnect(
+            url=self.url,
+            headers=self._headers or None,
+            disable_ssl=not self.config.verify_tls,
+            retry=retry,
+            auth=self._auth,
+            timeout=int(self.config.timeout_seconds),
+        )
 
     def check(self) -> None:
         """Raise SourceError with one line (URL, what to check) unless the query API answers."""
         try:
-            result = self.prometheus().custom_query("vector(1)")
+            result = self.prometheus(retries=0).custom_query("vector(1)")
         except Exception as error:
             reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
             raise SourceError(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import time
 import uuid
 import zlib
@@ -1072,7 +1073,9 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
         hard = quota_hard(cluster, ns)
         if hard is None:
             continue
-        peak = int(_quota_used(cluster, ns.name).max())
+        used = _quota_used(cluster, ns.name)
+        peak = int(used.max())
+        p95 = float(np.quantile(used, 0.95))
         running = np.zeros(sc.n_steps, dtype=np.int64)
         pending = np.zeros(sc.n_steps, dtype=np.int64)
         for pod in cluster.pods:
@@ -1098,7 +1101,8 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
                     "namespace": ns.name,
                     "workload": "ResourceQuota/gpu-quota",
                     "pods": [],
-                    "gpus_reclaimable": hard - peak,
+                    # the rule's recommendation: p95 x 1.2 headroom (rounded up), never below the peak
+                    "gpus_reclaimable": hard - max(math.ceil(round(p95 * 1.2, 9)), peak),
                     "quota_hard": hard,
                     "quota_peak_used": peak,
                 }

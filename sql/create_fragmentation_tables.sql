@@ -81,3 +81,47 @@ CREATE TABLE IF NOT EXISTS typical_pod_classes (
     pods BIGINT NOT NULL,
     popularity DOUBLE NOT NULL
 );
+
+-- One row per (snapshot, Machine Group) with Pending GPU pods: unmet demand and whether fragmentation blocks
+-- it. fit_now: pods one node of the group could take now; fit_if_consolidated: pods that would fit if the
+-- group's free whole GPUs were packed together. Pods not yet bound to a node are judged against every group
+-- and counted under machine_group 'unplaced'.
+CREATE TABLE IF NOT EXISTS pending_demand (
+    day DATE NOT NULL,
+    snapshot_ts TIMESTAMP NOT NULL,
+    machine_group VARCHAR NOT NULL,
+    pending_pods INTEGER NOT NULL,
+    pending_gpus DOUBLE NOT NULL,
+    fit_now INTEGER NOT NULL,
+    fit_if_consolidated INTEGER NOT NULL,
+    blocked_by_fragmentation INTEGER NOT NULL
+);
+
+-- One row per (day, Machine Group): the consolidation plan over the day's last snapshot (moves within the
+-- group that free the most whole nodes with the fewest moves), and the low-use UTC hours to run it in.
+CREATE TABLE IF NOT EXISTS defrag_plans (
+    day DATE NOT NULL,
+    snapshot_ts TIMESTAMP NOT NULL,
+    machine_group VARCHAR NOT NULL,
+    gpu_model VARCHAR NOT NULL,
+    moves INTEGER NOT NULL,
+    nodes_freed INTEGER NOT NULL,
+    freed_nodes VARCHAR[] NOT NULL,
+    placeable_8gpu_before INTEGER NOT NULL,
+    placeable_8gpu_after INTEGER NOT NULL,
+    fragmentation_ratio_before DOUBLE NOT NULL,
+    fragmentation_ratio_after DOUBLE NOT NULL,
+    low_use_hours_utc INTEGER[] NOT NULL
+);
+
+-- One row per move of a day's plan: which pod goes from which node to which, onto which GPU indexes.
+CREATE TABLE IF NOT EXISTS defrag_moves (
+    day DATE NOT NULL,
+    snapshot_ts TIMESTAMP NOT NULL,
+    machine_group VARCHAR NOT NULL,
+    move_order INTEGER NOT NULL,
+    pod VARCHAR NOT NULL,
+    from_node VARCHAR NOT NULL,
+    to_node VARCHAR NOT NULL,
+    gpu_indexes INTEGER[] NOT NULL
+);

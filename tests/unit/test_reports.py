@@ -12,11 +12,11 @@ import duckdb
 import pytest
 
 from pipelines.config import Settings
+from pipelines.warehouse import prepare_connection
 from reports.build import atomic_write, build_reports, default_window, slugify
 from reports.charts import figure_json, quota_chart
 from reports.models import ProjectReport, ReportIndex
 from reports.render import change, format_hours, format_share
-from reports.sql import SQL_DIR
 
 WINDOW_START = date(2026, 1, 5)  # a Monday
 WINDOW_END = date(2026, 1, 12)
@@ -68,8 +68,7 @@ def _project_day(
 def make_database() -> duckdb.DuckDBPyConnection:
     """Two Workspaces over the report window and the one before it; one Project has a hostile name."""
     con = duckdb.connect()
-    with (SQL_DIR / "create_tables.sql").open(encoding="utf-8") as handle:
-        con.execute(handle.read())
+    prepare_connection(con)
     d = WINDOW_START
     project_rows = [
         _project_day(d, WORKSPACE_A, "vision", "alpha-vision", 48.125, 20.5, 10.25, 2.0, 96.25),
@@ -371,8 +370,7 @@ def test_empty_window_is_rejected(tmp_path: Path) -> None:
 
 def test_empty_database_gives_an_empty_overview(tmp_path: Path) -> None:
     con = duckdb.connect()
-    with (SQL_DIR / "create_tables.sql").open(encoding="utf-8") as handle:
-        con.execute(handle.read())
+    prepare_connection(con)
     index = build_reports(con, Settings(), WINDOW_START, WINDOW_END, tmp_path)
     assert index.workspaces == []
     assert "No Workspace held GPUs" in index.overview_html.read_text(encoding="utf-8")

@@ -20,10 +20,7 @@ def test_label_values_are_escaped_for_promql(value: str, escaped: str) -> None:
 
 
 def test_selector_escapes_values_and_rejects_bad_names() -> None:
-    assert (
-        series_selector("kube_pod_labels", {"namespace": 'x"y'})
-        == '{__name__="kube_pod_labels",namespace="x\\"y"}'
-    )
+    assert series_selector("kube_pod_labels", {"namespace": 'x"y'}) == '{__name__="kube_pod_labels",namespace="x\\"y"}'
     with pytest.raises(ValueError, match="label name"):
         series_selector("m", {'bad"name': "v"})
     with pytest.raises(ValueError, match="label name"):

@@ -1,0 +1,94 @@
+"""Reclamation assets: the day's recommendations (every rule over the window ending that day), the ticket feed
+(stable ids, new/ongoing/resolved, written atomically) and its delivery to the configured sinks."""
+
+import json
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from assets.fragmentation import fragmentation
+from assets.ingest import DUCKDB_POOL, partition_day
+from assets.partitions import daily_partitions
+from assets.usage import gpu_usage
+from pipelines.config import Settings
+from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+from pipelines.warehouse import Warehouse
+from scoring.findings import Finding
+from scoring.rules.evaluate import evaluate_recommendations
+from scoring.sinks import deliver
+from scoring.tickets import update_ticket_feed, write_feed
+
+FEED_NAME = "tickets.jsonl"
+
+
+def evaluation_window(settings: Settings, day: date) -> tuple[datetime, datetime]:
+    """The report window that ends with `day` (included): [day + 1 − window_days, day + 1) in UTC."""
+    window_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+    return window_end - timedelta(days=settings.report.window_days), window_end
+
+
+def recommend_day(
+    warehouse: Warehouse, settings: Settings, day: date, feed_path: Path
+) -> tuple[list[Finding], list[dict[str, object]]]:
+    """Evaluate every rule for the window ending `day`, move the ticket history to `day`, write the feed."""
+    window_start, window_end = evaluation_window(settings, day)
+    with warehouse.connect() as con:
+        findings = evaluate_recommendations(con, settings, settings.recommendations, window_start, window_end, day)
+        tickets = update_ticket_feed(con, findings, day, window_end)
+    write_feed(feed_path, tickets)
+    return findings, tickets
+
+
+@asset(
+    partitions_def=daily_partitions,
+    pool=DUCKDB_POOL,
+    group_name="reclamation",
+    deps=[gpu_usage, fragmentation],
+    description="recommendations and ticket_history for the window ending this day; writes out/tickets.jsonl.",
+)
+def recommendations(
+    context: AssetExecutionContext, settings: SettingsResource, warehouse: WarehouseResource, outputs: OutputsResource
+) -> MaterializeResult:
+    day = partition_day(context)
+    feed_path = outputs.path() / FEED_NAME
+    findings, tickets = recommend_day(warehouse.warehouse(), settings.load(), day, feed_path)
+    by_rule = Counter(finding.rule for finding in findings if finding.ticketable)
+    by_status = Counter(str(ticket["status"]) for ticket in tickets)
+    return MaterializeResult(
+        metadata={
+            "feed": MetadataValue.path(str(feed_path)),
+            "tickets": MetadataValue.int(len(tickets)),
+            "findings_by_rule": MetadataValue.json(dict(sorted(by_rule.items()))),
+            "tickets_by_status": MetadataValue.json(dict(sorted(by_status.items()))),
+            "exempt_findings": MetadataValue.int(sum(1 for f in findings if f.exempt)),
+        }
+    )
+
+
+@asset(
+    partitions_def=daily_partitions,
+    pool=DUCKDB_POOL,
+    group_name="reclamation",
+    deps=[recommendations],
+    description="Sends new tickets and status/severity changes to the configured sinks (dry run when disabled).",
+)
+def ticket_delivery(
+    context: AssetExecutionContext, settings: SettingsResource, warehouse: WarehouseResource, outputs: OutputsResource
+) -> MaterializeResult:
+    loaded = settings.load()
+    feed_path = outputs.path() / FEED_NAME
+    tickets = [json.loads(line) for line in feed_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    now = evaluation_window(loaded, partition_day(context))[1]
+    outcomes: Counter[str] = Counter()
+    with warehouse.warehouse().connect() as con:
+        for sink in loaded.recommendations.sinks:
+            for delivery in deliver(con, sink, tickets, now, printer=context.log.info):
+                outcomes[f"{sink.name}:{delivery.outcome}"] += 1
+    return MaterializeResult(
+        metadata={
+            "sinks": MetadataValue.int(len(loaded.recommendations.sinks)),
+            "outcomes": MetadataValue.json(dict(outcomes)),
+        }
+    )

@@ -1,0 +1,141 @@
+"""What every rule reads (`RuleInputs`) and how a rule turns a workload row into a `Finding`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+import duckdb
+import polars as pl
+
+from scoring.findings import Finding
+from scoring.rules import sql
+from scoring.rules.settings import RecommendationSettings
+
+
+@dataclass(frozen=True)
+class RuleInputs:
+    """Frames of the named rules_*.sql files for one window."""
+
+    window_start: datetime
+    window_end: datetime
+    step_seconds: int
+    workloads: pl.DataFrame
+    gpu_stats: pl.DataFrame
+    idle_runs: pl.DataFrame
+    held_memory_runs: pl.DataFrame
+    serving_load: pl.DataFrame
+    quotas: pl.DataFrame
+    defrag_plans: pl.DataFrame
+
+    @property
+    def window_hours(self) -> float:
+        return max((self.window_end - self.window_start).total_seconds() / 3600.0, 1e-9)
+
+    def per_week(self, gpu_hours_in_window: float) -> float:
+        """Scale GPU-hours of the window to a week."""
+        return gpu_hours_in_window * 168.0 / self.window_hours
+
+    def workload_rows(self) -> dict[tuple[str, str], dict[str, Any]]:
+        return {(row["namespace"], row["workload"]): row for row in self.workloads.iter_rows(named=True)}
+
+
+def load_rule_inputs(
+    con: duckdb.DuckDBPyConnection,
+    step_seconds: int,
+    rules: RecommendationSettings,
+    window_start: datetime,
+    window_end: datetime,
+) -> RuleInputs:
+    params: dict[str, Any] = {
+        "window_start": window_start.replace(tzinfo=None),
+        "window_end": window_end.replace(tzinfo=None),
+        "step_seconds": step_seconds,
+        "fake_util_min": rules.fake_busy_gpu_util_min,
+        "fake_profiling_max": rules.fake_busy_profiling_max,
+        "fake_power_max_w": rules.fake_busy_power_max_w if rules.fake_busy_power_max_w is not None else 1e12,
+        "percentile": rules.quota_percentile,
+    }
+    sql.execute(con, "rules_create_pod_steps", params)
+    sql.execute(con, "rules_create_gpu_steps", params)
+    idle_min = min([*rules.idle_hours_by_category.values(), *rules.idle_hours_by_purpose.values()])
+    idle = {
+        **params,
+        "activity_max": rules.idle_activity_max,
+        "memory_fraction_min": 0.0,
+        "min_run_hours": idle_min,
+    }
+    held = {
+        **params,
+        "activity_max": rules.idle_activity_max,
+        "memory_fraction_min": rules.idle_held_memory_fraction_min,
+        "min_run_hours": rules.idle_held_memory_min_hours,
+    }
+    return RuleInputs(
+        window_start=window_start,
+        window_end=window_end,
+        step_seconds=step_seconds,
+        workloads=sql.frame(con, "rules_workloads", params),
+        gpu_stats=sql.frame(con, "rules_gpu_stats", params),
+        idle_runs=sql.frame(con, "rules_idle_runs", idle),
+        held_memory_runs=sql.frame(con, "rules_idle_runs", held),
+        serving_load=sql.frame(con, "rules_serving_load", params),
+        quotas=sql.frame(con, "rules_quota", params),
+        defrag_plans=sql.frame(con, "rules_defrag_plans", params),
+    )
+
+
+class Rule(Protocol):
+    name: ClassVar[str]
+
+    def evaluate(self, inputs: RuleInputs) -> list[Finding]: ...
+
+
+def workload_finding(
+    rule: str,
+    inputs: RuleInputs,
+    settings: RecommendationSettings,
+    workload: dict[str, Any],
+    *,
+    gpus_reclaimable: float,
+    idle_gpu_hours: float,
+    recoverable_gpu_hours_in_window: float,
+    evidence: dict[str, Any],
+    action: str,
+    summary: str,
+    pods: list[str] | None = None,
+    nodes: list[str] | None = None,
+    machine_group: str | None = None,
+) -> Finding:
+    """A finding about one workload row of rules_workloads.sql; severity from recoverable hours per week."""
+    per_week = inputs.per_week(recoverable_gpu_hours_in_window)
+    return Finding(
+        rule=rule,
+        workspace=workload["workspace"],
+        project=workload["project"],
+        namespace=workload["namespace"],
+        workload=workload["workload"],
+        pods=sorted(pods if pods is not None else workload["pods"]),
+        nodes=sorted(nodes if nodes is not None else (workload["nodes"] or [])),
+        gpu_model=workload["gpu_model"],
+        machine_group=machine_group,
+        category=workload["category"],
+        purpose=workload["purpose"],
+        provisioning_type=workload["provisioning_type"],
+        gpus_allocated=float(workload["gpus_allocated"]),
+        gpus_reclaimable=float(gpus_reclaimable),
+        idle_gpu_hours=float(idle_gpu_hours),
+        gpu_hours_recoverable_per_week=per_week,
+        severity=settings.severity(per_week),
+        evidence=evidence,
+        action=action,
+        summary=summary,
+        exempt=bool(workload["reclaim_exempt"]),
+        window_start=inputs.window_start,
+        window_end=inputs.window_end,
+    )
+
+
+def hours(value: float) -> str:
+    return f"{value:.1f} h"

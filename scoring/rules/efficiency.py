@@ -1,0 +1,219 @@
+"""Rules on window figures per GPU (sql/rules_gpu_stats.sql): low efficiency, over-request, downsizing."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any, ClassVar
+
+from scoring.findings import Finding
+from scoring.rules.base import RuleInputs, workload_finding
+from scoring.rules.settings import RecommendationSettings
+
+GIB = 1024.0
+
+
+def gpus_by_workload(inputs: RuleInputs) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for gpu in inputs.gpu_stats.iter_rows(named=True):
+        grouped[(gpu["namespace"], gpu["workload"])].append(gpu)
+    return grouped
+
+
+class LowEfficiency:
+    """Mean activity ≤ low_efficiency_mean_activity_max over the window, with more than
+    low_efficiency_min_allocated_gpu_hours allocated (Job Defense Shield's low-GPU-efficiency alert).
+
+    Recoverable: allocated GPU-hours minus what the same work needs at low_efficiency_target_activity.
+    """
+
+    name: ClassVar[str] = "low_efficiency"
+
+    def __init__(self, settings: RecommendationSettings) -> None:
+        self.settings = settings
+
+    def evaluate(self, inputs: RuleInputs) -> list[Finding]:
+        findings = []
+        gpus = gpus_by_workload(inputs)
+        for key, workload in sorted(inputs.workload_rows().items()):
+            allocated = workload["allocated_gpu_hours"]
+            if workload["category"] in self.settings.low_efficiency_never_categories:
+                continue
+            if allocated <= self.settings.low_efficiency_min_allocated_gpu_hours or not gpus.get(key):
+                continue
+            used = sum(gpu["used_gpu_hours"] or 0.0 for gpu in gpus[key])
+            measured = sum(gpu["activity_hours"] for gpu in gpus[key])
+            if measured <= 0:
+                continue
+            mean = used / measured
+            if mean > self.settings.low_efficiency_mean_activity_max:
+                continue
+            target = self.settings.low_efficiency_target_activity
+            needed = max(1, math.ceil(workload["gpus_allocated"] * mean / target - 1e-9))
+            reclaimable = max(0.0, float(workload["gpus_allocated"]) - needed)
+            recoverable = max(0.0, allocated - used / target)
+            findings.append(
+                workload_finding(
+                    self.name,
+                    inputs,
+                    self.settings,
+                    workload,
+                    gpus_reclaimable=reclaimable,
+                    idle_gpu_hours=max(0.0, allocated - used),
+                    recoverable_gpu_hours_in_window=recoverable,
+                    evidence={
+                        "mean_activity": round(mean, 4),
+                        "mean_activity_max": self.settings.low_efficiency_mean_activity_max,
+                        "allocated_gpu_hours": round(allocated, 3),
+                        "used_gpu_hours": round(used, 3),
+                        "measured_gpu_hours": round(measured, 3),
+                        "target_activity": target,
+                        "gpus_needed_at_target": needed,
+                    },
+                    action=f"Run {workload['workload']} on {needed} GPU(s) instead of "
+                    f"{workload['gpus_allocated']:g}, or batch more work per GPU.",
+                    summary=f"{workload['workload']} in {workload['namespace']}: mean GPU activity "
+                    f"{mean:.0%} "
+                    f"over {allocated:.0f} allocated GPU-hours.",
+                )
+            )
+        return findings
+
+
+class OverRequested:
+    """A pod of ≥ over_requested_min_gpus GPUs of which some never show activity in the window.
+
+    gpus_reclaimable counts never-active GPUs; requested GPUs with no DCGM series are reported as no data,
+    never as reclaimable. A pod none of whose GPUs worked is left to idle_allocation.
+    """
+
+    name: ClassVar[str] = "over_requested"
+
+    def __init__(self, settings: RecommendationSettings) -> None:
+        self.settings = settings
+
+    def evaluate(self, inputs: RuleInputs) -> list[Finding]:
+        findings = []
+        gpus = gpus_by_workload(inputs)
+        for key, workload in sorted(inputs.workload_rows().items()):
+            by_pod: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for gpu in gpus.get(key, []):
+                by_pod[gpu["uid"]].append(gpu)
+            never_active, no_data, hours_wasted = 0, 0.0, 0.0
+            pods: set[str] = set()
+            nodes: set[str] = set()
+            shapes: list[tuple[float, int]] = []
+            for pod_gpus in by_pod.values():
+                requested = max(gpu["gpus_requested"] for gpu in pod_gpus)
+                if requested < self.settings.over_requested_min_gpus:
+                    continue
+                if max(gpu["observed_hours"] for gpu in pod_gpus) < self.settings.over_requested_min_hours:
+                    continue
+                idle = [
+                    gpu
+                    for gpu in pod_gpus
+                    if gpu["max_activity"] is not None
+                    and gpu["max_activity"] <= self.settings.over_requested_max_activity
+                ]
+                active = [
+                    gpu for gpu in pod_gpus if (gpu["max_activity"] or 0.0) > self.settings.over_requested_max_activity
+                ]
+                if not idle or not active:
+                    continue
+                never_active += len(idle)
+                no_data += max(0.0, requested - len(pod_gpus))
+                hours_wasted += sum(gpu["observed_hours"] for gpu in idle)
+                pods.add(pod_gpus[0]["pod"])
+                nodes.update(gpu["node"] for gpu in idle)
+                shapes.append((requested, len(active)))
+            if never_active == 0:
+                continue
+            requested, used = max(shapes)
+            findings.append(
+                workload_finding(
+                    self.name,
+                    inputs,
+                    self.settings,
+                    workload,
+                    gpus_reclaimable=never_active,
+                    idle_gpu_hours=hours_wasted,
+                    recoverable_gpu_hours_in_window=hours_wasted,
+                    evidence={
+                        "pods_judged": len(pods),
+                        "gpus_never_active": never_active,
+                        "gpus_no_data": no_data,
+                        "largest_pod_gpus_requested": requested,
+                        "largest_pod_gpus_active": used,
+                        "max_activity_threshold": self.settings.over_requested_max_activity,
+                    },
+                    action=f"Request {used} GPU(s) per pod instead of {requested:g} for {workload['workload']}.",
+                    summary=f"{workload['workload']} in {workload['namespace']}: {never_active} "
+                    f"requested GPU(s) "
+                    "never showed any activity in the window.",
+                    pods=sorted(pods),
+                    nodes=sorted(nodes),
+                )
+            )
+        return findings
+
+
+class DownsizeProfile:
+    """All GPUs of a workload are 80 GB-class, yet peak memory stays under downsize_peak_memory_gib_max and
+    tensor activity under downsize_tensor_active_max: a smaller GPU or MIG profile would do."""
+
+    name: ClassVar[str] = "downsize_profile"
+
+    def __init__(self, settings: RecommendationSettings) -> None:
+        self.settings = settings
+
+    def _fits_smaller(self, gpu: dict[str, Any]) -> bool:
+        large = (gpu["fb_total_mib"] or 0.0) >= self.settings.downsize_gpu_memory_gib_min * GIB or "80GB" in (
+            (gpu["gpu_model"] or "").upper().replace(" ", "")
+        )
+        return (
+            large
+            and gpu["peak_fb_used_mib"] is not None
+            and gpu["peak_fb_used_mib"] < self.settings.downsize_peak_memory_gib_max * GIB
+            and gpu["mean_tensor_active"] is not None
+            and gpu["mean_tensor_active"] < self.settings.downsize_tensor_active_max
+        )
+
+    def evaluate(self, inputs: RuleInputs) -> list[Finding]:
+        findings = []
+        gpus = gpus_by_workload(inputs)
+        for key, workload in sorted(inputs.workload_rows().items()):
+            judged = gpus.get(key, [])
+            observed = sum(gpu["observed_hours"] for gpu in judged)
+            if not judged or observed < self.settings.downsize_min_hours:
+                continue
+            if not all(self._fits_smaller(gpu) for gpu in judged):
+                continue
+            peak_gib = max(gpu["peak_fb_used_mib"] for gpu in judged) / GIB
+            tensor = max(gpu["mean_tensor_active"] for gpu in judged)
+            count = len({(gpu["uid"], gpu["gpu_uuid"]) for gpu in judged})
+            findings.append(
+                workload_finding(
+                    self.name,
+                    inputs,
+                    self.settings,
+                    workload,
+                    gpus_reclaimable=count,
+                    idle_gpu_hours=0.0,
+                    recoverable_gpu_hours_in_window=observed,
+                    evidence={
+                        "peak_memory_gib": round(peak_gib, 2),
+                        "peak_memory_gib_max": self.settings.downsize_peak_memory_gib_max,
+                        "max_mean_tensor_active": round(tensor, 4),
+                        "tensor_active_max": self.settings.downsize_tensor_active_max,
+                        "gpu_memory_gib": round(max(gpu["fb_total_mib"] or 0.0 for gpu in judged) / GIB, 1),
+                        "observed_gpu_hours": round(observed, 3),
+                    },
+                    action=f"Move {workload['workload']} to a smaller GPU or MIG profile; it peaks at "
+                    f"{peak_gib:.1f} GiB of memory.",
+                    summary=f"{workload['workload']} in {workload['namespace']} holds {count} 80 "
+                    f"GB-class GPU(s) "
+                    f"but peaks at {peak_gib:.1f} GiB with tensor activity {tensor:.0%}.",
+                    machine_group=workload["machine_group"],
+                )
+            )
+        return findings

@@ -1,0 +1,91 @@
+"""fake_busy: GPU_UTIL high while SM, tensor and DRAM activity stay near zero and power is low."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from scoring.findings import Finding
+from scoring.rules.base import RuleInputs, workload_finding
+from scoring.rules.efficiency import gpus_by_workload
+from scoring.rules.settings import RecommendationSettings
+
+
+class FakeBusy:
+    """GPU_UTIL ≥ fake_busy_gpu_util_min for ≥ fake_busy_min_hours while SM, tensor and DRAM activity all stay
+    below fake_busy_profiling_max (and power below fake_busy_power_max_w when known): a kernel kept running to
+    look busy. Without profiling metrics on the high-utilisation steps, the rule returns an
+    `insufficient_data` record (never a finding, never a ticket) instead of assuming zeros.
+    """
+
+    name: ClassVar[str] = "fake_busy"
+
+    def __init__(self, settings: RecommendationSettings) -> None:
+        self.settings = settings
+
+    def evaluate(self, inputs: RuleInputs) -> list[Finding]:
+        findings = []
+        minimum = self.settings.fake_busy_min_hours
+        gpus = gpus_by_workload(inputs)
+        for key, workload in sorted(inputs.workload_rows().items()):
+            busy_looking = [gpu for gpu in gpus.get(key, []) if gpu["high_util_hours"] >= minimum - 1e-9]
+            if not busy_looking:
+                continue
+            fake = [gpu for gpu in busy_looking if gpu["fake_busy_hours"] >= minimum - 1e-9]
+            unprofiled = [gpu for gpu in busy_looking if gpu["high_util_profiled_hours"] < minimum - 1e-9]
+            if not fake and unprofiled:
+                findings.append(
+                    workload_finding(
+                        self.name,
+                        inputs,
+                        self.settings,
+                        workload,
+                        gpus_reclaimable=0.0,
+                        idle_gpu_hours=0.0,
+                        recoverable_gpu_hours_in_window=0.0,
+                        evidence={
+                            "gpus_high_util_without_profiling": len(unprofiled),
+                            "high_util_hours": round(sum(gpu["high_util_hours"] for gpu in unprofiled), 3),
+                            "missing": "DCGM_FI_PROF_SM_ACTIVE/PIPE_TENSOR_ACTIVE/DRAM_ACTIVE",
+                        },
+                        action="Enable DCGM profiling metrics on these GPUs so real work can be told from "
+                        "busy-looking idling.",
+                        summary=f"{workload['workload']} in {workload['namespace']}: insufficient "
+                        f"data to judge "
+                        "fake-busy (no profiling metrics).",
+                        pods=sorted({gpu["pod"] for gpu in unprofiled}),
+                        nodes=sorted({gpu["node"] for gpu in unprofiled}),
+                    ).model_copy(update={"insufficient_data": True, "severity": "none"})
+                )
+                continue
+            if not fake:
+                continue
+            fake_hours = sum(gpu["fake_busy_hours"] for gpu in fake)
+            findings.append(
+                workload_finding(
+                    self.name,
+                    inputs,
+                    self.settings,
+                    workload,
+                    gpus_reclaimable=len(fake),
+                    idle_gpu_hours=fake_hours,
+                    recoverable_gpu_hours_in_window=fake_hours,
+                    evidence={
+                        "fake_busy_gpu_hours": round(fake_hours, 3),
+                        "mean_gpu_util": round(max(gpu["mean_gpu_util"] or 0.0 for gpu in fake), 1),
+                        "max_mean_sm_active": round(max(gpu["mean_sm_active"] or 0.0 for gpu in fake), 4),
+                        "max_mean_tensor_active": round(max(gpu["mean_tensor_active"] or 0.0 for gpu in fake), 4),
+                        "max_mean_dram_active": round(max(gpu["mean_dram_active"] or 0.0 for gpu in fake), 4),
+                        "mean_power_w": [gpu["mean_power_w"] for gpu in fake],
+                        "gpu_util_min": self.settings.fake_busy_gpu_util_min,
+                        "profiling_max": self.settings.fake_busy_profiling_max,
+                    },
+                    action=f"Ask the owners of {workload['workload']} what runs on its GPUs; reclaim the "
+                    f"{len(fake)} GPU(s) if the work is not real.",
+                    summary=f"{workload['workload']} in {workload['namespace']}: {len(fake)} GPU(s) "
+                    f"show high "
+                    f"GPU_UTIL but near-zero SM, tensor and memory activity for {fake_hours:.1f} GPU-hours.",
+                    pods=sorted({gpu["pod"] for gpu in fake}),
+                    nodes=sorted({gpu["node"] for gpu in fake}),
+                )
+            )
+        return findings

@@ -1,0 +1,132 @@
+"""Rules on continuous idle runs (gaps and islands over steps, sql/rules_idle_runs.sql)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, ClassVar
+
+from scoring.findings import Finding, rfc3339
+from scoring.rules.base import RuleInputs, hours, workload_finding
+from scoring.rules.settings import RecommendationSettings
+
+
+def _runs_by_workload(runs: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for run in runs:
+        grouped[(run["namespace"], run["workload"])].append(run)
+    return grouped
+
+
+def _run_evidence(runs: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
+    longest = max(runs, key=lambda run: run["run_hours"])
+    trailing = [run for run in runs if run["trailing"]]
+    return {
+        "threshold_hours": threshold,
+        "idle_runs": len(runs),
+        "longest_idle_hours": round(longest["run_hours"], 3),
+        "longest_idle_start": rfc3339(longest["run_start"]),
+        "longest_idle_end": rfc3339(longest["run_end"]),
+        "gpus_idle_at_window_end": len({(run["uid"], run["gpu_uuid"]) for run in trailing}),
+        "idle_since": rfc3339(min(run["run_start"] for run in trailing)) if trailing else None,
+    }
+
+
+class IdleAllocation:
+    """GPUs idle (activity < idle_activity_max) continuously for at least their class's threshold.
+
+    Late idle (busy first, idle at the end) is found because runs are islands of consecutive idle steps,
+    not window averages. Serving (idle_never_categories) is never judged. Recoverable hours are the idle
+    hours beyond the threshold: what an idle timeout of that length would have given back.
+    """
+
+    name: ClassVar[str] = "idle_allocation"
+
+    def __init__(self, settings: RecommendationSettings) -> None:
+        self.settings = settings
+
+    def evaluate(self, inputs: RuleInputs) -> list[Finding]:
+        findings = []
+        workloads = inputs.workload_rows()
+        for key, runs in sorted(_runs_by_workload(list(inputs.idle_runs.iter_rows(named=True))).items()):
+            workload = workloads[key]
+            threshold = self.settings.idle_hours_for(workload["category"], workload["purpose"])
+            if threshold is None:
+                continue
+            long_runs = [run for run in runs if run["run_hours"] >= threshold - 1e-9]
+            if not long_runs:
+                continue
+            idle_hours = sum(run["run_hours"] for run in long_runs)
+            beyond = sum(run["run_hours"] - threshold for run in long_runs)
+            gpus = len({(run["uid"], run["gpu_uuid"]) for run in long_runs})
+            evidence = _run_evidence(long_runs, threshold)
+            findings.append(
+                workload_finding(
+                    self.name,
+                    inputs,
+                    self.settings,
+                    workload,
+                    gpus_reclaimable=gpus,
+                    idle_gpu_hours=idle_hours,
+                    recoverable_gpu_hours_in_window=beyond,
+                    evidence=evidence,
+                    action=f"Release the {gpus} idle GPU(s) of {workload['workload']}: stop or "
+                    f"scale it down, "
+                    "and checkpoint before idling.",
+                    summary=f"{workload['workload']} in {workload['namespace']}: {gpus} GPU(s) idle "
+                    f"for up to "
+                    f"{hours(evidence['longest_idle_hours'])} (limit {hours(threshold)} for "
+                    f"{workload['category']}/{workload['purpose']}).",
+                    pods=sorted({run["pod"] for run in long_runs}),
+                    nodes=sorted({run["node"] for run in long_runs}),
+                )
+            )
+        return findings
+
+
+class IdleHeldMemory:
+    """GPUs idle for at least idle_held_memory_min_hours while holding most of their memory.
+
+    Held memory keeps the GPU from being shared or packed even when the pod does nothing.
+    """
+
+    name: ClassVar[str] = "idle_held_memory"
+
+    def __init__(self, settings: RecommendationSettings) -> None:
+        self.settings = settings
+
+    def evaluate(self, inputs: RuleInputs) -> list[Finding]:
+        findings = []
+        workloads = inputs.workload_rows()
+        threshold = self.settings.idle_held_memory_min_hours
+        for key, runs in sorted(_runs_by_workload(list(inputs.held_memory_runs.iter_rows(named=True))).items()):
+            workload = workloads[key]
+            if workload["category"] in self.settings.idle_held_memory_never_categories:
+                continue
+            idle_hours = sum(run["run_hours"] for run in runs)
+            gpus = len({(run["uid"], run["gpu_uuid"]) for run in runs})
+            evidence = {
+                **_run_evidence(runs, threshold),
+                "memory_fraction_min": self.settings.idle_held_memory_fraction_min,
+                "highest_run_mean_memory_fraction": round(max(run["mean_memory_fraction"] or 0.0 for run in runs), 3),
+            }
+            findings.append(
+                workload_finding(
+                    self.name,
+                    inputs,
+                    self.settings,
+                    workload,
+                    gpus_reclaimable=gpus,
+                    idle_gpu_hours=idle_hours,
+                    recoverable_gpu_hours_in_window=idle_hours,
+                    evidence=evidence,
+                    action=f"Free the memory held on {gpus} idle GPU(s) of {workload['workload']} "
+                    "(end the idle session or unload the model) so the GPUs can be reused.",
+                    summary=f"{workload['workload']} in {workload['namespace']}: {gpus} GPU(s) idle "
+                    f"for up to "
+                    f"{hours(evidence['longest_idle_hours'])} while holding "
+                    f"≥{self.settings.idle_held_memory_fraction_min:.0%} of GPU memory.",
+                    pods=sorted({run["pod"] for run in runs}),
+                    nodes=sorted({run["node"] for run in runs}),
+                )
+            )
+        return findings

@@ -1,0 +1,6 @@
+-- Every Running or Pending pod at one step, with its requests (fragmentation input).
+SELECT uid, namespace, pod, node, phase, gpus_requested, gpu_milli_requested, cpu_cores_requested,
+       memory_bytes_requested
+FROM pod_steps
+WHERE day = $day AND ts = $snapshot_ts AND phase IN ('Running', 'Pending')
+ORDER BY uid;

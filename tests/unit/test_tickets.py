@@ -1,0 +1,189 @@
+"""The ticket feed: stable ids, new → ongoing → resolved (once), same-day idempotence, atomic writes."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from pipelines.warehouse import prepare_connection
+from scoring.findings import Finding, finding_id
+from scoring.tickets import TICKET_FIELDS, update_ticket_feed, write_feed
+from tests.unit.test_rules_builder import Cluster, by_rule, evaluate
+
+WINDOW_START = datetime(2026, 11, 2)
+DAY1, DAY2, DAY3, DAY4 = (date(2026, 11, 3) + timedelta(days=n) for n in range(4))
+
+
+def at_noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, 0, 0)
+
+
+def finding(workload: str = "Job/train", **overrides: Any) -> Finding:
+    values: dict[str, Any] = {
+        "rule": "idle_allocation",
+        "workspace": "ws-a",
+        "project": "ml",
+        "namespace": "ml",
+        "workload": workload,
+        "pods": ["train-0"],
+        "nodes": ["node-1"],
+        "gpu_model": "NVIDIA-H100-80GB-HBM3",
+        "gpus_allocated": 1.0,
+        "gpus_reclaimable": 1.0,
+        "idle_gpu_hours": 5.0,
+        "gpu_hours_recoverable_per_week": 7.0,
+        "severity": "low",
+        "evidence": {"longest_idle_hours": 5.0},
+        "action": "Release the idle GPU.",
+        "summary": "Job/train idle 5 h.",
+        "window_start": WINDOW_START,
+        "window_end": WINDOW_START + timedelta(days=1),
+    }
+    return Finding(**{**values, **overrides})
+
+
+@pytest.fixture
+def con() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    prepare_connection(connection)
+    return connection
+
+
+def statuses(tickets: list[dict[str, Any]]) -> dict[str, str]:
+    return {ticket["workload"]: ticket["status"] for ticket in tickets}
+
+
+def test_lifecycle_new_ongoing_resolved_then_gone(con: duckdb.DuckDBPyConnection) -> None:
+    day1 = update_ticket_feed(con, [finding()], DAY1, at_noon(DAY1))
+    day2 = update_ticket_feed(con, [finding(idle_gpu_hours=9.0)], DAY2, at_noon(DAY2))
+    day3 = update_ticket_feed(con, [], DAY3, at_noon(DAY3))
+    day4 = update_ticket_feed(con, [], DAY4, at_noon(DAY4))
+    assert [t["status"] for t in day1] == ["new"]
+    assert [t["status"] for t in day2] == ["ongoing"]
+    assert [t["status"] for t in day3] == ["resolved"]
+    assert day4 == []
+    assert day1[0]["id"] == day2[0]["id"] == day3[0]["id"]
+    assert day2[0]["first_seen"] == "2026-11-03T12:00:00Z"
+    assert day2[0]["last_seen"] == "2026-11-04T12:00:00Z"
+    assert day2[0]["idle_gpu_hours"] == 9.0
+    assert day3[0]["last_seen"] == "2026-11-04T12:00:00Z"
+    row = con.execute("SELECT status, resolved_at, last_evaluated_on FROM ticket_history").fetchall()
+    assert row == [("resolved", at_noon(DAY3), DAY3)]
+
+
+def test_a_resolved_finding_that_returns_is_new_again(con: duckdb.DuckDBPyConnection) -> None:
+    update_ticket_feed(con, [finding()], DAY1, at_noon(DAY1))
+    update_ticket_feed(con, [], DAY2, at_noon(DAY2))
+    [ticket] = update_ticket_feed(con, [finding()], DAY3, at_noon(DAY3))
+    assert ticket["status"] == "new"
+    assert ticket["first_seen"] == "2026-11-05T12:00:00Z"
+
+
+def test_same_day_rerun_gives_the_same_feed(con: duckdb.DuckDBPyConnection) -> None:
+    first = update_ticket_feed(con, [finding(), finding("Job/other")], DAY1, at_noon(DAY1))
+    again = update_ticket_feed(con, [finding(), finding("Job/other")], DAY1, at_noon(DAY1) + timedelta(hours=3))
+    assert first == again
+    assert statuses(again) == {"Job/train": "new", "Job/other": "new"}
+    day2 = update_ticket_feed(con, [finding()], DAY2, at_noon(DAY2))
+    day2_again = update_ticket_feed(con, [finding()], DAY2, at_noon(DAY2) + timedelta(hours=1))
+    assert day2 == day2_again
+    assert statuses(day2_again) == {"Job/train": "ongoing", "Job/other": "resolved"}
+    assert update_ticket_feed(con, [finding()], DAY2, at_noon(DAY2) + timedelta(hours=2)) == day2_again
+
+
+def test_same_day_rerun_without_a_finding_opened_that_day_forgets_it(con: duckdb.DuckDBPyConnection) -> None:
+    update_ticket_feed(con, [finding()], DAY1, at_noon(DAY1))
+    assert update_ticket_feed(con, [], DAY1, at_noon(DAY1)) == []
+    assert con.execute("SELECT count(*) FROM ticket_history").fetchone() == (0,)
+
+
+def test_same_day_rerun_that_finds_a_resolved_ticket_again_makes_it_ongoing(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    update_ticket_feed(con, [finding()], DAY1, at_noon(DAY1))
+    update_ticket_feed(con, [], DAY2, at_noon(DAY2))
+    [ticket] = update_ticket_feed(con, [finding()], DAY2, at_noon(DAY2))
+    assert ticket["status"] == "ongoing"
+    assert ticket["first_seen"] == "2026-11-03T12:00:00Z"
+
+
+def test_an_earlier_date_than_the_history_is_refused(con: duckdb.DuckDBPyConnection) -> None:
+    update_ticket_feed(con, [finding()], DAY2, at_noon(DAY2))
+    with pytest.raises(ValueError, match="earlier date"):
+        update_ticket_feed(con, [finding()], DAY1, at_noon(DAY1))
+
+
+def test_exempt_and_insufficient_data_findings_are_never_ticketed(con: duckdb.DuckDBPyConnection) -> None:
+    findings = [
+        finding("Job/exempt", exempt=True),
+        finding("Job/unprofiled", rule="fake_busy", insufficient_data=True, severity="none"),
+    ]
+    assert update_ticket_feed(con, findings, DAY1, at_noon(DAY1)) == []
+
+
+def test_ticket_fields_are_exactly_the_contract_list(con: duckdb.DuckDBPyConnection) -> None:
+    [ticket] = update_ticket_feed(con, [finding()], DAY1, at_noon(DAY1))
+    assert tuple(ticket) == TICKET_FIELDS
+    assert ticket["window_start"] == "2026-11-02T00:00:00Z"
+    assert ticket["window_end"] == "2026-11-03T00:00:00Z"
+    assert ticket["first_seen"].endswith("Z")
+    json.dumps(ticket)
+
+
+def test_id_depends_on_what_the_finding_is_about_not_its_figures() -> None:
+    assert finding().id == finding(idle_gpu_hours=99.0, severity="high", pods=["x"]).id
+    assert finding().id != finding("Job/other").id
+    assert finding().id != finding(rule="low_efficiency").id
+    assert finding().id != finding(namespace="other").id
+    assert finding_id("downsize_profile", "ml", "Job/a", "h100") != finding_id(
+        "downsize_profile", "ml", "Job/a", "a100"
+    )
+
+
+def test_exempt_workload_from_the_cluster_is_not_ticketed() -> None:
+    cluster = Cluster()
+    cluster.namespace("ml")
+    cluster.node("node-1")
+    for name, exempt in (("kept", True), ("flagged", False)):
+        cluster.pod("ml", f"{name}-0", f"Job/{name}", category="training", end_h=8, exempt=exempt)
+        cluster.gpu("ml", f"{name}-0", f"GPU-{name}", end_h=8, activity=lambda h: 0.9 if h < 3 else 0.0)
+    findings = by_rule(evaluate(cluster), "idle_allocation")
+    assert {f.workload: f.exempt for f in findings} == {"Job/kept": True, "Job/flagged": False}
+    tickets = update_ticket_feed(cluster.con, findings, DAY1, at_noon(DAY1))
+    assert [t["workload"] for t in tickets] == ["Job/flagged"]
+
+
+def test_write_feed_replaces_the_file_whole(tmp_path: Path) -> None:
+    path = tmp_path / "out" / "tickets.jsonl"
+    write_feed(path, [{"id": "a", "summary": "é"}, {"id": "b"}])
+    write_feed(path, [{"id": "c"}])
+    assert path.read_text(encoding="utf-8") == '{"id": "c"}\n'
+    assert sorted(p.name for p in path.parent.iterdir()) == ["tickets.jsonl"]
+
+
+def test_write_feed_failure_leaves_the_old_feed_and_no_temp_file(tmp_path: Path) -> None:
+    path = tmp_path / "tickets.jsonl"
+    write_feed(path, [{"id": "a", "summary": "é"}])
+    with pytest.raises(TypeError):
+        write_feed(path, [{"id": "b"}, {"id": object()}])
+    assert json.loads(path.read_text(encoding="utf-8")) == {"id": "a", "summary": "é"}
+    assert [p.name for p in tmp_path.iterdir()] == ["tickets.jsonl"]
+
+
+def test_feed_written_from_an_evaluation(tmp_path: Path) -> None:
+    cluster = Cluster()
+    cluster.namespace("ml")
+    cluster.node("node-1")
+    cluster.pod("ml", "train-0", "Job/train", category="training", end_h=8)
+    cluster.gpu("ml", "train-0", "GPU-0", end_h=8, activity=lambda h: 0.9 if h < 3 else 0.0)
+    tickets = update_ticket_feed(cluster.con, evaluate(cluster), DAY1, at_noon(DAY1))
+    write_feed(tmp_path / "tickets.jsonl", tickets)
+    [line] = (tmp_path / "tickets.jsonl").read_text(encoding="utf-8").splitlines()
+    ticket = json.loads(line)
+    assert (ticket["rule"], ticket["status"], ticket["workload"]) == ("idle_allocation", "new", "Job/train")
+    assert ticket["evidence"]["idle_since"] == "2026-11-02T03:00:00Z"
