@@ -30,18 +30,38 @@ def read_sql(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def run_sql(
-    con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None
-) -> duckdb.DuckDBPyConnection:
-    """Execute a named SQL file with bound parameters; only the parameters the file uses are passed."""
-    text = read_sql(name)
+def bound_parameters(name: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The parameters `sql/<name>` uses, taken from `params` (DuckDB refuses extra ones); missing ones raise."""
     names = sql_parameter_names(name)
     supplied = params or {}
     missing = names - supplied.keys()
     if missing:
         raise KeyError(f"{name} needs parameters {sorted(missing)}")
-    used = {key: supplied[key] for key in names}
-    return con.execute(text, used) if used else con.execute(text)
+    return {key: supplied[key] for key in names}
+
+
+def run_sql(
+    con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Execute a named SQL file with bound parameters; only the parameters the file uses are passed."""
+    used = bound_parameters(name, params)
+    return con.execute(read_sql(name), used) if used else con.execute(read_sql(name))
+
+
+def query_relation(
+    con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None
+) -> duckdb.DuckDBPyRelation:
+    """A named query as a relation (for Arrow or polars results without an extra copy)."""
+    return con.sql(read_sql(name), params=bound_parameters(name, params) or None)
+
+
+def fetch_records(
+    con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Run a named SQL file and return its rows as dicts keyed by column name."""
+    cursor = run_sql(con, name, params)
+    columns = [description[0] for description in cursor.description or []]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 @cache
