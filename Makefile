@@ -25,6 +25,7 @@ bench: setup
 	$(PY) -m bench.run_benchmark
 
 dev: setup
+	mkdir -p .dagster_home && cp -n pipelines/dagster.yaml .dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(VENV)/bin/dagster dev -m pipelines.definitions
 
 clean:
