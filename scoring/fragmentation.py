@@ -166,6 +166,10 @@ class NodeSlot:
     cpu: int
     memory: int
     pods: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # What overcommitted pods hold beyond capacity (per GPU index, CPU, memory): paid back first on removal.
+    gpu_excess: dict[int, int] = field(default_factory=dict)
+    cpu_excess: int = 0
+    memory_excess: int = 0
 
     @classmethod
     def empty(cls, capacity: NodeCapacity) -> NodeSlot:
@@ -189,18 +193,32 @@ class NodeSlot:
         return all(0 <= i < len(self.free) and self.free[i] >= pod.milli_per_gpu for i in indexes)
 
     def place(self, pod: PodRequest, indexes: Sequence[int]) -> None:
-        """Charge ``pod`` on ``indexes``; free capacity is clamped at 0 (an inconsistent snapshot is kept)."""
+        """Charge ``pod`` on ``indexes``; free capacity is clamped at 0 (an inconsistent snapshot is kept) and
+        the excess is remembered, so that removing a pod later frees only what is really free."""
         for i in indexes:
-            self.free[i] = max(0, self.free[i] - pod.milli_per_gpu)
+            left = self.free[i] - pod.milli_per_gpu
+            if left < 0:
+                self.gpu_excess[i] = self.gpu_excess.get(i, 0) - left
+            self.free[i] = max(0, left)
+        self.cpu_excess += max(0, pod.cpu_milli - self.cpu)
         self.cpu = max(0, self.cpu - pod.cpu_milli)
+        self.memory_excess += max(0, pod.memory_mib - self.memory)
         self.memory = max(0, self.memory - pod.memory_mib)
         self.pods[pod.name] = tuple(indexes)
 
     def remove(self, pod: PodRequest) -> None:
+        """Give back what ``pod`` holds, less any excess still held beyond capacity by the node's pods."""
         for i in self.pods.pop(pod.name):
-            self.free[i] = min(WHOLE_GPU_MILLI, self.free[i] + pod.milli_per_gpu)
-        self.cpu = min(self.capacity.cpu_milli, self.cpu + pod.cpu_milli)
-        self.memory = min(self.capacity.memory_mib, self.memory + pod.memory_mib)
+            paid = min(self.gpu_excess.get(i, 0), pod.milli_per_gpu)
+            if paid:
+                self.gpu_excess[i] -= paid
+            self.free[i] = min(WHOLE_GPU_MILLI, self.free[i] + pod.milli_per_gpu - paid)
+        paid = min(self.cpu_excess, pod.cpu_milli)
+        self.cpu_excess -= paid
+        self.cpu = min(self.capacity.cpu_milli, self.cpu + pod.cpu_milli - paid)
+        paid = min(self.memory_excess, pod.memory_mib)
+        self.memory_excess -= paid
+        self.memory = min(self.capacity.memory_mib, self.memory + pod.memory_mib - paid)
 
     @property
     def used_gpu_milli(self) -> int:

@@ -100,6 +100,32 @@ def test_validate_plan_catches_overfill_and_cross_group() -> None:
     assert validate_plan(cpu_caps, cpu_pods, [Move("a", "n1", "n2", (1,))]) != []
 
 
+def test_moving_an_overcommitted_pod_frees_only_what_is_really_free() -> None:
+    # n1's one GPU holds a and b, 600 each: overcommitted by 200 (and CPU by 200). Moving a away leaves b's
+    # 600, so 400 are free, not 600: c (600) may not follow onto n1.
+    caps = [cap("n1", 1, cpu=1000), cap("n2", 2)]
+    pods = [
+        PodRequest("a", cpu_milli=600, num_gpu=1, gpu_milli=600, node="n1", gpu_indexes=(0,)),
+        PodRequest("b", cpu_milli=600, num_gpu=1, gpu_milli=600, node="n1", gpu_indexes=(0,)),
+        PodRequest("c", cpu_milli=100, num_gpu=1, gpu_milli=600, node="n2", gpu_indexes=(0,)),
+    ]
+    moves = [Move("a", "n1", "n2", (1,)), Move("c", "n2", "n1", (0,))]
+    assert validate_plan(caps, pods, moves) == [
+        "move 2 (c n2->n1): overfills the target or breaks the model constraint"
+    ]
+    slot = NodeSlot.empty(caps[0])
+    slot.place(pods[0], (0,))
+    slot.place(pods[1], (0,))
+    assert (slot.free, slot.cpu) == ([0], 0)
+    slot.remove(pods[0])
+    assert (slot.free, slot.cpu) == ([400], 400)
+    slot.place(pods[0], (0,))
+    slot.remove(pods[1])
+    assert (slot.free, slot.cpu) == ([400], 400)
+    slot.remove(pods[0])
+    assert (slot.free, slot.cpu, slot.memory) == ([1000], 1000, caps[0].memory_mib)
+
+
 def test_cpu_only_pods_stay_and_shared_pods_move() -> None:
     caps = [cap("n1", 2), cap("n2", 2)]
     pods = [
