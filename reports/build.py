@@ -3,6 +3,7 @@
 Layout of `out_dir` (every file written atomically: a temp file in the same folder, then os.replace):
 
     index.html                       cluster overview, links to every Workspace
+    summary.json                     the overview's figures, machine-readable
     plotly.min.js                    plotly.js from the installed plotly package (pages work offline)
     <slug>/index.html                the Workspace's latest report
     <slug>/<window_start>.html       the same report, kept as a dated archive
@@ -25,7 +26,7 @@ import plotly.offline
 from pipelines.config import Settings
 from reports.models import ReportIndex, WorkspaceFiles
 from reports.queries import list_workspaces, load_cluster_overview, load_workspace_report
-from reports.render import PLOTLY_JS, render_overview, render_summary, render_workspace
+from reports.render import PLOTLY_JS, render_overview, render_overview_summary, render_summary, render_workspace
 
 _UNSAFE = re.compile(r"[^a-z0-9_-]+")
 _MAX_SLUG = 60
@@ -123,6 +124,7 @@ def build_reports(
             settings.usage.low_use_activity_threshold,
         ),
     )
+    written += atomic_write(out_dir / "summary.json", render_overview_summary(overview))
     return ReportIndex(
         out_dir=out_dir,
         window_start=window_start,

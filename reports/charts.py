@@ -13,7 +13,16 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from reports.models import HeatmapCell, MachineGroupUsage, ProjectReport, ProjectSeries, WorkspaceRanking
+from reports.models import (
+    CLUSTER_SCOPE,
+    CapacitySeries,
+    FragmentationSeries,
+    HeatmapCell,
+    MachineGroupUsage,
+    ProjectReport,
+    ProjectSeries,
+    WorkspaceRanking,
+)
 
 ALLOCATED_COLOR = "#9aa5b1"
 USED_COLOR = "#1f6feb"
@@ -21,6 +30,11 @@ IDLE_COLOR = "#d1495b"
 QUOTA_COLOR = "#2d3748"
 P95_COLOR = "#edae49"
 CAPACITY_COLOR = "#d9dee4"
+UNALLOCATED_COLOR = "#e9edf1"
+PENDING_COLOR = "#c2410c"
+CLUSTER_COLOR = "#111827"
+# one colour per Machine Group on the fragmentation charts (cycled), the cluster line in CLUSTER_COLOR
+GROUP_COLORS = ("#1f6feb", "#edae49", "#2a9d8f", "#9d4edd", "#d1495b", "#6c757d", "#00798c", "#8d6a9f")
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -199,3 +213,110 @@ def machine_group_chart(rows: list[MachineGroupUsage]) -> str:
     layout["yaxis"] = {**layout["yaxis"], "title": {"text": "GPU-hours"}}
     layout["xaxis"] = {**layout["xaxis"], "type": "category", "automargin": True}
     return figure_json(go.Figure(data=traces, layout=layout))
+
+
+def _time_layout(height: int, y_title: str, x_range: tuple[str, str] | None = None) -> dict[str, Any]:
+    """A chart with UTC time on x; `x_range` (ISO start, end) makes every chart of a page span the window."""
+    layout = _base_layout(height, hovermode="x unified")
+    layout["legend"] = {**layout["legend"], "traceorder": "normal"}
+    layout["yaxis"] = {**layout["yaxis"], "title": {"text": y_title}}
+    layout["xaxis"] = {**layout["xaxis"], "type": "date", "hoverformat": "%a %d %b %H:%M UTC"}
+    if x_range is not None:
+        layout["xaxis"]["range"] = list(x_range)
+    return layout
+
+
+def capacity_chart(series: CapacitySeries, x_range: tuple[str, str] | None = None) -> str:
+    """One Machine Group hour by hour: allocated and unallocated GPUs stacked up to capacity, used GPUs
+    inside the allocation, and GPUs requested by Pending pods (unmet demand). For the pseudo-group of Pending
+    pods not bound to any node only the demand is drawn."""
+    hours = [point.hour.isoformat() for point in series.points]
+    traces: list[go.Scatter] = []
+    if not series.unplaced:
+        traces += [
+            go.Scatter(
+                x=hours,
+                y=[point.allocated_gpus for point in series.points],
+                name="allocated",
+                mode="lines",
+                stackgroup="capacity",
+                line={"color": ALLOCATED_COLOR, "width": 1, "shape": "hv"},
+                fillcolor="rgba(154,165,177,0.45)",
+                hovertemplate="%{y:.3f} GPUs allocated<extra></extra>",
+            ),
+            go.Scatter(
+                x=hours,
+                y=[point.unallocated_gpus for point in series.points],
+                name="unallocated",
+                mode="lines",
+                stackgroup="capacity",
+                line={"color": "#9fd3cb", "width": 1, "shape": "hv"},
+                fillcolor="rgba(42,157,143,0.16)",
+                hovertemplate="%{y:.3f} GPUs unallocated<extra></extra>",
+            ),
+            go.Scatter(
+                x=hours,
+                y=[point.used_gpus for point in series.points],
+                name="used",
+                mode="lines",
+                fill="tozeroy",
+                line={"color": USED_COLOR, "width": 1.5, "shape": "hv"},
+                fillcolor="rgba(31,111,235,0.35)",
+                hovertemplate="%{y:.3f} GPUs used<extra></extra>",
+            ),
+            go.Scatter(
+                x=hours,
+                y=[point.capacity_gpus for point in series.points],
+                name="capacity",
+                mode="lines",
+                line={"color": QUOTA_COLOR, "width": 1, "dash": "dot", "shape": "hv"},
+                hovertemplate="%{y:.3f} GPUs capacity<extra></extra>",
+            ),
+        ]
+    traces.append(
+        go.Scatter(
+            x=hours,
+            y=[point.pending_gpus for point in series.points],
+            name="pending",
+            mode="lines",
+            fill="tozeroy" if series.unplaced else None,
+            line={"color": PENDING_COLOR, "width": 2, "shape": "hv"},
+            fillcolor="rgba(194,65,12,0.2)",
+            hovertemplate="%{y:.3f} GPUs pending<extra></extra>",
+        )
+    )
+    return figure_json(go.Figure(data=traces, layout=_time_layout(250, "GPUs (hourly mean)", x_range)))
+
+
+def _scope_style(index: int, scope: str) -> dict[str, Any]:
+    if scope == CLUSTER_SCOPE:
+        return {"color": CLUSTER_COLOR, "width": 2.5, "dash": "dash", "shape": "hv"}
+    return {"color": GROUP_COLORS[index % len(GROUP_COLORS)], "width": 1.5, "shape": "hv"}
+
+
+def _scope_name(scope: str) -> str:
+    return "whole cluster" if scope == CLUSTER_SCOPE else _label(scope)
+
+
+def fragmentation_chart(
+    series: list[FragmentationSeries],
+    figure: str,
+    y_title: str,
+    value_format: str,
+    x_range: tuple[str, str] | None = None,
+) -> str:
+    """One fragmentation figure of every Machine Group and the whole cluster, snapshot by snapshot.
+
+    `figure` is a FragmentationPoint field: fragmentation_ratio (percent), free_whole_gpus or placeable_8gpu."""
+    traces = [
+        go.Scatter(
+            x=[point.snapshot_ts.isoformat() for point in item.points],
+            y=[getattr(point, figure) for point in item.points],
+            name=_scope_name(item.scope),
+            mode="lines",
+            line=_scope_style(index, item.scope),
+            hovertemplate=f"%{{y:{value_format}}}<extra>%{{fullData.name}}</extra>",
+        )
+        for index, item in enumerate(series)
+    ]
+    return figure_json(go.Figure(data=traces, layout=_time_layout(260, y_title, x_range)))

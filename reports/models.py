@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 DECIMALS = 3
+CLUSTER_SCOPE = "cluster"  # the whole cluster in fragmentation tables; the pseudo-workspace of cluster tickets
+UNPLACED = "unplaced"  # Pending pods not yet bound to a node, in machine_group_usage_hourly and pending_demand
 
 
 def rounded(value: float | None) -> float | None:
@@ -97,6 +99,20 @@ class Recommendation(_Model):
     evidence: dict[str, str]
 
 
+class NoDataGpus(_Model):
+    """GPUs of one workload on one node that were allocated but had no DCGM sample naming the pod."""
+
+    project: str
+    namespace: str
+    workload: str
+    node: str | None
+    machine_group: str
+    gpu_model: str
+    pods: int
+    allocated_gpu_hours: float
+    no_data_gpu_hours: float
+
+
 class WorkspaceReport(_Model):
     workspace: str
     slug: str
@@ -113,6 +129,7 @@ class WorkspaceReport(_Model):
     series: list[ProjectSeries]
     heatmap: list[HeatmapCell]
     recommendations: list[Recommendation]
+    no_data: list[NoDataGpus]
     generated_at: datetime
 
     @property
@@ -152,6 +169,113 @@ class MachineGroupUsage(_Model):
     allocated_share_of_capacity: float | None
 
 
+class CapacityHour(_Model):
+    """One hour of a Machine Group: mean GPUs over the hour's steps (machine_group_usage_hourly)."""
+
+    hour: datetime
+    capacity_gpus: float
+    allocated_gpus: float
+    used_gpus: float
+    idle_gpus: float
+    unallocated_gpus: float
+    pending_gpus: float
+
+
+class CapacitySeries(_Model):
+    """A Machine Group's hours of the window, for the capacity / allocation / unmet-demand chart."""
+
+    machine_group: str
+    gpu_model: str
+    points: list[CapacityHour]
+
+    @property
+    def unplaced(self) -> bool:
+        """Pending pods not bound to any node: demand without capacity."""
+        return self.machine_group == UNPLACED
+
+
+class MachineGroupCapacity(_Model):
+    """A Machine Group's capacity, allocation, unallocated capacity and unmet demand over the window."""
+
+    machine_group: str
+    gpu_model: str
+    hours: int
+    capacity_gpu_hours: float
+    allocated_gpu_hours: float
+    used_gpu_hours: float
+    idle_gpu_hours: float
+    unallocated_gpu_hours: float
+    pending_gpu_hours: float
+    peak_pending_gpus: float
+    pending_snapshots: int
+    peak_blocked_pods: int
+    unallocated_share: float | None
+
+
+class FragmentationPoint(_Model):
+    snapshot_ts: datetime
+    fragmentation_ratio: float  # percent of the free GPU share
+    free_whole_gpus: int
+    placeable_8gpu: int
+    stranded_gpus: int
+
+
+class FragmentationSeries(_Model):
+    """Fragmentation of one Machine Group, or of the whole cluster (scope 'cluster'), snapshot by snapshot."""
+
+    scope: str
+    gpu_model: str
+    points: list[FragmentationPoint]
+
+
+class FragmentationSummary(_Model):
+    scope: str
+    gpu_model: str
+    gpus: int
+    snapshots: int
+    mean_fragmentation_ratio: float
+    max_fragmentation_ratio: float
+    latest_snapshot: datetime
+    latest_fragmentation_ratio: float
+    latest_free_whole_gpus: int
+    latest_stranded_gpus: int
+    latest_placeable_8gpu: int
+    min_placeable_8gpu: int
+
+
+class DefragPlan(_Model):
+    """The latest consolidation plan of a Machine Group in the window."""
+
+    machine_group: str
+    gpu_model: str
+    day: date
+    snapshot_ts: datetime
+    moves: int
+    nodes_freed: int
+    freed_nodes: str
+    placeable_8gpu_before: int
+    placeable_8gpu_after: int
+    fragmentation_ratio_before: float
+    fragmentation_ratio_after: float
+    low_use_hours_utc: list[int]
+
+
+class ClusterTicket(_Model):
+    """A cluster-level finding (rule `defragment`, workspace `cluster`): the platform team's ticket."""
+
+    id: str
+    rule: str
+    severity: str
+    workload: str
+    exempt: bool
+    gpu_model: str | None
+    gpus_reclaimable: float | None
+    gpu_hours_recoverable_per_week: float | None
+    action: str | None
+    summary: str | None
+    evidence: dict[str, str]
+
+
 class DataQualityRow(_Model):
     stage: str
     rule: str
@@ -164,8 +288,36 @@ class ClusterOverview(_Model):
     window_end: date
     workspaces: list[WorkspaceRanking]
     machine_groups: list[MachineGroupUsage]
+    capacity: list[MachineGroupCapacity]
+    capacity_series: list[CapacitySeries]
+    fragmentation: list[FragmentationSummary]
+    fragmentation_series: list[FragmentationSeries]
+    defrag_plans: list[DefragPlan]
+    cluster_tickets: list[ClusterTicket]
+    evaluated_on: date | None
     data_quality: list[DataQualityRow]
     generated_at: datetime
+
+    @property
+    def cluster_fragmentation(self) -> FragmentationSummary | None:
+        return next((row for row in self.fragmentation if row.scope == CLUSTER_SCOPE), None)
+
+    @property
+    def unallocated_gpu_hours(self) -> float:
+        return rounded_hours(sum(row.unallocated_gpu_hours for row in self.capacity))
+
+    @property
+    def capacity_gpu_hours(self) -> float:
+        return rounded_hours(sum(row.capacity_gpu_hours for row in self.capacity))
+
+    @property
+    def pending_gpu_hours(self) -> float:
+        return rounded_hours(sum(row.pending_gpu_hours for row in self.capacity))
+
+    @property
+    def slots_opened_by_defrag(self) -> int:
+        """8-GPU slots the latest plans would open, summed over Machine Groups."""
+        return sum(max(plan.placeable_8gpu_after - plan.placeable_8gpu_before, 0) for plan in self.defrag_plans)
 
     @property
     def totals(self) -> WorkspaceRanking:

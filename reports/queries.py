@@ -12,11 +12,20 @@ import duckdb
 
 from pipelines.config import Settings
 from reports.models import (
+    CapacityHour,
+    CapacitySeries,
     ClusterOverview,
+    ClusterTicket,
     DataQualityRow,
+    DefragPlan,
+    FragmentationPoint,
+    FragmentationSeries,
+    FragmentationSummary,
     HeatmapCell,
     HourlyPoint,
+    MachineGroupCapacity,
     MachineGroupUsage,
+    NoDataGpus,
     ProjectReport,
     ProjectSeries,
     Recommendation,
@@ -241,6 +250,20 @@ def load_workspace_report(
         series=series,
         heatmap=heatmap,
         recommendations=recommendations,
+        no_data=[
+            NoDataGpus(
+                project=row["project"],
+                namespace=row["namespace"],
+                workload=row["workload"],
+                node=row["node"],
+                machine_group=row["machine_group"],
+                gpu_model=row["gpu_model"],
+                pods=int(row["pods"]),
+                allocated_gpu_hours=rounded_hours(row["allocated_gpu_hours"]),
+                no_data_gpu_hours=rounded_hours(row["no_data_gpu_hours"]),
+            )
+            for row in fetch_rows(con, "report_workspace_no_data.sql", params)
+        ],
         generated_at=generated_at,
     )
 
@@ -252,7 +275,8 @@ def load_cluster_overview(
     window_end: date,
     generated_at: datetime,
 ) -> ClusterOverview:
-    """The platform team's page: Workspaces ranked by waste, Machine Groups, data quality."""
+    """The platform team's page: Workspaces ranked by waste, Machine Groups (use, unallocated capacity, unmet
+    demand, fragmentation, defrag plans), the cluster-level tickets and data quality."""
     params = window_params(window_start, window_end)
     workspaces = [
         WorkspaceRanking(
@@ -286,6 +310,9 @@ def load_cluster_overview(
         )
         for row in fetch_rows(con, "report_overview_machine_groups.sql", params)
     ]
+    capacity, capacity_series = load_capacity(con, window_start, window_end)
+    fragmentation, fragmentation_series = load_fragmentation(con, window_start, window_end)
+    tickets, evaluated_on = load_cluster_tickets(con, window_start, window_end)
     data_quality = [
         DataQualityRow(stage=row["stage"], rule=row["rule"], metric=row["metric"], affected=int(row["affected"]))
         for row in fetch_rows(con, "report_overview_data_quality.sql", params)
@@ -295,6 +322,146 @@ def load_cluster_overview(
         window_end=window_end,
         workspaces=workspaces,
         machine_groups=machine_groups,
+        capacity=capacity,
+        capacity_series=capacity_series,
+        fragmentation=fragmentation,
+        fragmentation_series=fragmentation_series,
+        defrag_plans=load_defrag_plans(con, window_start, window_end),
+        cluster_tickets=tickets,
+        evaluated_on=evaluated_on,
         data_quality=data_quality,
         generated_at=generated_at,
     )
+
+
+def load_capacity(
+    con: duckdb.DuckDBPyConnection, window_start: date, window_end: date
+) -> tuple[list[MachineGroupCapacity], list[CapacitySeries]]:
+    """Per Machine Group: window sums and the hourly series of capacity, allocation, use and unmet demand."""
+    params = window_params(window_start, window_end)
+    summary = [
+        MachineGroupCapacity(
+            machine_group=row["machine_group"],
+            gpu_model=row["gpu_model"],
+            hours=int(row["hours"]),
+            capacity_gpu_hours=rounded_hours(row["capacity_gpu_hours"]),
+            allocated_gpu_hours=rounded_hours(row["allocated_gpu_hours"]),
+            used_gpu_hours=rounded_hours(row["used_gpu_hours"]),
+            idle_gpu_hours=rounded_hours(row["idle_gpu_hours"]),
+            unallocated_gpu_hours=rounded_hours(row["unallocated_gpu_hours"]),
+            pending_gpu_hours=rounded_hours(row["pending_gpu_hours"]),
+            peak_pending_gpus=rounded_hours(row["peak_pending_gpus"]),
+            pending_snapshots=int(row["pending_snapshots"]),
+            peak_blocked_pods=int(row["peak_blocked_pods"]),
+            unallocated_share=efficiency(row["unallocated_gpu_hours"], row["capacity_gpu_hours"]),
+        )
+        for row in fetch_rows(con, "report_overview_capacity.sql", params)
+    ]
+    points: dict[str, list[CapacityHour]] = {}
+    models: dict[str, str] = {}
+    for row in fetch_rows(con, "report_overview_capacity_hourly.sql", params):
+        models[row["machine_group"]] = row["gpu_model"]
+        points.setdefault(row["machine_group"], []).append(
+            CapacityHour(
+                hour=row["hour"],
+                **{
+                    key: rounded_hours(row[key])
+                    for key in (
+                        "capacity_gpus",
+                        "allocated_gpus",
+                        "used_gpus",
+                        "idle_gpus",
+                        "unallocated_gpus",
+                        "pending_gpus",
+                    )
+                },
+            )
+        )
+    order = [row.machine_group for row in summary]
+    series = [CapacitySeries(machine_group=group, gpu_model=models[group], points=points[group]) for group in order]
+    return summary, series
+
+
+def load_fragmentation(
+    con: duckdb.DuckDBPyConnection, window_start: date, window_end: date
+) -> tuple[list[FragmentationSummary], list[FragmentationSeries]]:
+    """Fragmentation per Machine Group and for the cluster (last): window summary and snapshot series."""
+    params = window_params(window_start, window_end)
+    summary = [
+        FragmentationSummary(
+            scope=row["scope"],
+            gpu_model=row["gpu_model"],
+            gpus=int(row["gpus"]),
+            snapshots=int(row["snapshots"]),
+            mean_fragmentation_ratio=rounded_hours(row["mean_fragmentation_ratio"]),
+            max_fragmentation_ratio=rounded_hours(row["max_fragmentation_ratio"]),
+            latest_snapshot=row["latest_snapshot"],
+            latest_fragmentation_ratio=rounded_hours(row["latest_fragmentation_ratio"]),
+            latest_free_whole_gpus=int(row["latest_free_whole_gpus"]),
+            latest_stranded_gpus=int(row["latest_stranded_gpus"]),
+            latest_placeable_8gpu=int(row["latest_placeable_8gpu"]),
+            min_placeable_8gpu=int(row["min_placeable_8gpu"]),
+        )
+        for row in fetch_rows(con, "report_overview_fragmentation.sql", params)
+    ]
+    points: dict[str, list[FragmentationPoint]] = {}
+    for row in fetch_rows(con, "report_overview_fragmentation_hourly.sql", params):
+        points.setdefault(row["scope"], []).append(
+            FragmentationPoint(
+                snapshot_ts=row["snapshot_ts"],
+                fragmentation_ratio=rounded_hours(row["fragmentation_ratio"]),
+                free_whole_gpus=int(row["free_whole_gpus"]),
+                placeable_8gpu=int(row["placeable_8gpu"]),
+                stranded_gpus=int(row["stranded_gpus"]),
+            )
+        )
+    series = [
+        FragmentationSeries(scope=row.scope, gpu_model=row.gpu_model, points=points.get(row.scope, []))
+        for row in summary
+    ]
+    return summary, series
+
+
+def load_defrag_plans(con: duckdb.DuckDBPyConnection, window_start: date, window_end: date) -> list[DefragPlan]:
+    """The latest consolidation plan of each Machine Group in the window."""
+    return [
+        DefragPlan(
+            machine_group=row["machine_group"],
+            gpu_model=row["gpu_model"],
+            day=row["day"],
+            snapshot_ts=row["snapshot_ts"],
+            moves=int(row["moves"]),
+            nodes_freed=int(row["nodes_freed"]),
+            freed_nodes=row["freed_nodes"] or "",
+            placeable_8gpu_before=int(row["placeable_8gpu_before"]),
+            placeable_8gpu_after=int(row["placeable_8gpu_after"]),
+            fragmentation_ratio_before=rounded_hours(row["fragmentation_ratio_before"]),
+            fragmentation_ratio_after=rounded_hours(row["fragmentation_ratio_after"]),
+            low_use_hours_utc=[int(hour) for hour in row["low_use_hours_utc"] or []],
+        )
+        for row in fetch_rows(con, "report_overview_defrag_plans.sql", window_params(window_start, window_end))
+    ]
+
+
+def load_cluster_tickets(
+    con: duckdb.DuckDBPyConnection, window_start: date, window_end: date
+) -> tuple[list[ClusterTicket], date | None]:
+    """The cluster-level `defragment` tickets of the latest evaluation in the window, and its date."""
+    rows = fetch_rows(con, "report_overview_defragment_tickets.sql", window_params(window_start, window_end))
+    tickets = [
+        ClusterTicket(
+            id=row["finding_id"],
+            rule=row["rule"],
+            severity=row["severity"],
+            workload=row["workload"],
+            exempt=bool(row["exempt"]),
+            gpu_model=row["gpu_model"],
+            gpus_reclaimable=rounded(row["gpus_reclaimable"]),
+            gpu_hours_recoverable_per_week=rounded(row["gpu_hours_recoverable_per_week"]),
+            action=row["action"],
+            summary=row["summary"],
+            evidence=_evidence(row["evidence_json"]),
+        )
+        for row in rows
+    ]
+    return tickets, (rows[0]["evaluated_on"] if rows else None)

@@ -8,6 +8,7 @@ Jinja2 autoescapes every value, so names from the cluster show as text. Charts a
 from __future__ import annotations
 
 import json
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -65,6 +66,11 @@ def format_hours(value: float | None) -> str:
 def format_share(value: float | None) -> str:
     """A ratio (3 decimals) as a percentage with 1 decimal: 0.452 -> 45.2%."""
     return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def format_percent(value: float | None) -> str:
+    """A figure already in percent (3 decimals) with 1 decimal: 18.519 -> 18.5%."""
+    return "—" if value is None else f"{value:.1f}%"
 
 
 def format_money(value: float | None) -> str:
@@ -163,6 +169,42 @@ def glossary(currency: str, idle_threshold: float, low_use_threshold: float) -> 
     ]
 
 
+OVERVIEW_GLOSSARY = [
+    (
+        "Capacity",
+        "Allocatable GPUs of a Machine Group's nodes; capacity GPU-hours sum the hourly means over the window.",
+    ),
+    (
+        "Unallocated GPU-hours",
+        "Capacity that no Running pod requested: free in the shared pool, never counted as any team's idle.",
+    ),
+    (
+        "Pending (unmet demand)",
+        "GPUs requested by Pending pods. 'unplaced' holds Pending pods not yet bound to a node, so to no "
+        "Machine Group.",
+    ),
+    (
+        "Fragmentation ratio",
+        "Share of the free GPU capacity that the typical pods of the cluster cannot use, because it is scattered "
+        "over nodes (Weng et al., USENIX ATC '23); 0% when every free GPU is usable.",
+    ),
+    ("Free whole GPUs", "GPUs that no pod holds at all at the snapshot."),
+    (
+        "Placeable 8-GPU pods",
+        "How many pods of 8 whole GPUs still fit on free GPUs at the snapshot (GPUs only): room for gang jobs.",
+    ),
+    (
+        "Blocked by fragmentation",
+        "Pending pods that no single node can take, but that would fit if the group's free GPUs were packed.",
+    ),
+    (
+        "Defrag plan",
+        "Moves of running pods within a Machine Group that empty the most whole nodes with the fewest moves, to "
+        "run in its low-use UTC hours; a defragment ticket carries it.",
+    ),
+]
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -175,6 +217,7 @@ def make_environment() -> Environment:
     env.filters["hours"] = format_hours
     env.filters["pct"] = format_share
     env.filters["money"] = format_money
+    env.filters["percent"] = format_percent
     env.globals["change"] = change
     return env
 
@@ -216,6 +259,11 @@ def render_workspace(report: WorkspaceReport) -> str:
 
 def render_overview(overview: ClusterOverview, currency: str, idle: float, low_use: float) -> str:
     """The cluster overview page, for a file next to plotly.min.js."""
+    fragmentation = overview.fragmentation_series
+    span = (
+        datetime.combine(overview.window_start, time()).isoformat(),
+        datetime.combine(overview.window_end, time()).isoformat(),
+    )
     return ENVIRONMENT.get_template("overview.html").render(
         overview=overview,
         window_start=overview.window_start,
@@ -224,8 +272,56 @@ def render_overview(overview: ClusterOverview, currency: str, idle: float, low_u
         plotly_src=PLOTLY_JS,
         workspace_figure=charts.workspace_ranking_chart(overview.workspaces),
         machine_group_figure=charts.machine_group_chart(overview.machine_groups),
-        glossary=glossary(currency, idle, low_use),
+        capacity_figures=[charts.capacity_chart(series, span) for series in overview.capacity_series],
+        fragmentation_figures=[
+            (
+                "chart-fragmentation-ratio",
+                "Fragmentation ratio",
+                "% of free GPU capacity that typical pods cannot use",
+                charts.fragmentation_chart(fragmentation, "fragmentation_ratio", "fragmentation %", ".1f", span),
+            ),
+            (
+                "chart-free-gpus",
+                "Free whole GPUs",
+                "GPUs no pod holds",
+                charts.fragmentation_chart(fragmentation, "free_whole_gpus", "GPUs", ".0f", span),
+            ),
+            (
+                "chart-placeable-8gpu",
+                "Placeable 8-GPU pods",
+                "how many 8-GPU pods would still fit",
+                charts.fragmentation_chart(fragmentation, "placeable_8gpu", "8-GPU pods", ".0f", span),
+            ),
+        ],
+        glossary=glossary(currency, idle, low_use) + OVERVIEW_GLOSSARY,
     )
+
+
+def overview_document(overview: ClusterOverview) -> dict[str, Any]:
+    """The overview's machine-readable twin (summary.json next to index.html): the page's figures."""
+    return {
+        "window_start": overview.window_start.isoformat(),
+        "window_end": overview.window_end.isoformat(),
+        "evaluated_on": overview.evaluated_on.isoformat() if overview.evaluated_on else None,
+        "totals": overview.totals.model_dump(mode="json", exclude={"workspace", "slug"}),
+        "capacity_gpu_hours": overview.capacity_gpu_hours,
+        "unallocated_gpu_hours": overview.unallocated_gpu_hours,
+        "pending_gpu_hours": overview.pending_gpu_hours,
+        "slots_opened_by_defrag": overview.slots_opened_by_defrag,
+        "workspaces": [row.model_dump(mode="json") for row in overview.workspaces],
+        "machine_groups": [row.model_dump(mode="json") for row in overview.machine_groups],
+        "capacity": [row.model_dump(mode="json") for row in overview.capacity],
+        "fragmentation": [row.model_dump(mode="json") for row in overview.fragmentation],
+        "defrag_plans": [row.model_dump(mode="json") for row in overview.defrag_plans],
+        "cluster_tickets": [
+            row.model_dump(mode="json", exclude={"evidence", "action", "summary"}) for row in overview.cluster_tickets
+        ],
+        "data_quality": [row.model_dump(mode="json") for row in overview.data_quality],
+    }
+
+
+def render_overview_summary(overview: ClusterOverview) -> str:
+    return json.dumps(overview_document(overview), ensure_ascii=False, indent=2) + "\n"
 
 
 def _figures(figures: UsageFigures) -> dict[str, Any]:
@@ -270,6 +366,7 @@ def summary_document(report: WorkspaceReport) -> dict[str, Any]:
             }
             for item in report.recommendations
         ],
+        "no_data": [row.model_dump(mode="json") for row in report.no_data],
     }
 
 

@@ -1,5 +1,6 @@
 -- Cluster overview: one row per Workspace with usage or recommendations in [$window_start, $window_end):
 -- its sums and the GPU-hours per week recoverable by its non-exempt recommendations of the latest run.
+-- Cluster-level findings (workspace 'cluster', no namespace: defragment) are listed on their own, not ranked.
 WITH usage AS (
     SELECT
         workspace,
@@ -27,6 +28,7 @@ recoverable AS (
             AS gpu_hours_recoverable_per_week
     FROM recommendations AS r
     JOIN latest AS l ON r.evaluated_on = l.evaluated_on
+    WHERE NOT (r.workspace = 'cluster' AND r.namespace = '')
     GROUP BY r.workspace
 )
 SELECT

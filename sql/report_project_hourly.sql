@@ -1,5 +1,6 @@
 -- One row per (Project namespace of $workspace, hour of [$window_start, $window_end)): mean GPUs allocated
 -- and used in the hour (GPU-hours in one hour). Hours without a row in project_usage_hourly held no GPU: 0.
+-- Namespaces: those with usage in the window, and those with a GPU quota on a day they belonged to $workspace.
 WITH hours AS (
     SELECT unnest(generate_series(
         CAST($window_start AS TIMESTAMP),
@@ -8,9 +9,15 @@ WITH hours AS (
     )) AS hour
 ),
 workspace_namespaces AS (
-    SELECT DISTINCT namespace
+    SELECT namespace
     FROM project_usage_daily
     WHERE workspace = $workspace AND day >= $window_start AND day < $window_end
+    UNION
+    -- Projects that reserved GPUs (a quota) and ran nothing: all zeros against their quota
+    SELECT q.namespace
+    FROM quota_steps AS q
+    JOIN namespaces AS n ON n.day = q.day AND n.namespace = q.namespace AND n.workspace = $workspace
+    WHERE q.day >= $window_start AND q.day < $window_end AND q.gpu_hard IS NOT NULL
 ),
 workspace_hourly AS (
     -- only the days on which the namespace belonged to $workspace

@@ -1,5 +1,6 @@
 -- $workspace's recommendations from the latest evaluation run dated in [$window_start, $window_end]
 -- (the run on the window's end day evaluates the window). Action, summary and evidence come from the ticket.
+-- Cluster-level findings (workspace 'cluster', no namespace) are never a Workspace's: see the overview.
 WITH latest AS (
     SELECT max(evaluated_on) AS evaluated_on
     FROM recommendations
@@ -24,6 +25,6 @@ SELECT
     CAST(json_extract(r.ticket, '$.evidence') AS VARCHAR) AS evidence_json
 FROM recommendations AS r
 JOIN latest AS l ON r.evaluated_on = l.evaluated_on
-WHERE r.workspace = $workspace
+WHERE r.workspace = $workspace AND NOT (r.workspace = 'cluster' AND r.namespace = '')
 ORDER BY r.exempt, r.gpu_hours_recoverable_per_week DESC NULLS LAST, r.idle_gpu_hours DESC NULLS LAST,
     r.finding_id;

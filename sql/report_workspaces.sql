@@ -1,5 +1,7 @@
 -- Workspaces to report on for the window [$window_start, $window_end): every Workspace with usage in it or
 -- a recommendation in the latest evaluation run dated in [$window_start, $window_end]. Sorted by name.
+-- Cluster-level findings (workspace 'cluster' with no namespace: the defragment tickets) belong to the
+-- platform team and are shown on the cluster overview only, so they make no Workspace.
 WITH latest AS (
     SELECT max(evaluated_on) AS evaluated_on
     FROM recommendations
@@ -12,4 +14,5 @@ UNION
 SELECT r.workspace
 FROM recommendations AS r
 JOIN latest AS l ON r.evaluated_on = l.evaluated_on
+WHERE NOT (r.workspace = 'cluster' AND r.namespace = '')
 ORDER BY workspace;
