@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,22 +26,42 @@ app = typer.Typer(
 console = Console(stderr=True)
 
 
+INTERRUPTED = (
+    "interrupted: every stage that finished is kept and the one running was rolled back; "
+    "run the same command again to complete the remaining days"
+)
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"[:400]
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
-def _resources(settings_path: Path | None, vm_url: str | None, db: Path, out: Path) -> dict[str, object]:
+def _resources(
+    settings_path: Path | None, vm_url: str | None, db: Path, out: Path, lock_timeout: float = 120.0
+) -> dict[str, object]:
     from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 
     return {
         "settings": SettingsResource(config_path=str(settings_path) if settings_path else None, vm_url=vm_url),
-        "warehouse": WarehouseResource(database=str(db)),
+        "warehouse": WarehouseResource(database=str(db), lock_timeout_seconds=lock_timeout),
         "outputs": OutputsResource(out_dir=str(out)),
     }
 
 
-def _execute(settings_path: Path | None, vm_url: str | None, db: Path, out: Path, days: list[date]) -> float:
+def _execute(
+    settings_path: Path | None,
+    vm_url: str | None,
+    db: Path,
+    out: Path,
+    days: list[date],
+    lock_timeout: float = 120.0,
+) -> float:
     from pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
 
     started = time.monotonic()
@@ -48,7 +69,7 @@ def _execute(settings_path: Path | None, vm_url: str | None, db: Path, out: Path
         summary = run_pipeline(
             DAILY_ASSETS,
             WEEKLY_ASSETS,
-            _resources(settings_path, vm_url, db, out),  # type: ignore[arg-type]
+            _resources(settings_path, vm_url, db, out, lock_timeout),  # type: ignore[arg-type]
             days,
             on_step=lambda step: status.update(f"running the pipeline: {step}"),
         )
@@ -82,6 +103,9 @@ def run(
     db: Annotated[Path, typer.Option(help="DuckDB database file.")] = Path("data/gpu_reclaim.duckdb"),
     out: Annotated[Path, typer.Option(help="Folder for reports/ and tickets.jsonl.")] = Path("out"),
     config: Annotated[Path | None, typer.Option(help="TOML or YAML config file.")] = None,
+    lock_timeout: Annotated[
+        float, typer.Option(min=0.1, max=86400, help="Seconds to wait for another process writing --db.")
+    ] = 120.0,
 ) -> None:
     """Run every stage for each day from START to END against an existing VictoriaMetrics server.
 
@@ -109,9 +133,15 @@ def run(
     except SourceError as error:
         raise fail(str(error)) from None
     try:
-        seconds = _execute(config, vm_url, db, out, days_between(first, last))
+        seconds = _execute(config, vm_url, db, out, days_between(first, last), lock_timeout)
     except (SourceError, WarehouseLockedError) as error:
         raise fail(str(error), code=1) from None
+    except KeyboardInterrupt:
+        raise fail(INTERRUPTED, code=130) from None
+    except Exception as error:
+        if os.environ.get("GPU_RECLAIM_DEBUG"):
+            raise
+        raise fail(f"{_one_line(error)} (set GPU_RECLAIM_DEBUG=1 to see the traceback)", code=1) from None
     console.print(f"[green]done[/] in {seconds:.1f}s")
     _print_outputs(out, db)
 
@@ -149,6 +179,16 @@ def demo(
             seconds = _execute(config_for_run, vm.url, db, out, days_between(first, first + timedelta(days=days - 1)))
     except LocalServerError as error:
         raise fail(str(error)) from None
+    except (SourceError, WarehouseLockedError) as error:
+        raise fail(str(error), code=1) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted", code=130) from None
+    except typer.Exit:
+        raise
+    except Exception as error:
+        if os.environ.get("GPU_RECLAIM_DEBUG"):
+            raise
+        raise fail(f"{_one_line(error)} (set GPU_RECLAIM_DEBUG=1 to see the traceback)", code=1) from None
     console.print(f"[green]demo done[/] in {time.monotonic() - started:.1f}s (pipeline {seconds:.1f}s)")
     console.print(f"ground truth: {out / 'demo_truth.json'}")
     _print_outputs(out, db)

@@ -23,9 +23,16 @@ class _Strict(BaseModel):
 
 class VictoriaMetricsConfig(_Strict):
     url: str = Field("http://127.0.0.1:8428", description="Base URL of VictoriaMetrics or any Prometheus API.")
-    timeout_seconds: float = Field(120.0, gt=0, le=3600, description="Per-request timeout.")
+    timeout_seconds: float = Field(
+        120.0, gt=0, le=3600, description="Per-request timeout: connecting, and each wait for more bytes."
+    )
+    export_deadline_seconds: float = Field(
+        3600.0, gt=0, le=86400, description="Longest one export request may stream (a server that trickles bytes)."
+    )
     retries: int = Field(3, ge=0, le=10, description="Retries of a failed request, with exponential backoff.")
-    backoff_seconds: float = Field(1.0, ge=0, le=60, description="First backoff; doubles on each retry.")
+    backoff_seconds: float = Field(
+        1.0, ge=0, le=60, description="First backoff; doubles on each retry, each wait at most 60 s."
+    )
     bearer_token_file: Path | None = Field(
         None, description="File holding a bearer token (or env GPU_RECLAIM_VM_BEARER_TOKEN)."
     )

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from dagster import (
     AssetsDefinition,
+    DagsterExecutionInterruptedError,
     DagsterExecutionStepExecutionError,
     DagsterInstance,
     ExecuteInProcessResult,
@@ -17,8 +18,10 @@ from dagster import (
 
 from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 
-# Dagster's console logger prints every event at DEBUG; a one-shot run shows warnings and errors only.
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Dagster's console logger prints every event at DEBUG, and a failed step as a multi-line traceback at ERROR. A
+# one-shot run prints neither: warnings come back in RunSummary.warnings, and a failure raises the stage's own
+# exception, whose message is the one line the CLI shows.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass
@@ -71,18 +74,31 @@ def run_pipeline(
     return summary
 
 
+def is_interrupt(error: BaseException | None) -> bool:
+    """SIGINT as it surfaces from a step: Dagster's interrupt error, KeyboardInterrupt, or DuckDB's
+    `RuntimeError('Query interrupted')` when the signal arrived during a query (which was then rolled back)."""
+    if isinstance(error, DagsterExecutionInterruptedError | KeyboardInterrupt):
+        return True
+    return isinstance(error, RuntimeError) and str(error) == "Query interrupted"
+
+
 def _materialize(
     assets: Sequence[AssetsDefinition],
     partition_key: str,
     resources: dict[str, SettingsResource | WarehouseResource | OutputsResource],
     instance: DagsterInstance,
 ) -> ExecuteInProcessResult:
-    """Materialise in process; a failing step raises the stage's own exception (clear message for the CLI)."""
+    """Materialise in process; a failing step raises the stage's own exception (clear message for the CLI), and an
+    interrupt (SIGINT, which Dagster turns into DagsterExecutionInterruptedError) raises KeyboardInterrupt."""
     try:
         return materialize(
             assets, partition_key=partition_key, resources=resources, instance=instance, run_config=QUIET_RUN_CONFIG
         )
+    except DagsterExecutionInterruptedError:
+        raise KeyboardInterrupt from None
     except DagsterExecutionStepExecutionError as error:
+        if is_interrupt(error.user_exception):
+            raise KeyboardInterrupt from None
         if error.user_exception is not None:
             raise error.user_exception from None
         raise

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,6 +28,17 @@ from pipelines.config import VictoriaMetricsConfig
 log = logging.getLogger(__name__)
 
 _VALUES_MARK = b'},"values":['
+_TIMESTAMPS_MARK = b'],"timestamps":['
+_LINE_START = b'{"metric":{'
+_LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # Prometheus' label names: ASCII only (str.isalnum is not)
+# The longest single wait between two retries, whatever backoff_seconds and the attempt number say.
+MAX_BACKOFF_SECONDS = 60.0
+# What VictoriaMetrics (and vmselect) say when a query selects too many series or samples: HTTP 422, or HTTP 400
+# ("the number of matching timeseries exceeds N", "cannot select more than -search.maxSamplesPerQuery=N samples").
+_TOO_LARGE = re.compile(
+    r"exceeds|too many|cannot select more than|-search\.max(ExportSeries|UniqueTimeseries|SamplesPerQuery|Series)",
+    re.IGNORECASE,
+)
 # VictoriaMetrics writes +Inf/-Inf as bare tokens, which are not JSON. Quoted, DuckDB casts them to DOUBLE.
 _NON_JSON_NUMBERS = ((b"+Inf", b'"inf"'), (b"-Inf", b'"-inf"'), (b"NaN", b'"nan"'))
 
@@ -35,7 +48,11 @@ class SourceError(RuntimeError):
 
 
 class TooManySeriesError(SourceError):
-    """The server refused a query as too large (HTTP 422): split it and ask again."""
+    """The server refused a query as too large (HTTP 422, or a 400 naming a -search.max* limit): split it."""
+
+
+class FatalSourceError(SourceError):
+    """A failure that asking again cannot fix (credentials refused, a response whose end cannot be verified)."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +71,7 @@ def series_selector(metric_name: str, labels: dict[str, str] | None = None) -> s
     """`{__name__="m",k="v"}` with every value escaped; names are checked, never escaped into validity."""
     matchers = {"__name__": metric_name, **(labels or {})}
     for key in matchers:
-        if not key or not (key[0].isalpha() or key[0] == "_") or not all(c.isalnum() or c == "_" for c in key):
+        if not _LABEL_NAME.fullmatch(key):
             raise ValueError(f"not a valid label name: {key!r}")
     body = ",".join(f'{key}="{escape_label_value(value)}"' for key, value in matchers.items())
     return "{" + body + "}"
@@ -81,7 +98,7 @@ def sanitize_line(line: bytes) -> bytes:
     """
     cut = line.find(_VALUES_MARK)
     if cut < 0:
-        raise SourceError("malformed export line from the metrics source (no values array)")
+        raise SourceError(f"malformed export line from the metrics source (no values array): {_excerpt(line)}")
     tail = line[cut:]
     if b"Inf" in tail or b"NaN" in tail:
         for token, quoted in _NON_JSON_NUMBERS:
@@ -105,6 +122,8 @@ class VictoriaMetricsClient:
         )
         self._headers: dict[str, str] = {}
         self._auth: tuple[str, str] | None = None
+        # a server may echo what it was sent (a 401 page quoting the header): never repeat a secret in a message
+        self._secrets = [secret for secret in (token, password) if secret]
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
         elif user and password is not None:
@@ -126,6 +145,11 @@ class VictoriaMetricsClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
     def __repr__(self) -> str:  # never shows credentials
         return f"VictoriaMetricsClient(url={self.url!r})"
 
@@ -145,7 +169,7 @@ class VictoriaMetricsClient:
             disable_ssl=not self.config.verify_tls,
             retry=retry,
             auth=self._auth,
-            timeout=int(self.config.timeout_seconds),
+            timeout=math.ceil(self.config.timeout_seconds),
         )
 
     def check(self) -> None:
@@ -153,7 +177,7 @@ class VictoriaMetricsClient:
         try:
             result = self.prometheus(retries=0).custom_query("vector(1)")
         except Exception as error:
-            reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+            reason = self._redact(str(error).splitlines()[0][:200] if str(error) else type(error).__name__)
             raise SourceError(
                 f"cannot query the metrics source at {self.url} ({reason}); check that VictoriaMetrics "
                 "(or a Prometheus-compatible API) listens there and that its credentials are set"
@@ -173,8 +197,12 @@ class VictoriaMetricsClient:
     def export_jsonl(self, selectors: list[str], start: datetime, end: datetime, destination: Path) -> ExportStats:
         """Stream every series matching `selectors` with samples in [start, end] to `destination`.
 
-        Retries transient failures with backoff; a response cut short is detected (the last line is not a
-        complete JSON object) and retried, never kept partial. A 422 raises TooManySeriesError.
+        Retries transient failures (connection refused or cut, timeouts, 5xx, a malformed or cut body) up to
+        `retries` times with exponential backoff, then raises SourceError. A response cut short is never kept
+        partial: the body must be framed (chunked or Content-Length, so a cut connection raises in httpx), every
+        line must be a complete export object whose values and timestamps agree, and one attempt may not stream
+        for longer than `export_deadline_seconds`. A refusal as too large raises TooManySeriesError (split and
+        ask again); refused credentials raise FatalSourceError at once.
         """
         params: list[tuple[str, str | int | float]] = [("match[]", selector) for selector in selectors]
         params += [("start", f"{start.timestamp():.3f}"), ("end", f"{end.timestamp():.3f}")]
@@ -182,37 +210,67 @@ class VictoriaMetricsClient:
         while True:
             try:
                 return self._export_once(params, destination)
-            except TooManySeriesError:
+            except (TooManySeriesError, FatalSourceError):
+                destination.unlink(missing_ok=True)
                 raise
             except (httpx.HTTPError, SourceError) as error:
+                destination.unlink(missing_ok=True)
+                reason = self._redact(_one_line(error))
                 if attempt >= self.config.retries:
                     raise SourceError(
-                        f"export from {self.url} failed after {attempt + 1} attempts: {_one_line(error)}; "
+                        f"export from {self.url} failed after {attempt + 1} attempts: {reason}; "
                         "check the server's health and -search.* limits"
                     ) from None
-                delay = self.config.backoff_seconds * (2**attempt)
-                log.warning("export from %s failed (%s); retrying in %.1fs", self.url, _one_line(error), delay)
+                delay = min(self.config.backoff_seconds * (2**attempt), MAX_BACKOFF_SECONDS)
+                log.warning("export from %s failed (%s); retrying in %.1fs", self.url, reason, delay)
                 time.sleep(delay)
                 attempt += 1
 
     def _export_once(self, params: list[tuple[str, str | int | float]], destination: Path) -> ExportStats:
         lines = samples = read = 0
+        deadline = time.monotonic() + self.config.export_deadline_seconds
         with self._http.stream("POST", "/api/v1/export", data=_form(params)) as response:
-            if response.status_code == 422:
-                response.read()
-                raise TooManySeriesError(f"{self.url} refused the export as too large: {response.text[:200]}")
             if response.status_code >= 400:
                 response.read()
-                raise SourceError(f"{self.url} answered HTTP {response.status_code}: {response.text[:200]}")
+                reason = self._redact(_server_reason(response.text))
+                too_large = response.status_code == 400 and _TOO_LARGE.search(response.text)
+                if response.status_code == 422 or too_large:
+                    raise TooManySeriesError(f"{self.url} refused the export as too large: {reason}")
+                if response.status_code in (401, 403):
+                    raise FatalSourceError(
+                        f"{self.url} answered HTTP {response.status_code} to the export: check the credentials "
+                        "(GPU_RECLAIM_VM_BEARER_TOKEN[_FILE] or GPU_RECLAIM_VM_USER/PASSWORD)"
+                    )
+                raise SourceError(f"{self.url} answered HTTP {response.status_code}: {reason}")
+            framing = response.headers.get("transfer-encoding", "").lower()
+            if "chunked" not in framing and "content-length" not in response.headers:
+                raise FatalSourceError(
+                    f"{self.url} answered the export without chunked framing or a Content-Length, so a cut "
+                    "stream could not be told from a complete one; check the proxy in front of the server "
+                    "(it must speak HTTP/1.1 to this client)"
+                )
             with destination.open("wb") as sink:
                 for line in _iter_lines(response.iter_bytes()):
                     read += len(line) + 1
+                    if time.monotonic() > deadline:
+                        raise SourceError(
+                            f"the export took longer than {self.config.export_deadline_seconds:.0f}s "
+                            "(victoria_metrics.export_deadline_seconds)"
+                        )
                     if not line.strip():
                         continue
+                    if not line.startswith(_LINE_START):
+                        raise SourceError(f"not a VictoriaMetrics export line: {_excerpt(line)}")
                     if not line.endswith(b"]}"):
                         raise SourceError("the export stream was cut short (incomplete series line)")
                     clean = sanitize_line(line)
-                    samples += clean.count(b",", clean.rfind(b'"timestamps":[')) + 1
+                    values_at, stamps_at = clean.find(_VALUES_MARK), clean.rfind(_TIMESTAMPS_MARK)
+                    if stamps_at < values_at:
+                        raise SourceError(f"malformed export line (no timestamps array): {_excerpt(line)}")
+                    stamps = clean.count(b",", stamps_at + len(_TIMESTAMPS_MARK)) + 1
+                    if clean.count(b",", values_at + len(_VALUES_MARK), stamps_at) + 1 != stamps:
+                        raise SourceError(f"malformed export line (values and timestamps differ): {_excerpt(line)}")
+                    samples += stamps
                     sink.write(clean)
                     sink.write(b"\n")
                     lines += 1
@@ -242,7 +300,8 @@ class VictoriaMetricsClient:
         body = b"\n".join(batch) + b"\n"
         response = self._http.post("/api/v1/import", content=body)
         if response.status_code >= 400:
-            raise SourceError(f"{self.url} refused an import: HTTP {response.status_code} {response.text[:200]}")
+            reason = self._redact(response.text[:200])
+            raise SourceError(f"{self.url} refused an import: HTTP {response.status_code} {reason}")
 
 
 def _form(params: list[tuple[str, str | int | float]]) -> dict[str, list[str]]:
@@ -261,6 +320,18 @@ def _iter_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield from parts
     if pending:
         yield pending
+
+
+def _server_reason(text: str) -> str:
+    """The useful part of a VictoriaMetrics error body (it starts with the client address and the request URI)."""
+    at = text.find("error when")
+    reason = " ".join((text[at:] if at >= 0 else text).split())
+    # the limit that was hit is named at the end, after the (long) filters
+    return reason if len(reason) <= 300 else f"{reason[:100]} … {reason[-200:]}"
+
+
+def _excerpt(line: bytes) -> str:
+    return repr(line[:80])
 
 
 def _one_line(error: BaseException) -> str:

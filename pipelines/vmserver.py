@@ -42,7 +42,14 @@ def find_binary() -> str:
 class LocalVictoriaMetrics:
     """`with LocalVictoriaMetrics() as vm: vm.url` — a private server, removed on exit unless `data_dir` given."""
 
-    def __init__(self, data_dir: Path | None = None, port: int | None = None, startup_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        port: int | None = None,
+        startup_timeout: float = 30.0,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
+        self.extra_args = extra_args  # more flags, e.g. -search.maxSamplesPerQuery=N for the limit tests
         self._own_dir = data_dir is None
         self.data_dir = Path(tempfile.mkdtemp(prefix="gpu-reclaim-vm-")) if data_dir is None else data_dir
         self.port = port or free_port()
@@ -66,6 +73,7 @@ class LocalVictoriaMetrics:
                     "-retentionPeriod=100y",
                     "-search.disableCache",
                     "-loggerLevel=WARN",
+                    *self.extra_args,
                 ],
                 stdout=log_file,
                 stderr=subprocess.STDOUT,

@@ -1,0 +1,123 @@
+"""Shared fixtures of the reliability suite: one private VictoriaMetrics loaded with a 10-day demo at a 300 s step
+(fast, and still every kind of series), a reference run of its first two days, and helpers to compare databases."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from pipelines.config import VictoriaMetricsConfig
+from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+from pipelines.runner import RunSummary, run_pipeline
+from pipelines.victoria import VictoriaMetricsClient
+from pipelines.vmserver import LocalVictoriaMetrics, find_binary
+from scenarios.demo_cluster import DemoScenario, load_demo
+
+START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday
+DAYS = 10
+STEP = 300
+FIRST_DAYS = [START.date(), START.date() + timedelta(days=1)]
+# Tables whose rows are replaced one UTC day at a time (column `day`).
+DAY_TABLES = (
+    "gpu_samples", "data_quality", "pod_steps", "pods", "namespaces", "nodes", "quota_steps",
+    "pod_gpu_usage_daily", "pod_usage_daily", "project_usage_daily", "workspace_usage_daily",
+    "pod_gpu_usage_hourly", "project_usage_hourly", "machine_group_usage_hourly",
+    "cluster_fragmentation", "machine_group_fragmentation", "node_fragmentation", "pending_demand",
+    "typical_pod_classes", "defrag_plans", "defrag_moves",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Demo:
+    server: LocalVictoriaMetrics
+    config: Path
+    truth: dict[str, Any]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+def write_config(path: Path, extra: str = "") -> Path:
+    path.write_text(f"step_seconds = {STEP}\n{extra}", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    find_binary()
+    workdir = tmp_path_factory.mktemp("reliability-demo")
+    with LocalVictoriaMetrics() as server:
+        with VictoriaMetricsClient(VictoriaMetricsConfig(url=server.url)) as client:
+            load_demo(client, DemoScenario(start=START, days=DAYS, step_seconds=STEP), workdir / "truth.json")
+        truth = json.loads((workdir / "truth.json").read_text(encoding="utf-8"))
+        yield Demo(server, write_config(workdir / "config.toml"), truth)
+
+
+def resources(url: str, config: Path, db: Path, out: Path, lock_timeout: float = 120.0) -> dict[str, Any]:
+    return {
+        "settings": SettingsResource(config_path=str(config), vm_url=url),
+        "warehouse": WarehouseResource(database=str(db), lock_timeout_seconds=lock_timeout),
+        "outputs": OutputsResource(out_dir=str(out)),
+    }
+
+
+def run_days(url: str, config: Path, db: Path, out: Path, days: Sequence[date], weekly: bool = False) -> RunSummary:
+    from pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
+
+    return run_pipeline(DAILY_ASSETS, WEEKLY_ASSETS if weekly else [], resources(url, config, db, out), days)
+
+
+def day_rows(db: Path, tables: Sequence[str] = DAY_TABLES) -> dict[tuple[str, date], list[tuple[Any, ...]]]:
+    """(table, day) -> the day's rows, sorted, for every day-partitioned table."""
+    rows: dict[tuple[str, date], list[tuple[Any, ...]]] = {}
+    with duckdb.connect(str(db), read_only=True) as con:
+        for table in tables:
+            # table names come from the DAY_TABLES constant above, never from data
+            for row in con.execute(f"SELECT * FROM {table}").fetchall():
+                rows.setdefault((table, row[0]), []).append(row)
+    return {key: sorted(value, key=repr) for key, value in rows.items()}
+
+
+def day_digests(db: Path, tables: Sequence[str] = DAY_TABLES) -> dict[tuple[str, date], tuple[int, int]]:
+    """(table, day) -> (rows, an order-independent hash of every row): a snapshot that costs no memory."""
+    digests: dict[tuple[str, date], tuple[int, int]] = {}
+    with duckdb.connect(str(db), read_only=True) as con:
+        for table in tables:  # names from the DAY_TABLES constant
+            query = f"SELECT day, count(*), sum(hash(t)::HUGEINT) FROM {table} t GROUP BY day"
+            for day, count, digest in con.execute(query).fetchall():
+                digests[(table, day)] = (int(count), int(digest))
+    return digests
+
+
+@pytest.fixture(scope="session")
+def reference(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, date], list[tuple[Any, ...]]]:
+    """The first two days run once without any fault: what every faulted-then-resumed run must equal."""
+    workdir = tmp_path_factory.mktemp("reference")
+    run_days(demo.url, demo.config, workdir / "ref.duckdb", workdir / "out", FIRST_DAYS)
+    rows = day_rows(workdir / "ref.duckdb")
+    assert {day for _, day in rows} == set(FIRST_DAYS)
+    assert all(
+        rows.get((table, day)) for table in ("gpu_samples", "pod_steps", "pod_usage_daily") for day in FIRST_DAYS
+    )
+    return rows
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=env,
+    )
