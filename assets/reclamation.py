@@ -3,8 +3,10 @@
 
 import json
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
@@ -18,7 +20,7 @@ from pipelines.warehouse import Warehouse
 from scoring.findings import Finding
 from scoring.rules.evaluate import evaluate_recommendations
 from scoring.sinks import deliver
-from scoring.tickets import update_ticket_feed, write_feed
+from scoring.tickets import latest_evaluation, update_ticket_feed, write_feed
 
 FEED_NAME = "tickets.jsonl"
 
@@ -29,16 +31,28 @@ def evaluation_window(settings: Settings, day: date) -> tuple[datetime, datetime
     return window_end - timedelta(days=settings.report.window_days), window_end
 
 
-def recommend_day(
-    warehouse: Warehouse, settings: Settings, day: date, feed_path: Path
-) -> tuple[list[Finding], list[dict[str, object]]]:
-    """Evaluate every rule for the window ending `day`, move the ticket history to `day`, write the feed."""
+@dataclass
+class Recommendation:
+    findings: list[Finding]
+    tickets: list[dict[str, Any]]
+    feed_written: bool
+    warnings: list[str]
+
+
+def recommend_day(warehouse: Warehouse, settings: Settings, day: date, feed_path: Path) -> Recommendation:
+    """Evaluate every rule for the window ending `day` and store the findings; then move the ticket history to
+    `day` and write the feed, unless the history is already past `day` (a backfill of an older day): the feed
+    tells what is open now, so an older day's findings are stored but never reopen or resolve tickets."""
     window_start, window_end = evaluation_window(settings, day)
     with warehouse.connect() as con:
         findings = evaluate_recommendations(con, settings, settings.recommendations, window_start, window_end, day)
+        latest = latest_evaluation(con)
+        if latest is not None and day < latest:
+            warning = f"ticket history is at {latest}; {day} re-evaluated and stored, the ticket feed left as it is"
+            return Recommendation(findings, [], feed_written=False, warnings=[warning])
         tickets = update_ticket_feed(con, findings, day, window_end)
     write_feed(feed_path, tickets)
-    return findings, tickets
+    return Recommendation(findings, tickets, feed_written=True, warnings=[])
 
 
 @asset(
@@ -53,7 +67,10 @@ def recommendations(
 ) -> MaterializeResult:
     day = partition_day(context)
     feed_path = outputs.path() / FEED_NAME
-    findings, tickets = recommend_day(warehouse.warehouse(), settings.load(), day, feed_path)
+    result = recommend_day(warehouse.warehouse(), settings.load(), day, feed_path)
+    findings, tickets = result.findings, result.tickets
+    for warning in result.warnings:
+        context.log.warning(warning)
     by_rule = Counter(finding.rule for finding in findings if finding.ticketable)
     by_status = Counter(str(ticket["status"]) for ticket in tickets)
     return MaterializeResult(
@@ -63,6 +80,8 @@ def recommendations(
             "findings_by_rule": MetadataValue.json(dict(sorted(by_rule.items()))),
             "tickets_by_status": MetadataValue.json(dict(sorted(by_status.items()))),
             "exempt_findings": MetadataValue.int(sum(1 for f in findings if f.exempt)),
+            "feed_written": MetadataValue.bool(result.feed_written),
+            **({"warnings": MetadataValue.text("\n".join(result.warnings))} if result.warnings else {}),
         }
     )
 

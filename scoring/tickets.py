@@ -65,6 +65,12 @@ def make_ticket(finding: Finding, status: str, first_seen: datetime, last_seen: 
     return {field: values[field] for field in TICKET_FIELDS}
 
 
+def latest_evaluation(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The evaluation day the ticket history is at; the feed only moves forward from it."""
+    row = con.execute(read_sql("tickets_latest_evaluation")).fetchone()
+    return row[0] if row else None
+
+
 def _history(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     cursor = con.execute(read_sql("tickets_select_history"))
     columns = [column[0] for column in cursor.description or []]

@@ -16,6 +16,7 @@ import pytest
 from assets.ingest import dcgm_gpu_samples, kube_state
 from assets.usage import gpu_usage
 from pipelines.config import VictoriaMetricsConfig
+from pipelines.definitions import DAILY_ASSETS
 from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 from pipelines.runner import days_between, run_pipeline
 from pipelines.victoria import SourceError, VictoriaMetricsClient
@@ -43,7 +44,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             "outputs": OutputsResource(out_dir=str(workdir / "out")),
         }
         days = days_between(START.date(), START.date() + timedelta(days=DAYS - 1))
-        run_pipeline([dcgm_gpu_samples, kube_state, gpu_usage], [], resources, days)  # type: ignore[arg-type]
+        run_pipeline(DAILY_ASSETS, [], resources, days)  # type: ignore[arg-type]
         yield {
             "server": server,
             "resources": resources,
@@ -130,3 +131,14 @@ def test_killing_victoria_metrics_mid_run_keeps_earlier_days(tmp_path: Path) -> 
         days = con.execute("SELECT DISTINCT day FROM gpu_samples").fetchall()
     assert after == before
     assert days == [(START.date(),)]
+
+
+def test_backfilling_an_older_day_keeps_the_ticket_feed(loaded: dict[str, Any]) -> None:
+    feed = Path(loaded["resources"]["outputs"].out_dir) / "tickets.jsonl"
+    before = feed.read_text(encoding="utf-8")
+    assert before.strip(), "the two-day run should have written tickets"
+    run_pipeline(DAILY_ASSETS, [], loaded["resources"], loaded["days"][:1])
+    assert feed.read_text(encoding="utf-8") == before
+    with duckdb.connect(str(loaded["db"]), read_only=True) as con:
+        evaluated = con.execute("SELECT DISTINCT evaluated_on FROM recommendations ORDER BY 1").fetchall()
+    assert [day for (day,) in evaluated] == loaded["days"]
