@@ -24,7 +24,8 @@ class SettingsResource(ConfigurableResource):
         return settings
 
     def client(self) -> VictoriaMetricsClient:
-        return VictoriaMetricsClient(self.load().victoria_metrics)
+        settings = self.load()
+        return VictoriaMetricsClient(settings.victoria_metrics, step_seconds=settings.step_seconds)
 
 
 class WarehouseResource(ConfigurableResource):

@@ -4,6 +4,12 @@ Bulk samples move through the JSON-lines export API (`/api/v1/export`) streamed 
 with its own JSON reader: one line a series, labels once, values and timestamps as arrays. That keeps memory
 bounded by one line, keeps hostile label values exact (JSON escaping), and is several times faster than
 parsing samples in Python. PromQL queries and the connection check go through prometheus-api-client.
+
+A Prometheus-compatible server without the export API (Prometheus, Thanos, Mimir answer 404) is read through
+`/api/v1/query_range` instead (prometheus-api-client): `last_over_time(selector[step])` evaluated at the last
+millisecond of every step gives the step's last raw sample without the 5-minute lookback filling gaps, and the
+result is written as the same JSON lines, so everything downstream is the same. It is slower (JSON parsed in
+Python) and keeps one sample per step.
 """
 
 from __future__ import annotations
@@ -39,12 +45,19 @@ _TOO_LARGE = re.compile(
     r"exceeds|too many|cannot select more than|-search\.max(ExportSeries|UniqueTimeseries|SamplesPerQuery|Series)",
     re.IGNORECASE,
 )
+_SELECTOR_NAME = re.compile(r'__name__="([A-Za-z_:][A-Za-z0-9_:]*)"')
+# Prometheus' JSON writes sample values as strings; DuckDB casts these spellings of the special values.
+_PROMETHEUS_NUMBER = {"+Inf": "inf", "-Inf": "-inf", "NaN": "nan"}
 # VictoriaMetrics writes +Inf/-Inf as bare tokens, which are not JSON. Quoted, DuckDB casts them to DOUBLE.
 _NON_JSON_NUMBERS = ((b"+Inf", b'"inf"'), (b"-Inf", b'"-inf"'), (b"NaN", b'"nan"'))
 
 
 class SourceError(RuntimeError):
     """The metrics source cannot be used; the message is one line naming the URL and what to check."""
+
+
+class ExportUnsupportedError(SourceError):
+    """The server has no /api/v1/export (it is not VictoriaMetrics): read through query_range instead."""
 
 
 class TooManySeriesError(SourceError):
@@ -110,9 +123,11 @@ def sanitize_line(line: bytes) -> bytes:
 class VictoriaMetricsClient:
     """A thin client: export, import, PromQL, health. Credentials are read once and never logged."""
 
-    def __init__(self, config: VictoriaMetricsConfig) -> None:
+    def __init__(self, config: VictoriaMetricsConfig, step_seconds: int = 60) -> None:
         self.config = config
         self.url = config.url.rstrip("/")
+        self.step_seconds = step_seconds
+        self.export_supported = True  # set False on a 404 from /api/v1/export
         token = _read_secret(
             "GPU_RECLAIM_VM_BEARER_TOKEN", "GPU_RECLAIM_VM_BEARER_TOKEN_FILE", config.bearer_token_file
         )
@@ -204,12 +219,19 @@ class VictoriaMetricsClient:
         for longer than `export_deadline_seconds`. A refusal as too large raises TooManySeriesError (split and
         ask again); refused credentials raise FatalSourceError at once.
         """
+        if not self.export_supported:
+            return self.query_range_jsonl(selectors, start, end, destination)
         params: list[tuple[str, str | int | float]] = [("match[]", selector) for selector in selectors]
         params += [("start", f"{start.timestamp():.3f}"), ("end", f"{end.timestamp():.3f}")]
         attempt = 0
         while True:
             try:
                 return self._export_once(params, destination)
+            except ExportUnsupportedError:
+                destination.unlink(missing_ok=True)
+                log.warning("%s has no export API; reading through query_range (slower)", self.url)
+                self.export_supported = False
+                return self.query_range_jsonl(selectors, start, end, destination)
             except (TooManySeriesError, FatalSourceError):
                 destination.unlink(missing_ok=True)
                 raise
@@ -236,6 +258,8 @@ class VictoriaMetricsClient:
                 too_large = response.status_code == 400 and _TOO_LARGE.search(response.text)
                 if response.status_code == 422 or too_large:
                     raise TooManySeriesError(f"{self.url} refused the export as too large: {reason}")
+                if response.status_code in (404, 405, 501):
+                    raise ExportUnsupportedError(f"{self.url} has no /api/v1/export (HTTP {response.status_code})")
                 if response.status_code in (401, 403):
                     raise FatalSourceError(
                         f"{self.url} answered HTTP {response.status_code} to the export: check the credentials "
@@ -275,6 +299,53 @@ class VictoriaMetricsClient:
                     sink.write(b"\n")
                     lines += 1
         return ExportStats(series_lines=lines, samples=samples, bytes_read=read)
+
+    def query_range_jsonl(self, selectors: list[str], start: datetime, end: datetime, destination: Path) -> ExportStats:
+        """The export's output for a server without the export API, through PromQL range queries.
+
+        For each selector, `last_over_time(selector[step])` at the last millisecond of every step from the step
+        holding `start` to `end` returns the step's last raw sample (none where the step has no sample), and
+        keeps every label; the series name is put back where a server drops it from a function's result.
+        """
+        step = self.step_seconds
+        first = math.floor(start.timestamp() / step) * step + step - 0.001
+        first_at = datetime.fromtimestamp(first, tz=start.tzinfo)
+        # half a step past `end`, so float rounding of the server's evaluation points never drops the last step;
+        # the points stay inside their steps (the stage keeps only the day's samples)
+        end_at = datetime.fromtimestamp(end.timestamp() + step / 2, tz=end.tzinfo)
+        lines = samples = 0
+        prometheus = self.prometheus()
+        with destination.open("wb") as sink:
+            for selector in selectors:
+                name_match = _SELECTOR_NAME.search(selector)
+                query = f"last_over_time({selector}[{step}s])"
+                try:
+                    result = prometheus.custom_query_range(
+                        query,
+                        start_time=first_at,
+                        end_time=end_at,
+                        step=f"{step}s",
+                        # prometheus-api-client rounds start/end to whole seconds; these override with ms
+                        params={"start": f"{first:.3f}", "end": f"{end_at.timestamp():.3f}", "nocache": "1"},
+                    )
+                except Exception as error:  # prometheus-api-client raises its own and requests' errors
+                    raise SourceError(
+                        f"range query to {self.url} failed: {self._redact(_one_line(error))}; "
+                        "check the server's health and its query limits"
+                    ) from None
+                for series in result:
+                    labels = dict(series.get("metric", {}))
+                    if "__name__" not in labels and name_match:
+                        labels["__name__"] = name_match.group(1)
+                    values = [_PROMETHEUS_NUMBER.get(value, value) for _, value in series.get("values", [])]
+                    stamps = [round(float(stamp) * 1000) for stamp, _ in series.get("values", [])]
+                    if not stamps:
+                        continue
+                    line = {"metric": labels, "values": values, "timestamps": stamps}
+                    sink.write(json.dumps(line, separators=(",", ":")).encode() + b"\n")
+                    lines += 1
+                    samples += len(stamps)
+        return ExportStats(series_lines=lines, samples=samples, bytes_read=destination.stat().st_size)
 
     # -- import (demo and tests) -----------------------------------------------------------------------------
 
