@@ -62,6 +62,7 @@ def load_dcgm_export(con: duckdb.DuckDBPyConnection, settings: Settings, window:
     """Replace one day of gpu_samples (and its data_quality counts) from an exported file, in one transaction."""
     params = {**metric_params(settings), **window.params(), "stage": "dcgm"}
     stage_export(con, settings, window, "stage_dcgm_export.sql", export_file)
+    run_sql(con, "stage_dcgm_steps.sql", params)
     with transaction(con):
         run_sql(con, "delete_gpu_samples_partition.sql", params)
         run_sql(con, "delete_data_quality_partition.sql", params)

@@ -1,29 +1,63 @@
 -- Count, per cleaning rule and metric, the raw DCGM samples of one day that cleaning changed or dropped:
 -- non_finite_dropped (±Inf/NaN), clamped_low (below the metric's range), clamped_high (above it),
--- merged_duplicates (extra samples of one GPU and metric within one step, averaged into one).
+-- merged_duplicates (extra samples of one GPU and metric within one step, averaged into one: the samples
+-- stage_dcgm_steps.sql counted per GPU, step and metric, less one for each step that had any).
 INSERT INTO data_quality
-WITH ranged AS (
-    SELECT
-        metric_name, value, gpu_uuid, ts_ms,
-        CASE WHEN metric_name = $m_gpu_util THEN 100.0
-             WHEN metric_name IN ($m_gr_engine_active, $m_sm_active, $m_tensor_active, $m_dram_active) THEN 1.0
-             ELSE 'inf'::DOUBLE END AS upper_bound
+WITH raw AS (
+    SELECT metric_name, metric_code, unnest("values") AS value, unnest(timestamps) AS ts_ms
     FROM stage_dcgm
 ),
+ranged AS (
+    SELECT
+        metric_name, value,
+        CASE WHEN metric_code = 0 THEN 100.0
+             WHEN metric_code IN (1, 2, 3, 4) THEN 1.0
+             ELSE 'inf'::DOUBLE END AS upper_bound
+    FROM raw
+    WHERE ts_ms >= $day_start_ms AND ts_ms < $day_end_ms
+),
+per_metric AS (
+    SELECT
+        metric_name,
+        count(*) FILTER (WHERE NOT isfinite(value)) AS non_finite_dropped,
+        count(*) FILTER (WHERE isfinite(value) AND value < 0) AS clamped_low,
+        count(*) FILTER (WHERE isfinite(value) AND value > upper_bound) AS clamped_high
+    FROM ranged
+    GROUP BY metric_name
+),
+merged_totals AS (
+    SELECT
+        sum(n_gpu_util) - count(*) FILTER (WHERE n_gpu_util > 0) AS gpu_util,
+        sum(n_gr_engine_active) - count(*) FILTER (WHERE n_gr_engine_active > 0) AS gr_engine_active,
+        sum(n_sm_active) - count(*) FILTER (WHERE n_sm_active > 0) AS sm_active,
+        sum(n_tensor_active) - count(*) FILTER (WHERE n_tensor_active > 0) AS tensor_active,
+        sum(n_dram_active) - count(*) FILTER (WHERE n_dram_active > 0) AS dram_active,
+        sum(n_fb_used) - count(*) FILTER (WHERE n_fb_used > 0) AS fb_used,
+        sum(n_fb_free) - count(*) FILTER (WHERE n_fb_free > 0) AS fb_free,
+        sum(n_power_usage) - count(*) FILTER (WHERE n_power_usage > 0) AS power_usage
+    FROM stage_dcgm_steps
+),
 counts AS (
-    SELECT metric_name, 'non_finite_dropped' AS rule, count(*) FILTER (WHERE NOT isfinite(value)) AS affected
-    FROM ranged GROUP BY metric_name
+    SELECT metric_name, 'non_finite_dropped' AS rule, non_finite_dropped AS affected FROM per_metric
     UNION ALL
-    SELECT metric_name, 'clamped_low', count(*) FILTER (WHERE isfinite(value) AND value < 0)
-    FROM ranged GROUP BY metric_name
+    SELECT metric_name, 'clamped_low', clamped_low FROM per_metric
     UNION ALL
-    SELECT metric_name, 'clamped_high', count(*) FILTER (WHERE isfinite(value) AND value > upper_bound)
-    FROM ranged GROUP BY metric_name
+    SELECT metric_name, 'clamped_high', clamped_high FROM per_metric
     UNION ALL
-    SELECT metric_name, 'merged_duplicates', sum(n - 1)
-    FROM (
-        SELECT metric_name, count(*) AS n FROM ranged WHERE isfinite(value)
-        GROUP BY metric_name, gpu_uuid, step_start(ts_ms, $step_seconds)
-    ) GROUP BY metric_name
+    SELECT $m_gpu_util, 'merged_duplicates', gpu_util FROM merged_totals
+    UNION ALL
+    SELECT $m_gr_engine_active, 'merged_duplicates', gr_engine_active FROM merged_totals
+    UNION ALL
+    SELECT $m_sm_active, 'merged_duplicates', sm_active FROM merged_totals
+    UNION ALL
+    SELECT $m_tensor_active, 'merged_duplicates', tensor_active FROM merged_totals
+    UNION ALL
+    SELECT $m_dram_active, 'merged_duplicates', dram_active FROM merged_totals
+    UNION ALL
+    SELECT $m_fb_used, 'merged_duplicates', fb_used FROM merged_totals
+    UNION ALL
+    SELECT $m_fb_free, 'merged_duplicates', fb_free FROM merged_totals
+    UNION ALL
+    SELECT $m_power_usage, 'merged_duplicates', power_usage FROM merged_totals
 )
 SELECT CAST($day AS DATE), 'dcgm', rule, metric_name, affected FROM counts WHERE affected > 0;

@@ -1,5 +1,9 @@
--- Stage one day of exported DCGM series (VictoriaMetrics JSON lines at $path) as one row per raw sample,
--- with the label variants normalised once. Samples outside [$day_start_ms, $day_end_ms) are left out.
+-- Stage one day of exported DCGM series (VictoriaMetrics JSON lines at $path): one row per series line, its
+-- label variants normalised once, its samples still as lists (stage_dcgm_steps.sql unnests them, streaming).
+-- series_id numbers the lines; metric_code names the metric's role (0 gpu_util, 1 gr_engine_active, 2 sm_active,
+-- 3 tensor_active, 4 dram_active, 5 fb_used, 6 fb_free, 7 power_usage). Integer keys keep the per-sample work on
+-- fixed-width columns, and memory with them. The lines are stored in GPU order: the export comes metric by metric,
+-- and aggregating per GPU and step over rows in GPU order keeps each GPU's groups together (several times faster).
 CREATE OR REPLACE TEMP TABLE stage_dcgm AS
 WITH series AS (
     SELECT
@@ -21,13 +25,19 @@ WITH series AS (
         format = 'newline_delimited',
         columns = {'metric': 'MAP(VARCHAR, VARCHAR)', 'values': 'DOUBLE[]', 'timestamps': 'BIGINT[]'}
     )
-),
-samples AS (
-    SELECT
-        metric_name, node, gpu_index, gpu_uuid, gpu_model, namespace, pod, container,
-        unnest("values") AS value,
-        unnest(timestamps) AS ts_ms
-    FROM series
 )
-SELECT * FROM samples
-WHERE ts_ms >= $day_start_ms AND ts_ms < $day_end_ms;
+SELECT
+    CAST(row_number() OVER () AS INTEGER) AS series_id,
+    CAST(CASE metric_name
+        WHEN $m_gpu_util THEN 0
+        WHEN $m_gr_engine_active THEN 1
+        WHEN $m_sm_active THEN 2
+        WHEN $m_tensor_active THEN 3
+        WHEN $m_dram_active THEN 4
+        WHEN $m_fb_used THEN 5
+        WHEN $m_fb_free THEN 6
+        WHEN $m_power_usage THEN 7
+    END AS TINYINT) AS metric_code,
+    *
+FROM series
+ORDER BY gpu_uuid;

@@ -1,0 +1,56 @@
+-- Aggregate the staged DCGM samples of one day (stage_dcgm) to one row per (GPU, analysis step): each metric
+-- cleaned (clamped to its range; ±Inf/NaN dropped, counted by insert_dcgm_data_quality.sql) and averaged over
+-- the step's samples; the samples per metric (for the merged-duplicates count: the very count exact_avg takes,
+-- so DuckDB computes it once); and for each holder label, the series of the step's latest sample carrying it
+-- (insert_gpu_samples.sql joins the labels back). Samples outside [$day_start_ms, $day_end_ms) are left out.
+-- The lists are unnested inside the aggregation: no per-sample table is materialised.
+CREATE OR REPLACE TEMP TABLE stage_dcgm_steps AS
+WITH gpus AS (
+    -- gpu_id numbers the GPUs (one per gpu_uuid): the samples are grouped on an integer, not a string
+    SELECT gpu_uuid, CAST(row_number() OVER () AS INTEGER) AS gpu_id
+    FROM (SELECT DISTINCT gpu_uuid FROM stage_dcgm)
+),
+samples AS (
+    SELECT
+        s.series_id,
+        g.gpu_id,
+        metric_code,
+        gpu_index IS NOT NULL AS has_gpu_index,
+        gpu_model IS NOT NULL AS has_gpu_model,
+        namespace IS NOT NULL AS has_namespace,
+        pod IS NOT NULL AS has_pod,
+        container IS NOT NULL AS has_container,
+        unnest("values") AS value,
+        unnest(timestamps) AS ts_ms
+    FROM stage_dcgm AS s
+    JOIN gpus AS g USING (gpu_uuid)
+)
+SELECT
+    gpu_id,
+    ts_ms // ($step_seconds * 1000) AS bucket,
+    arg_max(series_id, ts_ms) AS node_series,
+    arg_max(CASE WHEN has_gpu_index THEN series_id END, ts_ms) AS gpu_index_series,
+    arg_max(CASE WHEN has_gpu_model THEN series_id END, ts_ms) AS gpu_model_series,
+    arg_max(CASE WHEN has_namespace THEN series_id END, ts_ms) AS namespace_series,
+    arg_max(CASE WHEN has_pod THEN series_id END, ts_ms) AS pod_series,
+    arg_max(CASE WHEN has_container THEN series_id END, ts_ms) AS container_series,
+    exact_avg(CASE WHEN metric_code = 0 THEN least(greatest(value, 0), 100) END) AS gpu_util,
+    exact_avg(CASE WHEN metric_code = 1 THEN least(greatest(value, 0), 1) END) AS gr_engine_active,
+    exact_avg(CASE WHEN metric_code = 2 THEN least(greatest(value, 0), 1) END) AS sm_active,
+    exact_avg(CASE WHEN metric_code = 3 THEN least(greatest(value, 0), 1) END) AS tensor_active,
+    exact_avg(CASE WHEN metric_code = 4 THEN least(greatest(value, 0), 1) END) AS dram_active,
+    exact_avg(CASE WHEN metric_code = 5 THEN greatest(value, 0) END) AS fb_used_mib,
+    exact_avg(CASE WHEN metric_code = 6 THEN greatest(value, 0) END) AS fb_free_mib,
+    exact_avg(CASE WHEN metric_code = 7 THEN greatest(value, 0) END) AS power_w,
+    count(CASE WHEN metric_code = 0 THEN least(greatest(value, 0), 100) END) AS n_gpu_util,
+    count(CASE WHEN metric_code = 1 THEN least(greatest(value, 0), 1) END) AS n_gr_engine_active,
+    count(CASE WHEN metric_code = 2 THEN least(greatest(value, 0), 1) END) AS n_sm_active,
+    count(CASE WHEN metric_code = 3 THEN least(greatest(value, 0), 1) END) AS n_tensor_active,
+    count(CASE WHEN metric_code = 4 THEN least(greatest(value, 0), 1) END) AS n_dram_active,
+    count(CASE WHEN metric_code = 5 THEN greatest(value, 0) END) AS n_fb_used,
+    count(CASE WHEN metric_code = 6 THEN greatest(value, 0) END) AS n_fb_free,
+    count(CASE WHEN metric_code = 7 THEN greatest(value, 0) END) AS n_power_usage,
+    count(*) AS raw_samples
+FROM samples
+WHERE isfinite(value) AND ts_ms >= $day_start_ms AND ts_ms < $day_end_ms
+GROUP BY gpu_id, bucket;
