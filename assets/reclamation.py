@@ -98,7 +98,9 @@ def ticket_delivery(
 ) -> MaterializeResult:
     loaded = settings.load()
     feed_path = outputs.path() / FEED_NAME
-    tickets = [json.loads(line) for line in feed_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    # no feed yet: this out dir's first evaluated day was a backfill that left the feed alone; nothing to send
+    text = feed_path.read_text(encoding="utf-8") if feed_path.is_file() else ""
+    tickets = [json.loads(line) for line in text.splitlines() if line.strip()]
     now = evaluation_window(loaded, partition_day(context))[1]
     outcomes: Counter[str] = Counter()
     with warehouse.warehouse().connect() as con:

@@ -299,8 +299,9 @@ def test_cli_on_a_held_database_exits_with_one_line(demo: Demo, held_database: P
 @pytest.mark.slow
 def test_two_runs_at_once_take_turns_and_never_corrupt(demo: Demo, reference: dict[Any, Any], tmp_path: Path) -> None:
     """Two `gpu-reclaim run` of the same two days on one file at once: they take turns at the lock. The ticket
-    history only moves forward, so the run that comes second to a day may be refused there, with one line; every
-    day table ends complete, equal to a run alone."""
+    history only moves forward, so a run that comes to a day after the other moved the history past it stores
+    that day's findings and leaves the feed alone (a warning); both succeed, every day table ends complete,
+    equal to a run alone."""
     db = tmp_path / "shared.duckdb"
     runs = [
         subprocess.Popen(
@@ -332,11 +333,9 @@ def test_two_runs_at_once_take_turns_and_never_corrupt(demo: Demo, reference: di
     for process in runs:
         _, stderr = process.communicate(timeout=900)
         codes.append(process.returncode)
-        assert process.returncode in (0, 1), stderr[-2000:]
+        assert process.returncode == 0, stderr[-2000:]
         assert "Traceback" not in stderr
-        if process.returncode == 1:
-            assert len(stderr.strip().splitlines()) == 1 and "ticket history is at" in stderr, stderr[-2000:]
-    assert 0 in codes
+    assert codes == [0, 0]
     assert day_rows(db) == reference
     with duckdb.connect(str(db)) as con:  # opens for writing and checkpoints cleanly
         con.execute("CHECKPOINT")
