@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import duckdb
 from dagster import (
     AssetsDefinition,
     DagsterExecutionInterruptedError,
@@ -76,8 +77,9 @@ def run_pipeline(
 
 def is_interrupt(error: BaseException | None) -> bool:
     """SIGINT as it surfaces from a step: Dagster's interrupt error, KeyboardInterrupt, or DuckDB's
-    `RuntimeError('Query interrupted')` when the signal arrived during a query (which was then rolled back)."""
-    if isinstance(error, DagsterExecutionInterruptedError | KeyboardInterrupt):
+    `RuntimeError('Query interrupted')` when the signal arrived during a query (which was then rolled back), or
+    DuckDB's InterruptException (its own interrupt call)."""
+    if isinstance(error, DagsterExecutionInterruptedError | KeyboardInterrupt | duckdb.InterruptException):
         return True
     return isinstance(error, RuntimeError) and str(error) == "Query interrupted"
 
