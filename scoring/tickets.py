@@ -169,6 +169,15 @@ def update_ticket_feed(
     return tickets + resolved
 
 
+def _umask() -> int:
+    """The process umask, read without changing it (os.umask would, for every thread, for a moment)."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    return 0o022
+
+
 def write_feed(path: Path, tickets: Iterable[dict[str, Any]]) -> None:
     """Write tickets.jsonl atomically: a temp file in the same directory, fsync, then os.replace."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -181,6 +190,8 @@ def write_feed(path: Path, tickets: Iterable[dict[str, Any]]) -> None:
                 handle.write(json.dumps(ticket, ensure_ascii=False) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+        # NamedTemporaryFile creates 0600; the feed is for other tools to read, like any file written with umask
+        os.chmod(handle.name, 0o666 & ~_umask())
         os.replace(handle.name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

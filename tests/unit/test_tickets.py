@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,18 @@ def test_exempt_workload_from_the_cluster_is_not_ticketed() -> None:
     assert {f.workload: f.exempt for f in findings} == {"Job/kept": True, "Job/flagged": False}
     tickets = update_ticket_feed(cluster.con, findings, DAY1, at_noon(DAY1))
     assert [t["workload"] for t in tickets] == ["Job/flagged"]
+
+
+def test_feed_is_readable_like_any_file_written_under_the_umask(tmp_path: Path) -> None:
+    path = tmp_path / "tickets.jsonl"
+    write_feed(path, [{"id": "a"}])
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_current_umask()
+
+
+def _current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def test_write_feed_replaces_the_file_whole(tmp_path: Path) -> None:
