@@ -1,7 +1,9 @@
 -- Count, per cleaning rule and metric, the raw DCGM samples of one day that cleaning changed or dropped:
 -- non_finite_dropped (±Inf/NaN), clamped_low (below the metric's range), clamped_high (above it),
 -- merged_duplicates (extra samples of one GPU and metric within one step, averaged into one: the samples
--- stage_dcgm_steps.sql counted per GPU, step and metric, less one for each step that had any).
+-- stage_dcgm_steps.sql counted per GPU, step and metric, less one for each step that had any),
+-- fb_total_inconsistent (steps whose FB_USED + FB_FREE is more than 1 % away from that GPU's median total of
+-- the day: counted, not changed; each step's memory fraction uses its own total).
 INSERT INTO data_quality
 WITH raw AS (
     SELECT metric_name, metric_code, unnest("values") AS value, unnest(timestamps) AS ts_ms
@@ -37,6 +39,15 @@ merged_totals AS (
         sum(n_power_usage) - count(*) FILTER (WHERE n_power_usage > 0) AS power_usage
     FROM stage_dcgm_steps
 ),
+fb_totals AS (
+    SELECT gpu_id, fb_used_mib + fb_free_mib AS total,
+           median(fb_used_mib + fb_free_mib) OVER (PARTITION BY gpu_id) AS median_total
+    FROM stage_dcgm_steps
+    WHERE fb_used_mib IS NOT NULL AND fb_free_mib IS NOT NULL
+),
+fb_inconsistent AS (
+    SELECT count(*) FILTER (WHERE abs(total - median_total) > 0.01 * median_total) AS steps FROM fb_totals
+),
 counts AS (
     SELECT metric_name, 'non_finite_dropped' AS rule, non_finite_dropped AS affected FROM per_metric
     UNION ALL
@@ -59,5 +70,7 @@ counts AS (
     SELECT $m_fb_free, 'merged_duplicates', fb_free FROM merged_totals
     UNION ALL
     SELECT $m_power_usage, 'merged_duplicates', power_usage FROM merged_totals
+    UNION ALL
+    SELECT $m_fb_used, 'fb_total_inconsistent', steps FROM fb_inconsistent
 )
 SELECT CAST($day AS DATE), 'dcgm', rule, metric_name, affected FROM counts WHERE affected > 0;

@@ -219,3 +219,17 @@ def test_machine_group_capacity_allocation_and_unmet_demand(con: duckdb.DuckDBPy
         "WHERE machine_group = 'h100-sxm' AND hour = TIMESTAMP '2026-11-02 05:00:00'"
     ).fetchone()
     assert later == (0.0, 8.0)
+
+
+def test_memory_totals_that_jump_are_counted(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    day = DayFixture()
+    minutes = list(range(0, 10))
+    day.running_pod("u-m", "m", minutes, gpus=1)
+    labels = {"namespace": "team-a", "pod": "m"}
+    day.gpu("DCGM_FI_DEV_FB_USED", [400.0] * 10, minutes, **labels)
+    day.gpu("DCGM_FI_DEV_FB_FREE", [600.0] * 9 + [1100.0], minutes, **labels)  # one step totals 1500, not 1000
+    day.load(con, Settings(), tmp_path)
+    counts = dict(
+        con.execute("SELECT rule, affected FROM data_quality WHERE metric = 'DCGM_FI_DEV_FB_USED'").fetchall()
+    )
+    assert counts == {"fb_total_inconsistent": 1}
