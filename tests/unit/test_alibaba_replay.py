@@ -198,8 +198,8 @@ def test_trace_reaches_the_target_share(policy: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("policy", ["first_fit", "best_fit"])
 def test_trace_respects_model_constraints(policy: str) -> None:
-    if not (DEFAULT_DATA_DIR / "openb_pod_list_gpuspec33.csv").is_file():
-        pytest.skip("openb_pod_list_gpuspec33.csv is absent")
+    # part of the shared trace (../shared/data/README.md): when the trace is there, this file must be too
+    assert (DEFAULT_DATA_DIR / "openb_pod_list_gpuspec33.csv").is_file()
     placement = replay(policy=policy, pod_file="openb_pod_list_gpuspec33.csv")  # type: ignore[arg-type]
     assert any(p.allowed_models is not None for p in placement.placed)
     _check_placement(placement, "openb_pod_list_gpuspec33.csv")
