@@ -15,7 +15,7 @@ test:
 	bash scripts/bootstrap.sh --browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy .
+	bash scripts/typecheck.sh
 	$(VENV)/bin/pytest -q -ra
 
 unit: setup
@@ -26,7 +26,7 @@ bench: setup
 
 dev: setup
 	mkdir -p .dagster_home && cp -n pipelines/dagster.yaml .dagster_home/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(VENV)/bin/dagster dev -m pipelines.definitions
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(VENV)/bin/dagster dev -m gpu_reclaim.pipelines.definitions
 
 clean:
 	rm -rf $(OUT) .dagster_home

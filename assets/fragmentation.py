@@ -9,14 +9,13 @@ from typing import Any
 import duckdb
 import polars as pl
 from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, MaterializeResult, MetadataValue, asset
-
-from assets.ingest import DUCKDB_POOL, kube_state, partition_day
-from assets.partitions import daily_partitions
-from assets.stages import StageResult
-from assets.usage import gpu_usage
-from pipelines.resources import WarehouseResource
-from pipelines.warehouse import Warehouse, run_sql, transaction
-from scoring.fragmentation import (
+from gpu_reclaim.assets.ingest import DUCKDB_POOL, kube_state, partition_day
+from gpu_reclaim.assets.partitions import daily_partitions
+from gpu_reclaim.assets.stages import StageResult
+from gpu_reclaim.assets.usage import gpu_usage
+from gpu_reclaim.core.warehouse import Warehouse, run_sql, transaction
+from gpu_reclaim.pipelines.resources import WarehouseResource
+from gpu_reclaim.scoring.fragmentation import (
     NodeCapacity,
     PodRequest,
     capacities_from_rows,
@@ -31,7 +30,7 @@ from scoring.fragmentation import (
     typical_pod_class_rows,
     typical_pod_classes,
 )
-from scoring.fragmentation_plan import plan_defragmentation, validate_plan
+from gpu_reclaim.scoring.fragmentation_plan import plan_defragmentation, validate_plan
 
 FRAGMENTATION_TABLES = (
     "node_fragmentation",

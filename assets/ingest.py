@@ -11,11 +11,10 @@ from dagster import (
     MetadataValue,
     asset,
 )
-
-from assets.partitions import daily_partitions
-from assets.stages import StageResult, ingest_dcgm_day, ingest_kube_state_day
-from pipelines.resources import SettingsResource, WarehouseResource
-from pipelines.warehouse import run_sql
+from gpu_reclaim.assets.partitions import daily_partitions
+from gpu_reclaim.assets.stages import StageResult, ingest_dcgm_day, ingest_kube_state_day
+from gpu_reclaim.core.warehouse import run_sql
+from gpu_reclaim.pipelines.resources import SettingsResource, WarehouseResource
 
 DUCKDB_POOL = "duckdb"
 

@@ -9,18 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
-
-from assets.fragmentation import fragmentation
-from assets.ingest import DUCKDB_POOL, partition_day
-from assets.partitions import daily_partitions
-from assets.usage import gpu_usage
-from pipelines.config import Settings
-from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
-from pipelines.warehouse import Warehouse
-from scoring.findings import Finding
-from scoring.rules.evaluate import evaluate_recommendations
-from scoring.sinks import deliver
-from scoring.tickets import latest_evaluation, update_ticket_feed, write_feed
+from gpu_reclaim.assets.fragmentation import fragmentation
+from gpu_reclaim.assets.ingest import DUCKDB_POOL, partition_day
+from gpu_reclaim.assets.partitions import daily_partitions
+from gpu_reclaim.assets.usage import gpu_usage
+from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.warehouse import Warehouse
+from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+from gpu_reclaim.scoring.findings import Finding
+from gpu_reclaim.scoring.rules.evaluate import evaluate_recommendations
+from gpu_reclaim.scoring.sinks import deliver
+from gpu_reclaim.scoring.tickets import latest_evaluation, update_ticket_feed, write_feed
 
 FEED_NAME = "tickets.jsonl"
 

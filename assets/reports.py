@@ -3,13 +3,12 @@
 from datetime import date, timedelta
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
-
-from assets.fragmentation import fragmentation
-from assets.partitions import weekly_partitions
-from assets.reclamation import recommendations
-from assets.usage import gpu_usage
-from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
-from reports.build import build_reports
+from gpu_reclaim.assets.fragmentation import fragmentation
+from gpu_reclaim.assets.partitions import weekly_partitions
+from gpu_reclaim.assets.reclamation import recommendations
+from gpu_reclaim.assets.usage import gpu_usage
+from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+from gpu_reclaim.reports.build import build_reports
 
 
 @asset(

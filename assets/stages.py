@@ -13,9 +13,8 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-
-from pipelines.config import Settings, h100_equivalent_weight
-from pipelines.extract import (
+from gpu_reclaim.core.config import Settings, h100_equivalent_weight
+from gpu_reclaim.core.extract import (
     DayWindow,
     dcgm_selectors,
     export_day,
@@ -23,8 +22,8 @@ from pipelines.extract import (
     metric_params,
     stage_export,
 )
-from pipelines.victoria import VictoriaMetricsClient
-from pipelines.warehouse import Warehouse, run_sql, transaction
+from gpu_reclaim.core.victoria import VictoriaMetricsClient
+from gpu_reclaim.core.warehouse import Warehouse, run_sql, transaction
 
 log = logging.getLogger(__name__)
 

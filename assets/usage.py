@@ -8,12 +8,11 @@ from dagster import (
     MaterializeResult,
     asset,
 )
-
-from assets.ingest import DUCKDB_POOL, dcgm_gpu_samples, kube_state, partition_day, stage_metadata
-from assets.partitions import daily_partitions
-from assets.stages import compute_usage_day
-from pipelines.resources import SettingsResource, WarehouseResource
-from pipelines.warehouse import run_sql
+from gpu_reclaim.assets.ingest import DUCKDB_POOL, dcgm_gpu_samples, kube_state, partition_day, stage_metadata
+from gpu_reclaim.assets.partitions import daily_partitions
+from gpu_reclaim.assets.stages import compute_usage_day
+from gpu_reclaim.core.warehouse import run_sql
+from gpu_reclaim.pipelines.resources import SettingsResource, WarehouseResource
 
 
 @asset(

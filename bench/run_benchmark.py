@@ -32,12 +32,11 @@ from typing import Any
 
 import duckdb
 import httpx
-
-from pipelines.config import Settings, VictoriaMetricsConfig
-from pipelines.extract import dcgm_selectors, kube_state_selectors
-from pipelines.runner import days_between
-from pipelines.victoria import VictoriaMetricsClient
-from pipelines.vmserver import LocalVictoriaMetrics
+from gpu_reclaim.core.config import Settings, VictoriaMetricsConfig
+from gpu_reclaim.core.extract import dcgm_selectors, kube_state_selectors
+from gpu_reclaim.core.victoria import VictoriaMetricsClient
+from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
+from gpu_reclaim.pipelines.runner import days_between
 
 START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday: a 7-day run covers one complete report week
 GPUS_PER_SCALE = 152  # DemoScenario(scale=1) is 19 nodes / 152 GPUs
@@ -70,8 +69,8 @@ def vm_hwm_bytes() -> int:
 
 def _child_ingest(spec: dict[str, Any]) -> dict[str, Any]:
     """Ingest every day (DCGM + kube-state) into a fresh DuckDB, then re-run the first day."""
-    from assets.stages import ingest_dcgm_day, ingest_kube_state_day
-    from pipelines.warehouse import Warehouse
+    from gpu_reclaim.assets.stages import ingest_dcgm_day, ingest_kube_state_day
+    from gpu_reclaim.core.warehouse import Warehouse
 
     settings = Settings(victoria_metrics=VictoriaMetricsConfig(url=spec["vm_url"]))
     warehouse = Warehouse(spec["db"])
@@ -104,9 +103,9 @@ def _child_ingest(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _child_e2e(spec: dict[str, Any]) -> dict[str, Any]:
     """run_pipeline over every day (daily assets) and complete week (weekly assets); then re-run the last day."""
-    from pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
-    from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
-    from pipelines.runner import run_pipeline
+    from gpu_reclaim.pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
+    from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+    from gpu_reclaim.pipelines.runner import run_pipeline
 
     resources = {
         "settings": SettingsResource(vm_url=spec["vm_url"]),
@@ -301,7 +300,7 @@ class ScenarioResult:
 def run_scenario(
     scale: int, days: int, full: bool, log: Callable[[str], None], naive_metrics: int = 8
 ) -> ScenarioResult:
-    from scenarios.demo_cluster import DemoScenario, build_cluster, load_demo
+    from gpu_reclaim.scenarios.demo_cluster import DemoScenario, build_cluster, load_demo
 
     scenario = DemoScenario(start=START, days=days, scale=scale)
     cluster = build_cluster(scenario)

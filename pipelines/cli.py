@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from gpu_reclaim.core.config import ConfigError, Settings, load_config
+from gpu_reclaim.core.victoria import SourceError, VictoriaMetricsClient
+from gpu_reclaim.core.warehouse import WarehouseLockedError
+from gpu_reclaim.pipelines.runner import days_between, run_pipeline
 from rich.console import Console
-
-from pipelines.config import ConfigError, Settings, load_config
-from pipelines.runner import days_between, run_pipeline
-from pipelines.victoria import SourceError, VictoriaMetricsClient
-from pipelines.warehouse import WarehouseLockedError
 
 app = typer.Typer(
     help="Find and reclaim wasted GPUs: allocation vs usage, fragmentation, tickets and weekly reports.",
@@ -45,7 +44,7 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def _resources(
     settings_path: Path | None, vm_url: str | None, db: Path, out: Path, lock_timeout: float = 120.0
 ) -> dict[str, object]:
-    from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+    from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 
     return {
         "settings": SettingsResource(config_path=str(settings_path) if settings_path else None, vm_url=vm_url),
@@ -62,7 +61,7 @@ def _execute(
     days: list[date],
     lock_timeout: float = 120.0,
 ) -> float:
-    from pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
+    from gpu_reclaim.pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
 
     started = time.monotonic()
     with console.status("running the pipeline") as status:
@@ -156,8 +155,8 @@ def demo(
 ) -> None:
     """Start a private VictoriaMetrics on 127.0.0.1, load a simulated week of a multi-tenant GPU cluster,
     run every stage for every day, and write the reports and the ticket feed under OUT."""
-    from pipelines.vmserver import LocalServerError, LocalVictoriaMetrics
-    from scenarios.demo_cluster import DemoScenario, default_demo_start, load_demo
+    from gpu_reclaim.core.vmserver import LocalServerError, LocalVictoriaMetrics
+    from gpu_reclaim.scenarios.demo_cluster import DemoScenario, default_demo_start, load_demo
 
     settings = _load_settings(config, None)
     if settings.step_seconds != step:

@@ -1,6 +1,6 @@
 """The Dagster code location: assets, checks, jobs, schedules and resources of gpu-reclaim.
 
-`dagster dev -m pipelines.definitions` serves it. DuckDB takes one writing process at a time, so every
+`dagster dev -m gpu_reclaim.pipelines.definitions` serves it. DuckDB takes one writing process at a time, so every
 DuckDB-writing asset is in the `duckdb` pool and the default executor runs a run's steps in process.
 """
 
@@ -16,13 +16,12 @@ from dagster import (
     define_asset_job,
     in_process_executor,
 )
-
-from assets.fragmentation import fragmentation
-from assets.ingest import dcgm_gpu_samples, kube_state
-from assets.reclamation import recommendations, ticket_delivery
-from assets.reports import workspace_reports
-from assets.usage import gpu_usage
-from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+from gpu_reclaim.assets.fragmentation import fragmentation
+from gpu_reclaim.assets.ingest import dcgm_gpu_samples, kube_state
+from gpu_reclaim.assets.reclamation import recommendations, ticket_delivery
+from gpu_reclaim.assets.reports import workspace_reports
+from gpu_reclaim.assets.usage import gpu_usage
+from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 
 DAILY_ASSETS = [dcgm_gpu_samples, kube_state, gpu_usage, fragmentation, recommendations, ticket_delivery]
 WEEKLY_ASSETS: list[AssetsDefinition] = [workspace_reports]

@@ -3,11 +3,10 @@
 from pathlib import Path
 
 from dagster import ConfigurableResource
+from gpu_reclaim.core.config import Settings, load_config
+from gpu_reclaim.core.victoria import VictoriaMetricsClient
+from gpu_reclaim.core.warehouse import Warehouse
 from pydantic import Field
-
-from pipelines.config import Settings, load_config
-from pipelines.victoria import VictoriaMetricsClient
-from pipelines.warehouse import Warehouse
 
 
 class SettingsResource(ConfigurableResource):

@@ -16,8 +16,7 @@ from dagster import (
     ExecuteInProcessResult,
     materialize,
 )
-
-from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 
 # Dagster's console logger prints every event at DEBUG, and a failed step as a multi-line traceback at ERROR. A
 # one-shot run prints neither: warnings come back in RunSummary.warnings, and a failure raises the stage's own

@@ -22,11 +22,16 @@ from pathlib import Path
 
 import duckdb
 import plotly.offline
-
-from pipelines.config import Settings
-from reports.models import ReportIndex, WorkspaceFiles
-from reports.queries import list_workspaces, load_cluster_overview, load_workspace_report
-from reports.render import PLOTLY_JS, render_overview, render_overview_summary, render_summary, render_workspace
+from gpu_reclaim.core.config import Settings
+from gpu_reclaim.reports.models import ReportIndex, WorkspaceFiles
+from gpu_reclaim.reports.queries import list_workspaces, load_cluster_overview, load_workspace_report
+from gpu_reclaim.reports.render import (
+    PLOTLY_JS,
+    render_overview,
+    render_overview_summary,
+    render_summary,
+    render_workspace,
+)
 
 _UNSAFE = re.compile(r"[^a-z0-9_-]+")
 _MAX_SLUG = 60

@@ -12,8 +12,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
-
-from reports.models import (
+from gpu_reclaim.reports.models import (
     CLUSTER_SCOPE,
     CapacitySeries,
     FragmentationSeries,

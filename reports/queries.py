@@ -9,9 +9,9 @@ from datetime import date, datetime
 from typing import Any
 
 import duckdb
-
-from pipelines.config import Settings
-from reports.models import (
+from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.warehouse import fetch_records as fetch_rows
+from gpu_reclaim.reports.models import (
     CapacityHour,
     CapacitySeries,
     ClusterOverview,
@@ -35,7 +35,6 @@ from reports.models import (
     rounded,
     rounded_hours,
 )
-from reports.sql import fetch_rows
 
 
 def window_params(window_start: date, window_end: date) -> dict[str, Any]:

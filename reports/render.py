@@ -12,11 +12,10 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any, Literal
 
+from gpu_reclaim.reports import charts
+from gpu_reclaim.reports.models import ClusterOverview, UsageFigures, WorkspaceReport, rounded
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel
-
-from reports import charts
-from reports.models import ClusterOverview, UsageFigures, WorkspaceReport, rounded
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PLOTLY_JS = "plotly.min.js"

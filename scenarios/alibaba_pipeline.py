@@ -1,7 +1,7 @@
 """The Alibaba trace through the whole pipeline: replay, import into VictoriaMetrics, ingest, fragmentation.
 
 :func:`run_alibaba_replay` places the trace's pods (:func:`scenarios.alibaba_replay.replay`), writes the placement
-as kube-state-metrics series into a private VictoriaMetrics (:class:`pipelines.vmserver.LocalVictoriaMetrics`)
+as kube-state-metrics series into a private VictoriaMetrics (:class:`gpu_reclaim.core.vmserver.LocalVictoriaMetrics`)
 at a fixed past UTC day, runs the pipeline's stages for that day (kube-state ingest, usage, fragmentation) into
 a DuckDB file, and reads the per-model figures back from the fragmentation tables (a Machine Group is a GPU
 model in the trace). The placement is held constant over the steps, so every hourly snapshot is the same.
@@ -23,13 +23,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from assets.fragmentation import fragmentation_day
-from assets.stages import compute_usage_day, ingest_kube_state_day
-from pipelines.config import Settings, VictoriaMetricsConfig
-from pipelines.victoria import VictoriaMetricsClient, series_json_line
-from pipelines.vmserver import LocalVictoriaMetrics
-from pipelines.warehouse import Warehouse
-from scenarios.alibaba_replay import (
+from gpu_reclaim.assets.fragmentation import fragmentation_day
+from gpu_reclaim.assets.stages import compute_usage_day, ingest_kube_state_day
+from gpu_reclaim.core.config import Settings, VictoriaMetricsConfig
+from gpu_reclaim.core.victoria import VictoriaMetricsClient, series_json_line
+from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
+from gpu_reclaim.core.warehouse import Warehouse
+from gpu_reclaim.scenarios.alibaba_replay import (
     DEFAULT_DATA_DIR,
     DEFAULT_TARGET_SHARE,
     Policy,

@@ -35,9 +35,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pipelines.config import Settings, load_config
-from pipelines.victoria import series_json_line
-from scoring.fragmentation import WHOLE_GPU_MILLI, GpuNode, NodeCapacity, NodeSlot, PodRequest
+from gpu_reclaim.core.config import Settings, load_config
+from gpu_reclaim.core.victoria import series_json_line
+from gpu_reclaim.scoring.fragmentation import WHOLE_GPU_MILLI, GpuNode, NodeCapacity, NodeSlot, PodRequest
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared/data/alibaba-gpu-v2023"
 NODE_FILE = "openb_node_list_gpu_node.csv"

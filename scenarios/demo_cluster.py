@@ -35,8 +35,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-
-from pipelines.victoria import VictoriaMetricsClient
+from gpu_reclaim.core.victoria import VictoriaMetricsClient
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

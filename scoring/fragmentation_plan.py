@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from scoring.fragmentation import (
+from gpu_reclaim.scoring.fragmentation import (
     NodeCapacity,
     NodeSlot,
     PodClass,

@@ -23,10 +23,9 @@ from typing import Any
 
 import duckdb
 import httpx
-
-from scoring.findings import SEVERITY_RANK
-from scoring.rules.settings import SinkSettings
-from scoring.rules.sql import bind, read_sql
+from gpu_reclaim.scoring.findings import SEVERITY_RANK
+from gpu_reclaim.scoring.rules.settings import SinkSettings
+from gpu_reclaim.scoring.rules.sql import bind, read_sql
 
 
 class DeliveryError(RuntimeError):

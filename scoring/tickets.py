@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-
-from scoring.findings import Finding, rfc3339
-from scoring.rules.sql import bind, read_sql
+from gpu_reclaim.scoring.findings import Finding, rfc3339
+from gpu_reclaim.scoring.rules.sql import bind, read_sql
 
 TICKET_FIELDS = (
     "id",

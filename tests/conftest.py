@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from pipelines.config import Settings, VictoriaMetricsConfig
-from pipelines.victoria import VictoriaMetricsClient
-from pipelines.vmserver import LocalVictoriaMetrics, find_binary
-from pipelines.warehouse import Warehouse
+from gpu_reclaim.core.config import Settings, VictoriaMetricsConfig
+from gpu_reclaim.core.victoria import VictoriaMetricsClient
+from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, find_binary
+from gpu_reclaim.core.warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -8,10 +8,9 @@ from typing import Any, ClassVar, Protocol
 
 import duckdb
 import polars as pl
-
-from scoring.findings import Finding
-from scoring.rules import sql
-from scoring.rules.settings import RecommendationSettings
+from gpu_reclaim.scoring.findings import Finding
+from gpu_reclaim.scoring.rules import sql
+from gpu_reclaim.scoring.rules.settings import RecommendationSettings
 
 
 @dataclass(frozen=True)

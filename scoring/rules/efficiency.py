@@ -6,9 +6,9 @@ import math
 from collections import defaultdict
 from typing import Any, ClassVar
 
-from scoring.findings import Finding
-from scoring.rules.base import RuleInputs, workload_finding
-from scoring.rules.settings import RecommendationSettings
+from gpu_reclaim.scoring.findings import Finding
+from gpu_reclaim.scoring.rules.base import RuleInputs, workload_finding
+from gpu_reclaim.scoring.rules.settings import RecommendationSettings
 
 GIB = 1024.0
 

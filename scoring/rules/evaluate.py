@@ -6,17 +6,16 @@ import json
 from datetime import date, datetime
 
 import duckdb
-
-from pipelines.config import Settings, h100_equivalent_weight
-from scoring.findings import Finding, priority_key
-from scoring.rules import sql
-from scoring.rules.base import Rule, load_rule_inputs
-from scoring.rules.capacity import QuotaReclaim, ServingOverprovisioned
-from scoring.rules.defragment import Defragment
-from scoring.rules.efficiency import DownsizeProfile, LowEfficiency, OverRequested
-from scoring.rules.fake_busy import FakeBusy
-from scoring.rules.idle import IdleAllocation, IdleHeldMemory
-from scoring.rules.settings import RecommendationSettings
+from gpu_reclaim.core.config import Settings, h100_equivalent_weight
+from gpu_reclaim.scoring.findings import Finding, priority_key
+from gpu_reclaim.scoring.rules import sql
+from gpu_reclaim.scoring.rules.base import Rule, load_rule_inputs
+from gpu_reclaim.scoring.rules.capacity import QuotaReclaim, ServingOverprovisioned
+from gpu_reclaim.scoring.rules.defragment import Defragment
+from gpu_reclaim.scoring.rules.efficiency import DownsizeProfile, LowEfficiency, OverRequested
+from gpu_reclaim.scoring.rules.fake_busy import FakeBusy
+from gpu_reclaim.scoring.rules.idle import IdleAllocation, IdleHeldMemory
+from gpu_reclaim.scoring.rules.settings import RecommendationSettings
 
 
 def default_rules(rules: RecommendationSettings) -> list[Rule]:

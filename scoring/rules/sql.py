@@ -8,8 +8,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
-
-from pipelines import warehouse
+from gpu_reclaim.core import warehouse
 
 
 def read_sql(name: str) -> str:

@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
+from gpu_reclaim.core.config import Settings
+from gpu_reclaim.reports.build import build_reports
+from gpu_reclaim.reports.models import ReportIndex
 
-from pipelines.config import Settings
-from reports.build import build_reports
-from reports.models import ReportIndex
 from tests.unit.test_reports import WINDOW_END, WINDOW_START, WORKSPACE_A, make_database
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -7,15 +7,18 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from pipelines.vmserver import free_port
+from gpu_reclaim.core.vmserver import free_port
 
 pytestmark = pytest.mark.e2e
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-m", "gpu_reclaim.pipelines.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

@@ -26,7 +26,7 @@ CONTRACT_FIELDS = {
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("demo") / "out"
     done = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "demo", "--out", str(out)],
+        [sys.executable, "-m", "gpu_reclaim.pipelines.cli", "demo", "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=900,

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from pipelines.config import VictoriaMetricsConfig
-from pipelines.victoria import VictoriaMetricsClient
-from pipelines.vmserver import LocalVictoriaMetrics
-from scenarios.demo_cluster import (
+from gpu_reclaim.core.config import VictoriaMetricsConfig
+from gpu_reclaim.core.victoria import VictoriaMetricsClient
+from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
+from gpu_reclaim.scenarios.demo_cluster import (
     DemoScenario,
     build_cluster,
     existing_gpu_requests,

@@ -12,16 +12,15 @@ from typing import Any
 
 import duckdb
 import pytest
-
-from assets.ingest import dcgm_gpu_samples, kube_state
-from assets.usage import gpu_usage
-from pipelines.config import VictoriaMetricsConfig
-from pipelines.definitions import DAILY_ASSETS
-from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
-from pipelines.runner import days_between, run_pipeline
-from pipelines.victoria import SourceError, VictoriaMetricsClient
-from pipelines.vmserver import LocalVictoriaMetrics
-from scenarios.demo_cluster import DemoScenario, load_demo
+from gpu_reclaim.assets.ingest import dcgm_gpu_samples, kube_state
+from gpu_reclaim.assets.usage import gpu_usage
+from gpu_reclaim.core.config import VictoriaMetricsConfig
+from gpu_reclaim.core.victoria import SourceError, VictoriaMetricsClient
+from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
+from gpu_reclaim.pipelines.definitions import DAILY_ASSETS
+from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+from gpu_reclaim.pipelines.runner import days_between, run_pipeline
+from gpu_reclaim.scenarios.demo_cluster import DemoScenario, load_demo
 
 pytestmark = pytest.mark.e2e
 

@@ -14,13 +14,12 @@ from typing import Any
 
 import duckdb
 import pytest
-
-from pipelines.config import VictoriaMetricsConfig
-from pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
-from pipelines.runner import RunSummary, run_pipeline
-from pipelines.victoria import VictoriaMetricsClient
-from pipelines.vmserver import LocalVictoriaMetrics, find_binary
-from scenarios.demo_cluster import DemoScenario, load_demo
+from gpu_reclaim.core.config import VictoriaMetricsConfig
+from gpu_reclaim.core.victoria import VictoriaMetricsClient
+from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, find_binary
+from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+from gpu_reclaim.pipelines.runner import RunSummary, run_pipeline
+from gpu_reclaim.scenarios.demo_cluster import DemoScenario, load_demo
 
 START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday
 DAYS = 10
@@ -72,7 +71,7 @@ def resources(url: str, config: Path, db: Path, out: Path, lock_timeout: float =
 
 
 def run_days(url: str, config: Path, db: Path, out: Path, days: Sequence[date], weekly: bool = False) -> RunSummary:
-    from pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
+    from gpu_reclaim.pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
 
     return run_pipeline(DAILY_ASSETS, WEEKLY_ASSETS if weekly else [], resources(url, config, db, out), days)
 
@@ -114,7 +113,7 @@ def reference(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dict[tupl
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args],
+        [sys.executable, "-m", "gpu_reclaim.pipelines.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

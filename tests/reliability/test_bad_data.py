@@ -11,9 +11,9 @@ from typing import Any
 
 import duckdb
 import pytest
+from gpu_reclaim.core.config import ConfigError, Settings, load_config, settings_from_mapping
+from gpu_reclaim.core.warehouse import prepare_connection
 
-from pipelines.config import ConfigError, Settings, load_config, settings_from_mapping
-from pipelines.warehouse import prepare_connection
 from tests.sql.helpers import DayFixture
 
 UTIL = "DCGM_FI_DEV_GPU_UTIL"
@@ -188,10 +188,10 @@ def test_bad_values_through_the_real_import_and_export(demo: Any, tmp_path: Path
     bare tokens, which the client quotes; the rest is cleaned and counted as in the fixture tests."""
     from datetime import UTC, date, datetime
 
-    from assets.stages import ingest_dcgm_day
-    from pipelines.config import VictoriaMetricsConfig
-    from pipelines.victoria import VictoriaMetricsClient
-    from pipelines.warehouse import Warehouse
+    from gpu_reclaim.assets.stages import ingest_dcgm_day
+    from gpu_reclaim.core.config import VictoriaMetricsConfig
+    from gpu_reclaim.core.victoria import VictoriaMetricsClient
+    from gpu_reclaim.core.warehouse import Warehouse
 
     day = date(2026, 10, 5)  # outside the demo's days
     start_ms = int(datetime(2026, 10, 5, tzinfo=UTC).timestamp() * 1000)

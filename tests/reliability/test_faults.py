@@ -16,14 +16,14 @@ from typing import Any
 
 import duckdb
 import pytest
+from gpu_reclaim.core.config import Settings, VictoriaMetricsConfig
+from gpu_reclaim.core.extract import DayWindow, dcgm_selectors, export_day
+from gpu_reclaim.core.victoria import FatalSourceError, SourceError, TooManySeriesError, VictoriaMetricsClient
+from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
+from gpu_reclaim.core.warehouse import Warehouse, WarehouseLockedError, transaction
+from gpu_reclaim.pipelines.runner import is_interrupt
+from gpu_reclaim.scenarios.demo_cluster import DemoScenario, load_demo
 
-from pipelines.config import Settings, VictoriaMetricsConfig
-from pipelines.extract import DayWindow, dcgm_selectors, export_day
-from pipelines.runner import is_interrupt
-from pipelines.victoria import FatalSourceError, SourceError, TooManySeriesError, VictoriaMetricsClient
-from pipelines.vmserver import LocalVictoriaMetrics
-from pipelines.warehouse import Warehouse, WarehouseLockedError, transaction
-from scenarios.demo_cluster import DemoScenario, load_demo
 from tests.reliability.conftest import (
     FIRST_DAYS,
     START,
@@ -133,7 +133,7 @@ def test_refused_credentials_fail_at_once(proxy: FaultProxy, tmp_path: Path) -> 
 
 
 def test_backoff_doubles_and_is_capped() -> None:
-    from pipelines import victoria
+    from gpu_reclaim.core import victoria
 
     assert victoria.MAX_BACKOFF_SECONDS == 60.0
     # the worst case a config can ask for stays bounded: 10 retries of at most 60 s each
@@ -170,7 +170,7 @@ def _samples(lines: list[bytes]) -> list[tuple[str, int, float]]:
 @pytest.fixture(scope="module")
 def limited_vm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalVictoriaMetrics, list[bytes]]]:
     """A real server with tight -search.* limits, holding a small hand-made day (24 GPUs, 8 metrics, 300 s)."""
-    from pipelines.victoria import series_json_line
+    from gpu_reclaim.core.victoria import series_json_line
 
     settings = settings_for("http://unused")
     start_ms = int(START.timestamp() * 1000) + 86_400_000
@@ -352,8 +352,11 @@ def test_interrupt_keeps_every_day_whole_and_the_rerun_completes(
     demo: Demo, proxy: FaultProxy, reference: dict[Any, Any], tmp_path: Path, point: str
 ) -> None:
     db, out = tmp_path / "w.duckdb", tmp_path / "out"
-    args = [sys.executable, "-m", "pipelines.cli", "run", "--vm-url", proxy.url, "--start", str(FIRST_DAYS[0]),
-            "--end", str(FIRST_DAYS[1]), "--db", str(db), "--out", str(out), "--config", str(demo.config)]  # fmt: skip
+    args = [
+        *[sys.executable, "-m", "gpu_reclaim.pipelines.cli", "run", "--vm-url", proxy.url],
+        *["--start", str(FIRST_DAYS[0]), "--end", str(FIRST_DAYS[1])],
+        *["--db", str(db), "--out", str(out), "--config", str(demo.config)],
+    ]
     if point == "held-export-day-2":
         proxy.arm("hold", after=2)
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -405,8 +408,8 @@ def _feed_is_whole(path: Path) -> None:
 
 def test_reruns_do_not_leave_temp_files(tmp_path: Path) -> None:
     """Both atomic writers remove their temp file when the write fails."""
-    from reports.build import atomic_write
-    from scoring.tickets import write_feed
+    from gpu_reclaim.reports.build import atomic_write
+    from gpu_reclaim.scoring.tickets import write_feed
 
     class BoomError(Exception):
         pass

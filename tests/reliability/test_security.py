@@ -18,9 +18,9 @@ from typing import Any, ClassVar
 
 import duckdb
 import pytest
+from gpu_reclaim.core.config import Settings, VictoriaMetricsConfig
+from gpu_reclaim.core.victoria import VictoriaMetricsClient, escape_label_value, series_json_line, series_selector
 
-from pipelines.config import Settings, VictoriaMetricsConfig
-from pipelines.victoria import VictoriaMetricsClient, escape_label_value, series_json_line, series_selector
 from tests.reliability.conftest import DAY_TABLES, START, Demo, run_cli, run_days, write_config
 from tests.reliability.proxy import FaultProxy
 
@@ -154,7 +154,7 @@ def test_the_scan_finds_what_it_must() -> None:
 
 
 def test_whitelisted_identifiers_are_checked() -> None:
-    from assets.stages import _count_day
+    from gpu_reclaim.assets.stages import _count_day
 
     with duckdb.connect() as con, pytest.raises(ValueError, match="not a partitioned table"):
         _count_day(con, "gpu_samples; DROP TABLE pods", START.date())
@@ -311,8 +311,8 @@ def test_a_server_that_echoes_the_token_does_not_make_us_repeat_it(
 ) -> None:
     """Some servers and proxies quote the request's headers in their error pages: the token is redacted from every
     message built from a server's answer (found by this suite: it was copied into the error line)."""
-    from pipelines.extract import DayWindow, dcgm_selectors, export_day
-    from pipelines.victoria import SourceError
+    from gpu_reclaim.core.extract import DayWindow, dcgm_selectors, export_day
+    from gpu_reclaim.core.victoria import SourceError
 
     monkeypatch.setenv("GPU_RECLAIM_VM_BEARER_TOKEN", VM_TOKEN)
     caplog.set_level(logging.DEBUG)

@@ -8,11 +8,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
-
-from assets.stages import compute_usage, load_dcgm_export, load_kube_state_export
-from pipelines.config import Settings
-from pipelines.extract import DayWindow
-from pipelines.victoria import series_json_line
+from gpu_reclaim.assets.stages import compute_usage, load_dcgm_export, load_kube_state_export
+from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.extract import DayWindow
+from gpu_reclaim.core.victoria import series_json_line
 
 DAY = date(2026, 11, 2)
 STEP = 60

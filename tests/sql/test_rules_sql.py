@@ -7,8 +7,8 @@ from typing import Any
 
 import duckdb
 import pytest
+from gpu_reclaim.scoring.rules import sql
 
-from scoring.rules import sql
 from tests.unit.test_rules_builder import START, STEP, Cluster, at
 
 

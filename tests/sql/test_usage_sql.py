@@ -7,9 +7,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.warehouse import prepare_connection
 
-from pipelines.config import Settings
-from pipelines.warehouse import prepare_connection
 from tests.sql.helpers import DAY, DayFixture
 
 UTIL = "DCGM_FI_DEV_GPU_UTIL"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
-from pipelines.config import Settings
-from scenarios.alibaba_pipeline import PodMarks, figures_table, marked_import_lines
-from scenarios.alibaba_replay import ReplayPlacement, pod_uid
-from scoring.fragmentation import NodeCapacity, PodRequest
+from gpu_reclaim.core.config import Settings
+from gpu_reclaim.scenarios.alibaba_pipeline import PodMarks, figures_table, marked_import_lines
+from gpu_reclaim.scenarios.alibaba_replay import ReplayPlacement, pod_uid
+from gpu_reclaim.scoring.fragmentation import NodeCapacity, PodRequest
 
 PLACEMENT = ReplayPlacement(
     policy="best_fit",

@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from scenarios.alibaba_replay import (
+from gpu_reclaim.scenarios.alibaba_replay import (
     DEFAULT_DATA_DIR,
     NODE_FILE,
     POD_FILE,
@@ -19,7 +18,7 @@ from scenarios.alibaba_replay import (
     pod_uid,
     replay,
 )
-from scoring.fragmentation import NodeCapacity, PodRequest
+from gpu_reclaim.scoring.fragmentation import NodeCapacity, PodRequest
 
 HAVE_TRACE = (DEFAULT_DATA_DIR / NODE_FILE).is_file() and (DEFAULT_DATA_DIR / POD_FILE).is_file()
 needs_trace = pytest.mark.skipif(

@@ -1,8 +1,7 @@
 from pathlib import Path
 
 import pytest
-
-from pipelines.config import ConfigError, Settings, h100_equivalent_weight, load_config
+from gpu_reclaim.core.config import ConfigError, Settings, h100_equivalent_weight, load_config
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -10,8 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-
-from scenarios.demo_cluster import (
+from gpu_reclaim.scenarios.demo_cluster import (
     DemoCluster,
     DemoScenario,
     build_cluster,

@@ -11,8 +11,7 @@ from typing import Any
 
 import duckdb
 import pytest
-
-from scoring.fragmentation import (
+from gpu_reclaim.scoring.fragmentation import (
     GpuNode,
     NodeCapacity,
     PodClass,

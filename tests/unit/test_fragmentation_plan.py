@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from gpu_reclaim.scoring.fragmentation import NodeCapacity, NodeSlot, PodClass, PodRequest, assign_pods
+from gpu_reclaim.scoring.fragmentation_plan import Move, plan_defragmentation, validate_plan
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from scoring.fragmentation import NodeCapacity, NodeSlot, PodClass, PodRequest, assign_pods
-from scoring.fragmentation_plan import Move, plan_defragmentation, validate_plan
 
 WHOLE_8 = [PodClass(cpu_milli=0, gpu_milli_per_gpu=1000, num_gpu=8)]
 

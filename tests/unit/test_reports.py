@@ -11,13 +11,12 @@ from typing import Any
 
 import duckdb
 import pytest
-
-from pipelines.config import Settings
-from pipelines.warehouse import prepare_connection
-from reports.build import atomic_write, build_reports, default_window, slugify
-from reports.charts import figure_json, quota_chart
-from reports.models import ProjectReport, ReportIndex
-from reports.render import change, format_hours, format_money, format_percent, format_share
+from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.warehouse import prepare_connection
+from gpu_reclaim.reports.build import atomic_write, build_reports, default_window, slugify
+from gpu_reclaim.reports.charts import figure_json, quota_chart
+from gpu_reclaim.reports.models import ProjectReport, ReportIndex
+from gpu_reclaim.reports.render import change, format_hours, format_money, format_percent, format_share
 
 WINDOW_START = date(2026, 1, 5)  # a Monday
 WINDOW_END = date(2026, 1, 12)

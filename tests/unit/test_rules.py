@@ -6,9 +6,9 @@ import json
 from datetime import date
 
 import pytest
+from gpu_reclaim.scoring.rules.settings import RecommendationSettings
 from pydantic import ValidationError
 
-from scoring.rules.settings import RecommendationSettings
 from tests.unit.test_rules_builder import H100, Cluster, by_rule, evaluate, settings
 
 

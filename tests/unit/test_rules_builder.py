@@ -12,12 +12,11 @@ from typing import Any
 
 import duckdb
 import polars as pl
-
-from pipelines.config import Settings
-from pipelines.warehouse import prepare_connection
-from scoring.findings import Finding
-from scoring.rules.evaluate import evaluate_recommendations
-from scoring.rules.settings import RecommendationSettings
+from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.warehouse import prepare_connection
+from gpu_reclaim.scoring.findings import Finding
+from gpu_reclaim.scoring.rules.evaluate import evaluate_recommendations
+from gpu_reclaim.scoring.rules.settings import RecommendationSettings
 
 START = datetime(2026, 11, 2)
 STEP = 300

@@ -1,8 +1,7 @@
 from datetime import date
 
 import pytest
-
-from pipelines.runner import days_between, weeks_covering
+from gpu_reclaim.pipelines.runner import days_between, weeks_covering
 
 
 def test_days_between_includes_both_ends() -> None:

@@ -10,10 +10,10 @@ from typing import Any
 
 import duckdb
 import pytest
+from gpu_reclaim.core.warehouse import prepare_connection
+from gpu_reclaim.scoring.findings import Finding, finding_id
+from gpu_reclaim.scoring.tickets import TICKET_FIELDS, update_ticket_feed, write_feed
 
-from pipelines.warehouse import prepare_connection
-from scoring.findings import Finding, finding_id
-from scoring.tickets import TICKET_FIELDS, update_ticket_feed, write_feed
 from tests.unit.test_rules_builder import Cluster, by_rule, evaluate
 
 WINDOW_START = datetime(2026, 11, 2)

@@ -11,9 +11,8 @@ from typing import Any
 
 import duckdb
 import pytest
-
-from scoring.rules.settings import RecommendationSettings, SinkSettings
-from scoring.sinks import deliver, idempotency_key
+from gpu_reclaim.scoring.rules.settings import RecommendationSettings, SinkSettings
+from gpu_reclaim.scoring.sinks import deliver, idempotency_key
 
 NOW = datetime(2026, 11, 3, 12, 0, 0)
 

@@ -1,8 +1,7 @@
 import json
 
 import pytest
-
-from pipelines.victoria import SourceError, escape_label_value, sanitize_line, series_selector
+from gpu_reclaim.core.victoria import SourceError, escape_label_value, sanitize_line, series_selector
 
 
 @pytest.mark.parametrize(

@@ -26,10 +26,9 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+from gpu_reclaim.core.config import VictoriaMetricsConfig
 from prometheus_api_client import PrometheusConnect
 from urllib3.util.retry import Retry
-
-from pipelines.config import VictoriaMetricsConfig
 
 log = logging.getLogger(__name__)
 

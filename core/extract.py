@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-
-from pipelines.config import Settings
-from pipelines.victoria import ExportStats, TooManySeriesError, VictoriaMetricsClient, series_selector
-from pipelines.warehouse import run_sql
+from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.victoria import ExportStats, TooManySeriesError, VictoriaMetricsClient, series_selector
+from gpu_reclaim.core.warehouse import run_sql
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,14 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+# The named SQL files ship inside the package (gpu_reclaim/sql/ installed, sql/ in a checkout).
+SQL_DIR = Path(str(files("gpu_reclaim.sql")))
 SCHEMA_FILES = ("create_tables.sql",)
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from gpu_reclaim.scoring.rules.settings import RecommendationSettings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-from scoring.rules.settings import RecommendationSettings
 
 
 class _Strict(BaseModel):

@@ -1,0 +1,1 @@
+"""The named SQL files: every statement gpu-reclaim runs, read through gpu_reclaim.core.warehouse."""
