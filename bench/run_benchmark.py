@@ -102,7 +102,8 @@ def _child_ingest(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _child_e2e(spec: dict[str, Any]) -> dict[str, Any]:
-    """run_pipeline over every day (daily assets) and complete week (weekly assets); then re-run the last day."""
+    """run_pipeline over every day (daily assets) and the reports of the window ending with the last day; then
+    re-run the last day."""
     from gpu_reclaim.pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
     from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
     from gpu_reclaim.pipelines.runner import run_pipeline
@@ -134,7 +135,7 @@ def _child_e2e(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "seconds": seconds,
         "steps": steps,
-        "weeks": summary.weeks,
+        "report_window": summary.reports.coverage.label if summary.reports and summary.reports.coverage else None,
         "peak_rss_run": hwm_after_run,
         "peak_rss": vm_hwm_bytes(),
         "rerun_last_day_s": rerun,

@@ -1,19 +1,26 @@
-"""`gpu-reclaim`: run the pipeline once, on the built-in demo cluster or against a real VictoriaMetrics."""
+"""`gpu-reclaim`: run the pipeline once (the last complete day, the last N days or any days) against a real
+VictoriaMetrics or the built-in demo cluster, and rebuild the reports of any window from the DuckDB file.
+
+One function per command; the helpers below it are shared (settings, one-line errors, what was written)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import time
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from gpu_reclaim.core.config import ConfigError, Settings, load_config
 from gpu_reclaim.core.victoria import SourceError, VictoriaMetricsClient
-from gpu_reclaim.core.warehouse import WarehouseLockedError
-from gpu_reclaim.pipelines.runner import days_between, run_pipeline
+from gpu_reclaim.core.warehouse import Warehouse, WarehouseLockedError
+from gpu_reclaim.pipelines.runner import RunSummary, days_between, rebuild_window, run_pipeline
+from gpu_reclaim.pipelines.window import DayRange, WindowError, required_days, resolve_days, utc_today
+from gpu_reclaim.reports.models import ReportIndex
 from rich.console import Console
 
 app = typer.Typer(
@@ -41,6 +48,41 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextmanager
+def one_line_errors(interrupted: str = INTERRUPTED) -> Iterator[None]:
+    """A command's failures as one line and an exit code: 1 for a source, lock or stage error, 130 for Ctrl-C."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except (SourceError, WarehouseLockedError) as error:
+        raise fail(str(error), code=1) from None
+    except KeyboardInterrupt:
+        raise fail(interrupted, code=130) from None
+    except Exception as error:
+        if os.environ.get("GPU_RECLAIM_DEBUG"):
+            raise
+        raise fail(f"{_one_line(error)} (set GPU_RECLAIM_DEBUG=1 to see the traceback)", code=1) from None
+
+
+def _window(resolve: Callable[[], DayRange]) -> DayRange:
+    """The days a command evaluates, or a one-line usage error."""
+    try:
+        return resolve()
+    except WindowError as error:
+        raise fail(str(error)) from None
+
+
+def _days_option(value: str | None) -> int | None:
+    """--days N as an integer; anything else is a one-line usage error."""
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise fail(f"--days must be a whole number of days (got {value!r})") from None
+
+
 def _resources(
     settings_path: Path | None, vm_url: str | None, db: Path, out: Path, lock_timeout: float = 120.0
 ) -> dict[str, object]:
@@ -60,7 +102,8 @@ def _execute(
     out: Path,
     days: list[date],
     lock_timeout: float = 120.0,
-) -> float:
+) -> tuple[RunSummary, float]:
+    """Every daily stage for each day, then the reports of the window ending with the last day."""
     from gpu_reclaim.pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
 
     started = time.monotonic()
@@ -74,7 +117,7 @@ def _execute(
         )
     for warning in summary.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
-    return time.monotonic() - started
+    return summary, time.monotonic() - started
 
 
 def _load_settings(config: Path | None, vm_url: str | None) -> Settings:
@@ -88,17 +131,37 @@ def _load_settings(config: Path | None, vm_url: str | None) -> Settings:
     return settings
 
 
-def _print_outputs(out: Path, db: Path) -> None:
-    console.print(f"database:     {db}")
-    console.print(f"ticket feed:  {out / 'tickets.jsonl'}")
-    console.print(f"reports:      {out / 'reports' / 'index.html'}")
+def _window_text(index: ReportIndex) -> str:
+    last = index.window_end - timedelta(days=1)
+    span = f"{index.window_start}" if last == index.window_start else f"{index.window_start} to {last}"
+    coverage = index.coverage
+    return f"{span}, partial: {coverage.label}" if coverage and coverage.partial else f"{span}"
+
+
+def _print_outputs(db: Path | None, feed: Path | None, reports: ReportIndex | None, feed_note: str = "") -> None:
+    """Where the outputs are: only files this command wrote and that exist now (None: not written)."""
+    if reports is not None and reports.coverage is not None and reports.coverage.covered_days == 0:
+        console.print(
+            f"[yellow]no data[/] in the window {_window_text(reports)}: none of its days holds usage, nodes or "
+            "pods; wrote an empty report",
+            highlight=False,
+        )
+    if db is not None and db.is_file():
+        console.print(f"database:     {db}", highlight=False)
+    if feed is not None and feed.is_file():
+        console.print(f"ticket feed:  {feed}{feed_note}", highlight=False)
+    if reports is not None and reports.overview_html.is_file():
+        console.print(f"reports:      {reports.overview_html} ({_window_text(reports)})", highlight=False)
 
 
 @app.command()
 def run(
     vm_url: Annotated[str, typer.Option("--vm-url", envvar="GPU_RECLAIM_VM_URL", help="VictoriaMetrics URL.")],
-    start: Annotated[str, typer.Option(help="First UTC day to evaluate (YYYY-MM-DD).")],
-    end: Annotated[str, typer.Option(help="Last UTC day to evaluate, included (YYYY-MM-DD).")],
+    start: Annotated[str | None, typer.Option(help="First UTC day to evaluate (YYYY-MM-DD), with --end.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last UTC day to evaluate, included (YYYY-MM-DD).")] = None,
+    days: Annotated[
+        str | None, typer.Option("--days", metavar="N", help="Evaluate the last N complete UTC days.")
+    ] = None,
     db: Annotated[Path, typer.Option(help="DuckDB database file.")] = Path("data/gpu_reclaim.duckdb"),
     out: Annotated[Path, typer.Option(help="Folder for reports/ and tickets.jsonl.")] = Path("out"),
     config: Annotated[Path | None, typer.Option(help="TOML or YAML config file.")] = None,
@@ -106,43 +169,54 @@ def run(
         float, typer.Option(min=0.1, max=86400, help="Seconds to wait for another process writing --db.")
     ] = 120.0,
 ) -> None:
-    """Run every stage for each day from START to END against an existing VictoriaMetrics server.
+    """Run every stage for each day against an existing VictoriaMetrics server: the last complete UTC day by
+    default (what a daily cron job wants), the last N complete days with --days N, or START to END. Then write
+    the reports of the report.window_days days ending with the last day (partial when the data covers fewer).
 
     Credentials come from the environment (GPU_RECLAIM_VM_BEARER_TOKEN[_FILE], GPU_RECLAIM_VM_USER and
     GPU_RECLAIM_VM_PASSWORD[_FILE]) and are never printed.
     """
-    try:
-        first, last = date.fromisoformat(start), date.fromisoformat(end)
-    except ValueError as error:
-        raise fail(f"--start/--end must be dates as YYYY-MM-DD ({error})") from None
-    if last < first:
-        raise fail(f"--end {last} is before --start {first}")
-    today = datetime.now(UTC).date()
-    if first > today:
-        raise fail(f"--start {first} is in the future (today is {today} UTC)")
-    if last > today:
-        raise fail(
-            f"--end {last} is in the future (today is {today} UTC); "
-            f"the last complete day is {today - timedelta(days=1)}"
-        )
+    count = _days_option(days)
+    window = _window(lambda: resolve_days(start, end, count, utc_today()))
     settings = _load_settings(config, vm_url)
     try:
         with VictoriaMetricsClient(settings.victoria_metrics) as client:
             client.check()
     except SourceError as error:
         raise fail(str(error)) from None
-    try:
-        seconds = _execute(config, vm_url, db, out, days_between(first, last), lock_timeout)
-    except (SourceError, WarehouseLockedError) as error:
-        raise fail(str(error), code=1) from None
-    except KeyboardInterrupt:
-        raise fail(INTERRUPTED, code=130) from None
-    except Exception as error:
-        if os.environ.get("GPU_RECLAIM_DEBUG"):
-            raise
-        raise fail(f"{_one_line(error)} (set GPU_RECLAIM_DEBUG=1 to see the traceback)", code=1) from None
-    console.print(f"[green]done[/] in {seconds:.1f}s")
-    _print_outputs(out, db)
+    with one_line_errors():
+        summary, seconds = _execute(config, vm_url, db, out, window.days, lock_timeout)
+    console.print(f"[green]done[/] {window} in {seconds:.1f}s", highlight=False)
+    _print_outputs(db, out / "tickets.jsonl" if summary.feed_written else None, summary.reports)
+
+
+@app.command()
+def report(
+    start: Annotated[str | None, typer.Option(help="First UTC day of the window (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option(help="Last UTC day of the window, included (YYYY-MM-DD).")] = None,
+    db: Annotated[Path, typer.Option(help="DuckDB database file to read.")] = Path("data/gpu_reclaim.duckdb"),
+    out: Annotated[Path, typer.Option(help="Folder for reports/ and tickets.jsonl.")] = Path("out"),
+    config: Annotated[Path | None, typer.Option(help="TOML or YAML config file.")] = None,
+    lock_timeout: Annotated[
+        float, typer.Option(min=0.1, max=86400, help="Seconds to wait for another process writing --db.")
+    ] = 120.0,
+) -> None:
+    """Rebuild the reports and the ticket feed of the days START to END from the DuckDB file alone:
+    VictoriaMetrics is not contacted. The feed is the one the daily run of the window's last evaluated day
+    wrote (replayed from the stored evaluations); it replaces OUT/tickets.jsonl, so give another --out to keep
+    the live feed."""
+    window = _window(lambda: required_days(start, end, utc_today()))
+    settings = _load_settings(config, None)
+    if not db.is_file():
+        raise fail(f"--db {db}: no such database file (`gpu-reclaim run` creates it)")
+    started = time.monotonic()
+    interrupted = "interrupted: every file is written whole or not at all; run the same command again"
+    with one_line_errors(interrupted), console.status(f"rebuilding the reports of {window}"):
+        rebuilt = rebuild_window(Warehouse(db, lock_timeout), settings, out, window.first, window.last)
+    console.print(f"[green]done[/] {window} from {db} in {time.monotonic() - started:.1f}s", highlight=False)
+    evaluated = rebuilt.feed.evaluated_on
+    note = f" ({len(rebuilt.feed.tickets)} tickets, as of the evaluation of {evaluated})" if evaluated else ""
+    _print_outputs(None, rebuilt.feed_path, rebuilt.reports, note or " (empty: no evaluation in the window)")
 
 
 @app.command()
@@ -164,33 +238,25 @@ def demo(
     out.mkdir(parents=True, exist_ok=True)
     db = out / "gpu_reclaim.duckdb"
     db.unlink(missing_ok=True)
-    scenario = DemoScenario(start=default_demo_start(datetime.now(UTC).date()), days=days, step_seconds=step, seed=seed)
+    scenario = DemoScenario(start=default_demo_start(utc_today()), days=days, step_seconds=step, seed=seed)
     started = time.monotonic()
-    try:
-        with LocalVictoriaMetrics() as vm:
-            console.print(f"VictoriaMetrics on {vm.url} (data in {vm.data_dir})")
-            with VictoriaMetricsClient(settings.victoria_metrics.model_copy(update={"url": vm.url})) as client:
-                with console.status("simulating and importing the demo cluster"):
-                    stats = load_demo(client, scenario, out / "demo_truth.json")
-                console.print(f"loaded {stats.series} series, {stats.samples:,} samples in {stats.seconds:.1f}s")
-            config_for_run = _write_step_config(out, config, step)
-            first = scenario.start.date()
-            seconds = _execute(config_for_run, vm.url, db, out, days_between(first, first + timedelta(days=days - 1)))
-    except LocalServerError as error:
-        raise fail(str(error)) from None
-    except (SourceError, WarehouseLockedError) as error:
-        raise fail(str(error), code=1) from None
-    except KeyboardInterrupt:
-        raise fail("interrupted", code=130) from None
-    except typer.Exit:
-        raise
-    except Exception as error:
-        if os.environ.get("GPU_RECLAIM_DEBUG"):
-            raise
-        raise fail(f"{_one_line(error)} (set GPU_RECLAIM_DEBUG=1 to see the traceback)", code=1) from None
+    with one_line_errors("interrupted"):
+        try:
+            with LocalVictoriaMetrics() as vm:
+                console.print(f"VictoriaMetrics on {vm.url} (data in {vm.data_dir})")
+                with VictoriaMetricsClient(settings.victoria_metrics.model_copy(update={"url": vm.url})) as client:
+                    with console.status("simulating and importing the demo cluster"):
+                        stats = load_demo(client, scenario, out / "demo_truth.json")
+                    console.print(f"loaded {stats.series} series, {stats.samples:,} samples in {stats.seconds:.1f}s")
+                config_for_run = _write_step_config(out, config, step)
+                first = scenario.start.date()
+                run_days = days_between(first, first + timedelta(days=days - 1))
+                summary, seconds = _execute(config_for_run, vm.url, db, out, run_days)
+        except LocalServerError as error:
+            raise fail(str(error)) from None
     console.print(f"[green]demo done[/] in {time.monotonic() - started:.1f}s (pipeline {seconds:.1f}s)")
-    console.print(f"ground truth: {out / 'demo_truth.json'}")
-    _print_outputs(out, db)
+    console.print(f"ground truth: {out / 'demo_truth.json'}", highlight=False)
+    _print_outputs(db, out / "tickets.jsonl" if summary.feed_written else None, summary.reports)
 
 
 def _write_step_config(out: Path, config: Path | None, step: int) -> Path | None:

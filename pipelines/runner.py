@@ -1,11 +1,13 @@
-"""Run the pipeline in process, the way a scheduled Dagster run would: every daily asset for every day,
-then the weekly assets. Used by the CLI (`gpu-reclaim run` and `gpu-reclaim demo`)."""
+"""Run the pipeline in process, the way a scheduled Dagster run would: every daily asset for every day, then
+the reports of the window ending with the last day. Used by the CLI (`gpu-reclaim run` and `gpu-reclaim demo`);
+`rebuild_window` writes the reports and the ticket feed of any window from DuckDB alone (`gpu-reclaim report`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 from dagster import (
@@ -16,7 +18,15 @@ from dagster import (
     ExecuteInProcessResult,
     materialize,
 )
+from gpu_reclaim.assets.reclamation import FEED_NAME
+from gpu_reclaim.assets.reports import write_reports
+from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.warehouse import Warehouse
 from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+from gpu_reclaim.reports.build import default_window
+from gpu_reclaim.reports.feed import ReplayedFeed, replay_ticket_feed
+from gpu_reclaim.reports.models import ReportIndex
+from gpu_reclaim.scoring.tickets import write_feed
 
 # Dagster's console logger prints every event at DEBUG, and a failed step as a multi-line traceback at ERROR. A
 # one-shot run prints neither: warnings come back in RunSummary.warnings, and a failure raises the stage's own
@@ -24,11 +34,27 @@ from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, W
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
+Resources = dict[str, SettingsResource | WarehouseResource | OutputsResource]
+
+
 @dataclass
 class RunSummary:
+    """What a run did: its days, the warnings of its stages, whether it wrote the ticket feed, and the reports
+    it wrote (None when it built none)."""
+
     days: list[date]
-    weeks: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    feed_written: bool = False
+    reports: ReportIndex | None = None
+
+
+@dataclass
+class Rebuild:
+    """What `rebuild_window` wrote: the reports, and the ticket feed as of `feed.evaluated_on`."""
+
+    reports: ReportIndex
+    feed: ReplayedFeed
+    feed_path: Path
 
 
 def days_between(start: date, end: date) -> list[date]:
@@ -38,40 +64,59 @@ def days_between(start: date, end: date) -> list[date]:
     return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
 
 
-def weeks_covering(days: Sequence[date]) -> list[str]:
-    """The Monday-started week partition keys of every complete week inside `days`."""
-    present = set(days)
-    mondays = sorted({day - timedelta(days=day.weekday()) for day in days})
-    return [
-        monday.isoformat()
-        for monday in mondays
-        if all(monday + timedelta(days=offset) in present for offset in range(7))
-    ]
-
-
 def run_pipeline(
     daily_assets: Sequence[AssetsDefinition],
-    weekly_assets: Sequence[AssetsDefinition],
-    resources: dict[str, SettingsResource | WarehouseResource | OutputsResource],
+    report_assets: Sequence[AssetsDefinition],
+    resources: Resources,
     days: Sequence[date],
     on_step: Callable[[str], None] = lambda _: None,
 ) -> RunSummary:
-    """Materialise `daily_assets` for each day, then `weekly_assets` for each complete week (or the last days)."""
+    """Materialise `daily_assets` for each day; then, when `report_assets` are given (WEEKLY_ASSETS), write the
+    reports of the `report.window_days` days ending with the last day, with the function behind those assets
+    (a one-shot run's window is not a Monday week partition; partial when the data covers fewer days)."""
     summary = RunSummary(days=list(days))
     with DagsterInstance.ephemeral() as instance:
         for day in days:
             on_step(f"day {day}")
             result = _materialize(daily_assets, day.isoformat(), resources, instance)
             for event in result.get_asset_materialization_events():
-                warnings = event.materialization.metadata.get("warnings")
+                metadata = event.materialization.metadata
+                warnings = metadata.get("warnings")
                 if warnings is not None:
                     summary.warnings.extend(str(warnings.value).splitlines())
-        weeks = weeks_covering(days)
-        summary.weeks = weeks
-        for week in weeks:
-            on_step(f"week of {week}")
-            _materialize(weekly_assets, week, resources, instance)
+                feed_written = metadata.get("feed_written")
+                if feed_written is not None and feed_written.value is True:
+                    summary.feed_written = True
+    if report_assets and days:
+        on_step(f"reports of the window ending {max(days)}")
+        settings, warehouse, out_dir = _unpack(resources)
+        window_start, window_end = default_window(settings, max(days) + timedelta(days=1))
+        summary.reports = write_reports(warehouse, settings, out_dir, window_start, window_end)
     return summary
+
+
+def rebuild_window(warehouse: Warehouse, settings: Settings, out_dir: Path, first: date, last: date) -> Rebuild:
+    """Write the reports of the days [first, last] and the ticket feed as of the window's latest evaluation, from
+    the DuckDB file alone (read only): no metrics source is contacted."""
+    if last < first:
+        raise ValueError(f"the end date {last} is before the start date {first}")
+    reports = write_reports(warehouse, settings, out_dir, first, last + timedelta(days=1))
+    with warehouse.connect(read_only=True) as con:
+        feed = replay_ticket_feed(con, reports.window_start, reports.window_end)
+    feed_path = out_dir / FEED_NAME
+    write_feed(feed_path, feed.tickets)
+    return Rebuild(reports, feed, feed_path)
+
+
+def _unpack(resources: Resources) -> tuple[Settings, Warehouse, Path]:
+    settings, warehouse, outputs = resources["settings"], resources["warehouse"], resources["outputs"]
+    if not (
+        isinstance(settings, SettingsResource)
+        and isinstance(warehouse, WarehouseResource)
+        and isinstance(outputs, OutputsResource)
+    ):
+        raise TypeError("resources must hold 'settings', 'warehouse' and 'outputs' resources")
+    return settings.load(), warehouse.warehouse(), outputs.path()
 
 
 def is_interrupt(error: BaseException | None) -> bool:
@@ -86,7 +131,7 @@ def is_interrupt(error: BaseException | None) -> bool:
 def _materialize(
     assets: Sequence[AssetsDefinition],
     partition_key: str,
-    resources: dict[str, SettingsResource | WarehouseResource | OutputsResource],
+    resources: Resources,
     instance: DagsterInstance,
 ) -> ExecuteInProcessResult:
     """Materialise in process; a failing step raises the stage's own exception (clear message for the CLI), and an

@@ -23,7 +23,8 @@ from pathlib import Path
 import duckdb
 import plotly.offline
 from gpu_reclaim.core.config import Settings
-from gpu_reclaim.reports.models import ReportIndex, WorkspaceFiles
+from gpu_reclaim.core.warehouse import run_sql
+from gpu_reclaim.reports.models import ReportIndex, WindowCoverage, WorkspaceFiles
 from gpu_reclaim.reports.queries import list_workspaces, load_cluster_overview, load_workspace_report
 from gpu_reclaim.reports.render import (
     PLOTLY_JS,
@@ -53,6 +54,24 @@ def slugify(workspace: str) -> str:
 def default_window(settings: Settings, today: date) -> tuple[date, date]:
     """The last `settings.report.window_days` whole UTC days before `today`: [start, today)."""
     return today - timedelta(days=settings.report.window_days), today
+
+
+def covered_days(con: duckdb.DuckDBPyConnection, window_start: date, window_end: date) -> list[date]:
+    """The days of [window_start, window_end) that hold any usage, node or pod row, in order."""
+    params = {"window_start": window_start, "window_end": window_end}
+    return [row[0] for row in run_sql(con, "report_covered_days.sql", params).fetchall()]
+
+
+def clip_window(
+    window_start: date, window_end: date, days_with_data: list[date], window_days: int
+) -> tuple[date, date, WindowCoverage]:
+    """The window a report shows: [window_start, window_end) starting at its first day with data (the report
+    of a cluster watched for 3 days covers those 3 days, not 4 empty ones before them), and its coverage: the
+    days with data, of the days a full window has (`window_days`, or the asked window when that is longer)."""
+    expected = max(window_days, (window_end - window_start).days)
+    inside = [day for day in days_with_data if window_start <= day < window_end]
+    start = min(inside) if inside else window_start
+    return start, window_end, WindowCoverage(expected_days=expected, covered_days=len(inside))
 
 
 def atomic_write(path: Path, content: str | bytes) -> int:
@@ -89,9 +108,16 @@ def build_reports(
     window_end: date,
     out_dir: Path,
 ) -> ReportIndex:
-    """Build every Workspace report and the cluster overview for [window_start, window_end) into `out_dir`."""
+    """Build every Workspace report and the cluster overview for [window_start, window_end) into `out_dir`.
+
+    The window starts at its first day with data, and the pages and summary.json say how many of the
+    `settings.report.window_days` days hold data ("3 of 7 days") when that is fewer. A window without data
+    still writes a valid overview with zeros (and no Workspace page: no Workspace is in it)."""
     if window_end <= window_start:
         raise ValueError(f"report window is empty: {window_start} to {window_end}")
+    window_start, window_end, coverage = clip_window(
+        window_start, window_end, covered_days(con, window_start, window_end), settings.report.window_days
+    )
     started = time.perf_counter()
     generated_at = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -103,7 +129,7 @@ def build_reports(
     for workspace in workspaces:
         report = load_workspace_report(
             con, settings, workspace, slugs[workspace], window_start, window_end, generated_at
-        )
+        ).model_copy(update={"coverage": coverage})
         folder = out_dir / slugs[workspace]
         page = render_workspace(report)
         entry = WorkspaceFiles(
@@ -118,7 +144,9 @@ def build_reports(
         written += atomic_write(entry.index_html, page)
         files.append(entry)
 
-    overview = load_cluster_overview(con, slugs, window_start, window_end, generated_at)
+    overview = load_cluster_overview(con, slugs, window_start, window_end, generated_at).model_copy(
+        update={"coverage": coverage}
+    )
     overview_path = out_dir / "index.html"
     written += atomic_write(
         overview_path,
@@ -129,7 +157,8 @@ def build_reports(
             settings.usage.low_use_activity_threshold,
         ),
     )
-    written += atomic_write(out_dir / "summary.json", render_overview_summary(overview))
+    summary_path = out_dir / "summary.json"
+    written += atomic_write(summary_path, render_overview_summary(overview))
     return ReportIndex(
         out_dir=out_dir,
         window_start=window_start,
@@ -137,6 +166,8 @@ def build_reports(
         overview_html=overview_path,
         plotly_js=plotly_path,
         workspaces=files,
+        summary_json=summary_path,
+        coverage=coverage,
         bytes_written=written,
         seconds=round(time.perf_counter() - started, 3),
     )

@@ -32,6 +32,33 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class WindowCoverage(_Model):
+    """How many days of a report window hold data, of the days a full window has (`report.window_days`)."""
+
+    expected_days: int
+    covered_days: int
+
+    @property
+    def partial(self) -> bool:
+        return self.covered_days < self.expected_days
+
+    @property
+    def label(self) -> str:
+        """A partial window reads '3 of 7 days', a full one '7 days'."""
+        if self.partial:
+            return f"{self.covered_days} of {self.expected_days} days"
+        return f"{self.expected_days} days"
+
+    def document(self) -> dict[str, object]:
+        """The coverage as summary.json states it."""
+        return {
+            "window_days": self.expected_days,
+            "covered_days": self.covered_days,
+            "partial": self.partial,
+            "coverage": self.label,
+        }
+
+
 class UsageFigures(_Model):
     """Allocation against use of a Workspace or Project over one window, in GPU-hours."""
 
@@ -131,6 +158,7 @@ class WorkspaceReport(_Model):
     recommendations: list[Recommendation]
     no_data: list[NoDataGpus]
     generated_at: datetime
+    coverage: WindowCoverage | None = None  # set by reports.build
 
     @property
     def active_recommendations(self) -> list[Recommendation]:
@@ -297,6 +325,7 @@ class ClusterOverview(_Model):
     evaluated_on: date | None
     data_quality: list[DataQualityRow]
     generated_at: datetime
+    coverage: WindowCoverage | None = None  # set by reports.build
 
     @property
     def cluster_fragmentation(self) -> FragmentationSummary | None:
@@ -361,5 +390,7 @@ class ReportIndex(_Model):
     overview_html: Path
     plotly_js: Path
     workspaces: list[WorkspaceFiles]
+    summary_json: Path | None = None
+    coverage: WindowCoverage | None = None
     bytes_written: int
     seconds: float

@@ -1,10 +1,10 @@
 -- Cluster overview: the cluster-level tickets (rule 'defragment', filed under workspace 'cluster' with no
--- namespace) of the latest evaluation run dated in [$window_start, $window_end]; the same run as the
+-- namespace) of the latest evaluation run dated in [$window_start, $window_end); the same run as the
 -- Workspace reports use. Action, summary and evidence come from the ticket.
 WITH latest AS (
     SELECT max(evaluated_on) AS evaluated_on
     FROM recommendations
-    WHERE evaluated_on >= $window_start AND evaluated_on <= $window_end
+    WHERE evaluated_on >= $window_start AND evaluated_on < $window_end
 )
 SELECT
     r.finding_id,

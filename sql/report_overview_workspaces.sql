@@ -18,7 +18,7 @@ WITH usage AS (
 latest AS (
     SELECT max(evaluated_on) AS evaluated_on
     FROM recommendations
-    WHERE evaluated_on >= $window_start AND evaluated_on <= $window_end
+    WHERE evaluated_on >= $window_start AND evaluated_on < $window_end
 ),
 recoverable AS (
     SELECT

@@ -1,10 +1,10 @@
--- $workspace's recommendations from the latest evaluation run dated in [$window_start, $window_end]
--- (the run on the window's end day evaluates the window). Action, summary and evidence come from the ticket.
+-- $workspace's recommendations from the latest evaluation run dated in [$window_start, $window_end) (the run
+-- dated a day evaluates the window ending with it). Action, summary and evidence come from the ticket.
 -- Cluster-level findings (workspace 'cluster', no namespace) are never a Workspace's: see the overview.
 WITH latest AS (
     SELECT max(evaluated_on) AS evaluated_on
     FROM recommendations
-    WHERE evaluated_on >= $window_start AND evaluated_on <= $window_end
+    WHERE evaluated_on >= $window_start AND evaluated_on < $window_end
 )
 SELECT
     r.finding_id,

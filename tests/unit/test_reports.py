@@ -20,6 +20,8 @@ from gpu_reclaim.reports.render import change, format_hours, format_money, forma
 
 WINDOW_START = date(2026, 1, 5)  # a Monday
 WINDOW_END = date(2026, 1, 12)
+LAST_DAY = date(2026, 1, 11)  # the evaluation dated the window's last day evaluates the window
+BEFORE_START = date(2026, 1, 4)  # the last day of the previous window
 HOSTILE = "<script>alert(1)</script>"
 HOSTILE_WORKLOAD = "Job/<img src=x onerror=alert(2)>"
 WORKSPACE_A = "alpha-ws"
@@ -213,7 +215,7 @@ def _insert_cluster_tables(con: duckdb.DuckDBPyConnection) -> None:
         )
 
     for evaluated_on, finding, weekly in [
-        (WINDOW_END, "defragment-h100", 1344.0),
+        (LAST_DAY, "defragment-h100", 1344.0),
         (date(2026, 1, 8), "defrag-old", 5.0),
     ]:
         ticket = {
@@ -231,10 +233,10 @@ def _insert_cluster_tables(con: duckdb.DuckDBPyConnection) -> None:
 def _insert_recommendations(con: duckdb.DuckDBPyConnection) -> None:
     rows = [
         # (evaluated_on, id, workspace, project, namespace, workload, exempt, reclaimable, idle, per week)
-        (WINDOW_END, "alpha-f1", WORKSPACE_A, "vision", "alpha-vision", "Deployment/vision-api", False, 2, 21.5, 12.25),
-        (WINDOW_END, "alpha-f2", WORKSPACE_A, HOSTILE, "alpha-xss", HOSTILE_WORKLOAD, True, 4, 13.0, 9.0),
+        (LAST_DAY, "alpha-f1", WORKSPACE_A, "vision", "alpha-vision", "Deployment/vision-api", False, 2, 21.5, 12.25),
+        (LAST_DAY, "alpha-f2", WORKSPACE_A, HOSTILE, "alpha-xss", HOSTILE_WORKLOAD, True, 4, 13.0, 9.0),
         (
-            WINDOW_END,
+            LAST_DAY,
             "bravo-f1",
             WORKSPACE_B,
             "bravo-nlp",
@@ -246,7 +248,7 @@ def _insert_recommendations(con: duckdb.DuckDBPyConnection) -> None:
             333.333,
         ),
         (date(2026, 1, 8), "alpha-old", WORKSPACE_A, "vision", "alpha-vision", "Job/old", False, 1, 1.0, 99.0),
-        (WINDOW_START, "alpha-prev", WORKSPACE_A, "vision", "alpha-vision", "Job/prev", False, 1, 5.0, 7.5),
+        (BEFORE_START, "alpha-prev", WORKSPACE_A, "vision", "alpha-vision", "Job/prev", False, 1, 5.0, 7.5),
     ]
     for evaluated_on, finding, workspace, project, namespace, workload, exempt, gpus, idle, weekly in rows:
         ticket = {
@@ -664,7 +666,7 @@ def test_overview_defrag_plans_and_tickets_equal_duckdb(built: tuple[ReportIndex
         (item["id"], item["rule"], item["gpu_hours_recoverable_per_week"]) for item in overview["cluster_tickets"]
     ]
     assert tickets == [("defragment-h100", "defragment", 1344.0)]  # the latest evaluation only
-    assert overview["evaluated_on"] == WINDOW_END.isoformat()
+    assert overview["evaluated_on"] == LAST_DAY.isoformat()
 
 
 def test_overview_html_shows_the_summary_numbers(built: tuple[ReportIndex, duckdb.DuckDBPyConnection]) -> None:
