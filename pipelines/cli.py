@@ -116,7 +116,7 @@ def _execute(
             on_step=lambda step: status.update(f"running the pipeline: {step}"),
         )
     for warning in summary.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     return summary, time.monotonic() - started
 
 
@@ -131,27 +131,33 @@ def _load_settings(config: Path | None, vm_url: str | None) -> Settings:
     return settings
 
 
-def _window_text(index: ReportIndex) -> str:
+def _span(index: ReportIndex) -> str:
     last = index.window_end - timedelta(days=1)
-    span = f"{index.window_start}" if last == index.window_start else f"{index.window_start} to {last}"
+    return f"{index.window_start}" if last == index.window_start else f"{index.window_start} to {last}"
+
+
+def _window_text(index: ReportIndex) -> str:
     coverage = index.coverage
-    return f"{span}, partial: {coverage.label}" if coverage and coverage.partial else f"{span}"
+    return f"{_span(index)}, partial: {coverage.label}" if coverage and coverage.partial else _span(index)
 
 
 def _print_outputs(db: Path | None, feed: Path | None, reports: ReportIndex | None, feed_note: str = "") -> None:
     """Where the outputs are: only files this command wrote and that exist now (None: not written)."""
     if reports is not None and reports.coverage is not None and reports.coverage.covered_days == 0:
         console.print(
-            f"[yellow]no data[/] in the window {_window_text(reports)}: none of its days holds usage, nodes or "
-            "pods; wrote an empty report",
+            f"[yellow]no data[/] in the window {_span(reports)}: none of its days holds usage, nodes or pods; "
+            "wrote an empty report",
             highlight=False,
+            soft_wrap=True,
         )
     if db is not None and db.is_file():
-        console.print(f"database:     {db}", highlight=False)
+        console.print(f"database:     {db}", highlight=False, soft_wrap=True)
     if feed is not None and feed.is_file():
-        console.print(f"ticket feed:  {feed}{feed_note}", highlight=False)
+        console.print(f"ticket feed:  {feed}{feed_note}", highlight=False, soft_wrap=True)
     if reports is not None and reports.overview_html.is_file():
-        console.print(f"reports:      {reports.overview_html} ({_window_text(reports)})", highlight=False)
+        console.print(
+            f"reports:      {reports.overview_html} ({_window_text(reports)})", highlight=False, soft_wrap=True
+        )
 
 
 @app.command()
@@ -186,7 +192,7 @@ def run(
         raise fail(str(error)) from None
     with one_line_errors():
         summary, seconds = _execute(config, vm_url, db, out, window.days, lock_timeout)
-    console.print(f"[green]done[/] {window} in {seconds:.1f}s", highlight=False)
+    console.print(f"[green]done[/] {window} in {seconds:.1f}s", highlight=False, soft_wrap=True)
     _print_outputs(db, out / "tickets.jsonl" if summary.feed_written else None, summary.reports)
 
 
@@ -213,7 +219,9 @@ def report(
     interrupted = "interrupted: every file is written whole or not at all; run the same command again"
     with one_line_errors(interrupted), console.status(f"rebuilding the reports of {window}"):
         rebuilt = rebuild_window(Warehouse(db, lock_timeout), settings, out, window.first, window.last)
-    console.print(f"[green]done[/] {window} from {db} in {time.monotonic() - started:.1f}s", highlight=False)
+    console.print(
+        f"[green]done[/] {window} from {db} in {time.monotonic() - started:.1f}s", highlight=False, soft_wrap=True
+    )
     evaluated = rebuilt.feed.evaluated_on
     note = f" ({len(rebuilt.feed.tickets)} tickets, as of the evaluation of {evaluated})" if evaluated else ""
     _print_outputs(None, rebuilt.feed_path, rebuilt.reports, note or " (empty: no evaluation in the window)")
@@ -255,7 +263,7 @@ def demo(
         except LocalServerError as error:
             raise fail(str(error)) from None
     console.print(f"[green]demo done[/] in {time.monotonic() - started:.1f}s (pipeline {seconds:.1f}s)")
-    console.print(f"ground truth: {out / 'demo_truth.json'}", highlight=False)
+    console.print(f"ground truth: {out / 'demo_truth.json'}", highlight=False, soft_wrap=True)
     _print_outputs(db, out / "tickets.jsonl" if summary.feed_written else None, summary.reports)
 
 
