@@ -220,3 +220,33 @@ def test_every_printed_path_was_written(runs: dict[str, Any]) -> None:
         for path in paths.values():
             assert path.is_file(), (name, path)
         assert paths["ticket feed:"].parent == paths["reports:"].parent.parent == runs["workdir"] / name
+
+
+def test_the_weekly_asset_reports_its_configured_window_and_labels_it(runs: dict[str, Any], tmp_path: Path) -> None:
+    """The Dagster weekly partition (a Monday week) keeps its schedule; its window is report.window_days long,
+    ends with the week's Sunday, and is labelled by the days the database holds in it."""
+    from dagster import materialize
+    from gpu_reclaim.assets.reports import workspace_reports
+    from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+
+    monday = TODAY - timedelta(days=TODAY.weekday() + 7)  # the last complete week: a partition that exists
+    in_week = [day for day in (DAY1, DAY2) if monday <= day < monday + timedelta(days=7)]  # today: 0, 1 or 2
+    result = materialize(
+        [workspace_reports],
+        partition_key=monday.isoformat(),
+        resources={
+            "settings": SettingsResource(config_path=str(runs["config"])),
+            "warehouse": WarehouseResource(database=str(runs["db"])),
+            "outputs": OutputsResource(out_dir=str(tmp_path / "weekly")),
+        },
+    )
+    assert result.success
+    metadata = result.asset_materializations_for_node("workspace_reports")[0].metadata
+    assert metadata["coverage"].value == f"{len(in_week)} of 7 days"
+    assert metadata["partial"].value is True
+    overview = json.loads((tmp_path / "weekly" / "reports" / "summary.json").read_text(encoding="utf-8"))
+    assert (overview["window_start"], overview["window_end"]) == (
+        min(in_week, default=monday).isoformat(),
+        (monday + timedelta(days=7)).isoformat(),
+    )
+    assert overview["coverage"] == f"{len(in_week)} of 7 days"
