@@ -12,16 +12,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from gpu_reclaim.core.config import ConfigError, Settings, load_config
 from gpu_reclaim.core.victoria import SourceError, VictoriaMetricsClient
 from gpu_reclaim.core.warehouse import Warehouse, WarehouseLockedError
-from gpu_reclaim.pipelines.runner import RunSummary, days_between, rebuild_window, run_pipeline
 from gpu_reclaim.pipelines.window import DayRange, WindowError, required_days, resolve_days, utc_today
 from gpu_reclaim.reports.models import ReportIndex
 from rich.console import Console
+
+if TYPE_CHECKING:  # the runner imports Dagster: loaded by the commands that run, not for --help or a usage error
+    from gpu_reclaim.pipelines.runner import RunSummary
 
 app = typer.Typer(
     help="Find and reclaim wasted GPUs: allocation vs usage, fragmentation, tickets and weekly reports.",
@@ -105,6 +107,7 @@ def _execute(
 ) -> tuple[RunSummary, float]:
     """Every daily stage for each day, then the reports of the window ending with the last day."""
     from gpu_reclaim.pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
+    from gpu_reclaim.pipelines.runner import run_pipeline
 
     started = time.monotonic()
     with console.status("running the pipeline") as status:
@@ -215,6 +218,8 @@ def report(
     settings = _load_settings(config, None)
     if not db.is_file():
         raise fail(f"--db {db}: no such database file (`gpu-reclaim run` creates it)")
+    from gpu_reclaim.pipelines.runner import rebuild_window
+
     started = time.monotonic()
     interrupted = "interrupted: every file is written whole or not at all; run the same command again"
     with one_line_errors(interrupted), console.status(f"rebuilding the reports of {window}"):
@@ -238,6 +243,7 @@ def demo(
     """Start a private VictoriaMetrics on 127.0.0.1, load a simulated week of a multi-tenant GPU cluster,
     run every stage for every day, and write the reports and the ticket feed under OUT."""
     from gpu_reclaim.core.vmserver import LocalServerError, LocalVictoriaMetrics
+    from gpu_reclaim.pipelines.runner import days_between
     from gpu_reclaim.scenarios.demo_cluster import DemoScenario, default_demo_start, load_demo
 
     settings = _load_settings(config, None)
