@@ -2,7 +2,6 @@
 `report.window_days` days ending with each Monday-started week (labelled partial when data covers fewer days)."""
 
 from datetime import date, timedelta
-from pathlib import Path
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 from gpu_reclaim.assets.fragmentation import fragmentation
@@ -10,25 +9,14 @@ from gpu_reclaim.assets.partitions import weekly_partitions
 from gpu_reclaim.assets.reclamation import recommendations
 from gpu_reclaim.assets.usage import gpu_usage
 from gpu_reclaim.core.config import Settings
-from gpu_reclaim.core.warehouse import Warehouse
 from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
-from gpu_reclaim.reports.build import build_reports, default_window
+from gpu_reclaim.reports.build import default_window, write_reports
 from gpu_reclaim.reports.models import ReportIndex
-
-REPORTS_FOLDER = "reports"
 
 
 def week_window(settings: Settings, week_start: date) -> tuple[date, date]:
     """The report window of the week starting `week_start`: the `report.window_days` days ending with its Sunday."""
     return default_window(settings, week_start + timedelta(days=7))
-
-
-def write_reports(
-    warehouse: Warehouse, settings: Settings, out_dir: Path, window_start: date, window_end: date
-) -> ReportIndex:
-    """Build the reports of [window_start, window_end) from the DuckDB file (read only) into out_dir/reports."""
-    with warehouse.connect(read_only=True) as con:
-        return build_reports(con, settings, window_start, window_end, out_dir / REPORTS_FOLDER)
 
 
 def report_metadata(index: ReportIndex) -> dict[str, MetadataValue]:

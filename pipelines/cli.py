@@ -32,6 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True)
+FEED_FILE = "tickets.jsonl"  # = assets.reclamation.FEED_NAME, which imports Dagster (a test keeps them equal)
 
 
 INTERRUPTED = (
@@ -196,7 +197,7 @@ def run(
     with one_line_errors():
         summary, seconds = _execute(config, vm_url, db, out, window.days, lock_timeout)
     console.print(f"[green]done[/] {window} in {seconds:.1f}s", highlight=False, soft_wrap=True)
-    _print_outputs(db, out / "tickets.jsonl" if summary.feed_written else None, summary.reports)
+    _print_outputs(db, out / FEED_FILE if summary.feed_written else None, summary.reports)
 
 
 @app.command()
@@ -218,12 +219,12 @@ def report(
     settings = _load_settings(config, None)
     if not db.is_file():
         raise fail(f"--db {db}: no such database file (`gpu-reclaim run` creates it)")
-    from gpu_reclaim.pipelines.runner import rebuild_window
+    from gpu_reclaim.pipelines.rebuild import rebuild_window
 
     started = time.monotonic()
     interrupted = "interrupted: every file is written whole or not at all; run the same command again"
     with one_line_errors(interrupted), console.status(f"rebuilding the reports of {window}"):
-        rebuilt = rebuild_window(Warehouse(db, lock_timeout), settings, out, window.first, window.last)
+        rebuilt = rebuild_window(Warehouse(db, lock_timeout), settings, out, out / FEED_FILE, window.first, window.last)
     console.print(
         f"[green]done[/] {window} from {db} in {time.monotonic() - started:.1f}s", highlight=False, soft_wrap=True
     )
@@ -270,7 +271,7 @@ def demo(
             raise fail(str(error)) from None
     console.print(f"[green]demo done[/] in {time.monotonic() - started:.1f}s (pipeline {seconds:.1f}s)")
     console.print(f"ground truth: {out / 'demo_truth.json'}", highlight=False, soft_wrap=True)
-    _print_outputs(db, out / "tickets.jsonl" if summary.feed_written else None, summary.reports)
+    _print_outputs(db, out / FEED_FILE if summary.feed_written else None, summary.reports)
 
 
 def _write_step_config(out: Path, config: Path | None, step: int) -> Path | None:

@@ -1,6 +1,5 @@
 """Run the pipeline in process, the way a scheduled Dagster run would: every daily asset for every day, then
-the reports of the window ending with the last day. Used by the CLI (`gpu-reclaim run` and `gpu-reclaim demo`);
-`rebuild_window` writes the reports and the ticket feed of any window from DuckDB alone (`gpu-reclaim report`)."""
+the reports of the window ending with the last day. Used by the CLI (`gpu-reclaim run` and `gpu-reclaim demo`)."""
 
 from __future__ import annotations
 
@@ -18,15 +17,11 @@ from dagster import (
     ExecuteInProcessResult,
     materialize,
 )
-from gpu_reclaim.assets.reclamation import FEED_NAME
-from gpu_reclaim.assets.reports import write_reports
 from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.warehouse import Warehouse
 from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
-from gpu_reclaim.reports.build import default_window
-from gpu_reclaim.reports.feed import ReplayedFeed, replay_ticket_feed
+from gpu_reclaim.reports.build import default_window, write_reports
 from gpu_reclaim.reports.models import ReportIndex
-from gpu_reclaim.scoring.tickets import write_feed
 
 # Dagster's console logger prints every event at DEBUG, and a failed step as a multi-line traceback at ERROR. A
 # one-shot run prints neither: warnings come back in RunSummary.warnings, and a failure raises the stage's own
@@ -46,15 +41,6 @@ class RunSummary:
     warnings: list[str] = field(default_factory=list)
     feed_written: bool = False
     reports: ReportIndex | None = None
-
-
-@dataclass
-class Rebuild:
-    """What `rebuild_window` wrote: the reports, and the ticket feed as of `feed.evaluated_on`."""
-
-    reports: ReportIndex
-    feed: ReplayedFeed
-    feed_path: Path
 
 
 def days_between(start: date, end: date) -> list[date]:
@@ -93,19 +79,6 @@ def run_pipeline(
         window_start, window_end = default_window(settings, max(days) + timedelta(days=1))
         summary.reports = write_reports(warehouse, settings, out_dir, window_start, window_end)
     return summary
-
-
-def rebuild_window(warehouse: Warehouse, settings: Settings, out_dir: Path, first: date, last: date) -> Rebuild:
-    """Write the reports of the days [first, last] and the ticket feed as of the window's latest evaluation, from
-    the DuckDB file alone (read only): no metrics source is contacted."""
-    if last < first:
-        raise ValueError(f"the end date {last} is before the start date {first}")
-    reports = write_reports(warehouse, settings, out_dir, first, last + timedelta(days=1))
-    with warehouse.connect(read_only=True) as con:
-        feed = replay_ticket_feed(con, reports.window_start, reports.window_end)
-    feed_path = out_dir / FEED_NAME
-    write_feed(feed_path, feed.tickets)
-    return Rebuild(reports, feed, feed_path)
 
 
 def _unpack(resources: Resources) -> tuple[Settings, Warehouse, Path]:

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import plotly.offline
 from gpu_reclaim.core.config import Settings
-from gpu_reclaim.core.warehouse import run_sql
+from gpu_reclaim.core.warehouse import Warehouse, run_sql
 from gpu_reclaim.reports.models import ReportIndex, WindowCoverage, WorkspaceFiles
 from gpu_reclaim.reports.queries import list_workspaces, load_cluster_overview, load_workspace_report
 from gpu_reclaim.reports.render import (
@@ -34,6 +34,7 @@ from gpu_reclaim.reports.render import (
     render_workspace,
 )
 
+REPORTS_FOLDER = "reports"  # under the output folder, beside tickets.jsonl
 _UNSAFE = re.compile(r"[^a-z0-9_-]+")
 _MAX_SLUG = 60
 
@@ -171,3 +172,11 @@ def build_reports(
         bytes_written=written,
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def write_reports(
+    warehouse: Warehouse, settings: Settings, out_dir: Path, window_start: date, window_end: date
+) -> ReportIndex:
+    """Build the reports of [window_start, window_end) from the DuckDB file (read only) into out_dir/reports."""
+    with warehouse.connect(read_only=True) as con:
+        return build_reports(con, settings, window_start, window_end, out_dir / REPORTS_FOLDER)

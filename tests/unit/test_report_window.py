@@ -315,3 +315,10 @@ def test_stored_finding_keeps_id_and_body() -> None:
     assert again.id == finding.id
     assert again.ticket_body() == json.loads(json.dumps(finding.ticket_body()))
     assert again.ticketable
+
+
+def test_the_cli_names_the_feed_as_the_pipeline_writes_it() -> None:
+    from gpu_reclaim.assets.reclamation import FEED_NAME
+    from gpu_reclaim.pipelines.cli import FEED_FILE
+
+    assert FEED_FILE == FEED_NAME
