@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 from gpu_reclaim.assets.fragmentation import fragmentation
+from gpu_reclaim.assets.metadata import KINDS_WAREHOUSE, OWNERS, preview_metadata
 from gpu_reclaim.assets.partitions import weekly_partitions
 from gpu_reclaim.assets.reclamation import recommendations
 from gpu_reclaim.assets.usage import gpu_usage
@@ -14,6 +15,8 @@ from gpu_reclaim.reports.build import build_reports
 @asset(
     partitions_def=weekly_partitions,
     group_name="reports",
+    kinds={*KINDS_WAREHOUSE, "html"},
+    owners=OWNERS,
     deps=[gpu_usage, fragmentation, recommendations],
     description="out/reports/: index.html (cluster overview), <workspace>/index.html, dated archive, summary.json.",
 )
@@ -33,5 +36,10 @@ def workspace_reports(
             "workspaces": MetadataValue.int(len(index.workspaces)),
             "bytes_written": MetadataValue.int(index.bytes_written),
             "seconds": MetadataValue.float(index.seconds),
+            **preview_metadata(
+                len(index.workspaces),
+                ["workspace", "report"],
+                [[files.workspace, str(files.index_html)] for files in index.workspaces],
+            ),
         }
     )
