@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, MaterializeResult, MetadataValue, asset
 from gpu_reclaim.assets.ingest import DUCKDB_POOL, kube_state, partition_day
+from gpu_reclaim.assets.metadata import KINDS_WAREHOUSE, OWNERS, day_preview
 from gpu_reclaim.assets.partitions import daily_partitions
 from gpu_reclaim.assets.stages import StageResult
 from gpu_reclaim.assets.usage import gpu_usage
@@ -199,6 +200,8 @@ def fragmentation_day(warehouse: Warehouse, day: date) -> StageResult:
     partitions_def=daily_partitions,
     pool=DUCKDB_POOL,
     group_name="fragmentation",
+    kinds=KINDS_WAREHOUSE,
+    owners=OWNERS,
     deps=[kube_state, gpu_usage],
     description="Hourly node / Machine Group / cluster fragmentation (Weng et al., ATC'23), unmet demand, defrag plan.",
     check_specs=[
@@ -215,6 +218,8 @@ def fragmentation(context: AssetExecutionContext, warehouse: WarehouseResource) 
         mismatched = int(run_sql(con, "check_fragmentation_sums.sql", {"day": day}).fetchone()[0])  # type: ignore[index]
         out_of_range = int(run_sql(con, "check_fragmentation_bounds.sql", {"day": day}).fetchone()[0])  # type: ignore[index]
     metadata: dict[str, MetadataValue] = {f"rows_{t}": MetadataValue.int(n) for t, n in result.rows.items()}
+    rows = result.rows["cluster_fragmentation"]
+    metadata.update(day_preview(warehouse.warehouse(), "preview_cluster_fragmentation.sql", day, rows))
     return MaterializeResult(
         metadata=metadata,
         check_results=[

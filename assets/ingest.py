@@ -11,6 +11,7 @@ from dagster import (
     MetadataValue,
     asset,
 )
+from gpu_reclaim.assets.metadata import KINDS_INGEST, OWNERS, day_preview
 from gpu_reclaim.assets.partitions import daily_partitions
 from gpu_reclaim.assets.stages import StageResult, ingest_dcgm_day, ingest_kube_state_day
 from gpu_reclaim.core.warehouse import run_sql
@@ -38,7 +39,12 @@ def stage_metadata(result: StageResult) -> dict[str, MetadataValue]:
     partitions_def=daily_partitions,
     pool=DUCKDB_POOL,
     group_name="ingest",
-    description="gpu_samples: one row per (step, GPU) with every DCGM metric, cleaned; data_quality counts.",
+    kinds=KINDS_INGEST,
+    owners=OWNERS,
+    description=(
+        "gpu_samples: one row per (step, GPU) with every DCGM metric from VictoriaMetrics, cleaned; "
+        "data_quality: what the cleaning dropped or clamped."
+    ),
     check_specs=[
         AssetCheckSpec("no_duplicate_gpu_steps", asset="dcgm_gpu_samples"),
         AssetCheckSpec("activity_within_bounds", asset="dcgm_gpu_samples"),
@@ -57,6 +63,8 @@ def dcgm_gpu_samples(
         out_of_range = int(run_sql(con, "check_activity_bounds.sql", {"day": day}).fetchone()[0])  # type: ignore[index]
         cleaning = run_sql(con, "select_data_quality_of_day.sql", {"day": day}).fetchall()
     metadata = stage_metadata(result)
+    samples = result.rows.get("gpu_samples", 0)
+    metadata.update(day_preview(warehouse.warehouse(), "preview_gpu_samples.sql", day, samples))
     metadata["cleaning"] = MetadataValue.md(
         "\n".join(f"- {stage} {rule} {metric}: {count}" for stage, rule, metric, count in cleaning) or "nothing cleaned"
     )
@@ -82,7 +90,9 @@ def dcgm_gpu_samples(
     partitions_def=daily_partitions,
     pool=DUCKDB_POOL,
     group_name="ingest",
-    description="pod_steps, pods, namespaces, nodes, quota_steps from kube-state-metrics.",
+    kinds=KINDS_INGEST,
+    owners=OWNERS,
+    description="pod_steps, pods, namespaces, nodes, quota_steps: one day of kube-state-metrics from VictoriaMetrics.",
 )
 def kube_state(
     context: AssetExecutionContext, settings: SettingsResource, warehouse: WarehouseResource
@@ -92,4 +102,5 @@ def kube_state(
         result = ingest_kube_state_day(warehouse.warehouse(), client, settings.load(), day)
     for warning in result.warnings:
         context.log.warning(warning)
-    return MaterializeResult(metadata=stage_metadata(result))
+    preview = day_preview(warehouse.warehouse(), "preview_pods.sql", day, result.rows.get("pods", 0))
+    return MaterializeResult(metadata={**stage_metadata(result), **preview})

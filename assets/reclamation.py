@@ -11,6 +11,7 @@ from typing import Any
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 from gpu_reclaim.assets.fragmentation import fragmentation
 from gpu_reclaim.assets.ingest import DUCKDB_POOL, partition_day
+from gpu_reclaim.assets.metadata import KINDS_WAREHOUSE, OWNERS, preview_metadata, record_preview
 from gpu_reclaim.assets.partitions import daily_partitions
 from gpu_reclaim.assets.usage import gpu_usage
 from gpu_reclaim.core.config import Settings
@@ -22,6 +23,7 @@ from gpu_reclaim.scoring.sinks import deliver
 from gpu_reclaim.scoring.tickets import latest_evaluation, update_ticket_feed, write_feed
 
 FEED_NAME = "tickets.jsonl"
+FINDING_COLUMNS = ["rule", "severity", "workspace", "project", "workload", "gpus_reclaimable", "exempt"]
 
 
 def evaluation_window(settings: Settings, day: date) -> tuple[datetime, datetime]:
@@ -58,6 +60,8 @@ def recommend_day(warehouse: Warehouse, settings: Settings, day: date, feed_path
     partitions_def=daily_partitions,
     pool=DUCKDB_POOL,
     group_name="reclamation",
+    kinds=KINDS_WAREHOUSE,
+    owners=OWNERS,
     deps=[gpu_usage, fragmentation],
     description="recommendations and ticket_history for the window ending this day; writes out/tickets.jsonl.",
 )
@@ -81,6 +85,7 @@ def recommendations(
             "exempt_findings": MetadataValue.int(sum(1 for f in findings if f.exempt)),
             "feed_written": MetadataValue.bool(result.feed_written),
             **({"warnings": MetadataValue.text("\n".join(result.warnings))} if result.warnings else {}),
+            **record_preview(len(findings), [finding.model_dump() for finding in findings], FINDING_COLUMNS),
         }
     )
 
@@ -89,6 +94,8 @@ def recommendations(
     partitions_def=daily_partitions,
     pool=DUCKDB_POOL,
     group_name="reclamation",
+    kinds=KINDS_WAREHOUSE,
+    owners=OWNERS,
     deps=[recommendations],
     description="Sends new tickets and status/severity changes to the configured sinks (dry run when disabled).",
 )
@@ -110,5 +117,6 @@ def ticket_delivery(
         metadata={
             "sinks": MetadataValue.int(len(loaded.recommendations.sinks)),
             "outcomes": MetadataValue.json(dict(outcomes)),
+            **preview_metadata(sum(outcomes.values()), ["sink:outcome", "tickets"], sorted(outcomes.items())),
         }
     )

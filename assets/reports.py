@@ -2,9 +2,11 @@
 `report.window_days` days ending with each Monday-started week (labelled partial when data covers fewer days)."""
 
 from datetime import date, timedelta
+from typing import Any
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 from gpu_reclaim.assets.fragmentation import fragmentation
+from gpu_reclaim.assets.metadata import KINDS_WAREHOUSE, OWNERS, preview_metadata
 from gpu_reclaim.assets.partitions import weekly_partitions
 from gpu_reclaim.assets.reclamation import recommendations
 from gpu_reclaim.assets.usage import gpu_usage
@@ -19,7 +21,7 @@ def week_window(settings: Settings, week_start: date) -> tuple[date, date]:
     return default_window(settings, week_start + timedelta(days=7))
 
 
-def report_metadata(index: ReportIndex) -> dict[str, MetadataValue]:
+def report_metadata(index: ReportIndex) -> dict[str, Any]:
     coverage = index.coverage
     return {
         "overview": MetadataValue.path(str(index.overview_html)),
@@ -29,12 +31,19 @@ def report_metadata(index: ReportIndex) -> dict[str, MetadataValue]:
         "workspaces": MetadataValue.int(len(index.workspaces)),
         "bytes_written": MetadataValue.int(index.bytes_written),
         "seconds": MetadataValue.float(index.seconds),
+        **preview_metadata(
+            len(index.workspaces),
+            ["workspace", "report"],
+            [[files.workspace, str(files.index_html)] for files in index.workspaces],
+        ),
     }
 
 
 @asset(
     partitions_def=weekly_partitions,
     group_name="reports",
+    kinds={*KINDS_WAREHOUSE, "html"},
+    owners=OWNERS,
     deps=[gpu_usage, fragmentation, recommendations],
     description=(
         "out/reports/: index.html (cluster overview), <workspace>/index.html, dated archive, summary.json, for the "

@@ -9,6 +9,7 @@ from dagster import (
     asset,
 )
 from gpu_reclaim.assets.ingest import DUCKDB_POOL, dcgm_gpu_samples, kube_state, partition_day, stage_metadata
+from gpu_reclaim.assets.metadata import KINDS_WAREHOUSE, OWNERS, day_preview
 from gpu_reclaim.assets.partitions import daily_partitions
 from gpu_reclaim.assets.stages import compute_usage_day
 from gpu_reclaim.core.warehouse import run_sql
@@ -19,8 +20,13 @@ from gpu_reclaim.pipelines.resources import SettingsResource, WarehouseResource
     partitions_def=daily_partitions,
     pool=DUCKDB_POOL,
     group_name="usage",
+    kinds=KINDS_WAREHOUSE,
+    owners=OWNERS,
     deps=[dcgm_gpu_samples, kube_state],
-    description="pod_gpu_usage_daily, pod_usage_daily, project/workspace_usage_daily and the hourly tables.",
+    description=(
+        "Allocation against use per pod-GPU, pod, Project and Workspace: pod_gpu_usage_daily, pod_usage_daily, "
+        "project/workspace_usage_daily and the hourly tables."
+    ),
     check_specs=[
         AssetCheckSpec("workspace_totals_equal_projects", asset="gpu_usage"),
         AssetCheckSpec("dcgm_coverage", asset="gpu_usage", description="Share of allocated GPU-hours with DCGM."),
@@ -39,7 +45,15 @@ def gpu_usage(
         coverage_row = run_sql(con, "select_dcgm_coverage.sql", {"day": day}).fetchone()
     coverage = float(coverage_row[0]) if coverage_row and coverage_row[0] is not None else 1.0
     return MaterializeResult(
-        metadata=stage_metadata(result),
+        metadata={
+            **stage_metadata(result),
+            **day_preview(
+                warehouse.warehouse(),
+                "preview_workspace_usage_daily.sql",
+                day,
+                result.rows.get("workspace_usage_daily", 0),
+            ),
+        },
         check_results=[
             AssetCheckResult(
                 check_name="workspace_totals_equal_projects",

@@ -11,6 +11,7 @@ import os
 from dagster import (
     AssetsDefinition,
     AssetSelection,
+    DefaultScheduleStatus,
     Definitions,
     build_schedule_from_partitioned_job,
     define_asset_job,
@@ -37,6 +38,7 @@ daily_scoring_schedule = build_schedule_from_partitioned_job(
     hour_of_day=2,
     minute_of_hour=0,
     description="Every day at 02:00 UTC, for the day before.",
+    default_status=DefaultScheduleStatus.RUNNING,
 )
 
 weekly_reports_job = define_asset_job(
@@ -50,6 +52,7 @@ weekly_reports_schedule = build_schedule_from_partitioned_job(
     hour_of_day=6,
     minute_of_hour=0,
     description="Mondays at 06:00 UTC, for the week before.",
+    default_status=DefaultScheduleStatus.RUNNING,
 )
 
 

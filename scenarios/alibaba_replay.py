@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -39,7 +40,8 @@ from gpu_reclaim.core.config import Settings, load_config
 from gpu_reclaim.core.victoria import series_json_line
 from gpu_reclaim.scoring.fragmentation import WHOLE_GPU_MILLI, GpuNode, NodeCapacity, NodeSlot, PodRequest
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared/data/alibaba-gpu-v2023"
+# The trace files ship with the package (CC BY 4.0; licence and attribution in data/alibaba-gpu-v2023/LICENSE.md).
+DEFAULT_DATA_DIR = Path(str(resources.files("gpu_reclaim.scenarios.data") / "alibaba-gpu-v2023"))
 NODE_FILE = "openb_node_list_gpu_node.csv"
 POD_FILE = "openb_pod_list_default.csv"
 DEFAULT_TARGET_SHARE = 0.90

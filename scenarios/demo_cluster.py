@@ -33,9 +33,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
+
+try:
+    import numpy as np
+    import numpy.typing as npt
+except ModuleNotFoundError as error:  # numpy comes with the `demo` extra only
+    raise ModuleNotFoundError("the demo needs numpy: pip install 'gpu-reclaim[demo]'") from error
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

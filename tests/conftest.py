@@ -11,8 +11,10 @@ from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, find_binary
 from gpu_reclaim.core.warehouse import Warehouse
 
+# the wheel installed in a fresh venv and a VictoriaMetrics loaded with the demo (tests/packaging, tests/deploy)
+from tests.installed import demo_metrics, installed_package  # noqa: F401
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")

@@ -20,17 +20,10 @@ from typing import Any
 import duckdb
 import pytest
 from gpu_reclaim.scenarios.alibaba_pipeline import PodMarks, run_alibaba_replay
-from gpu_reclaim.scenarios.alibaba_replay import DEFAULT_DATA_DIR, NODE_FILE, POD_FILE, ReplayPlacement, replay
+from gpu_reclaim.scenarios.alibaba_replay import ReplayPlacement, replay
 from gpu_reclaim.scoring.fragmentation_plan import plan_defragmentation
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not ((DEFAULT_DATA_DIR / NODE_FILE).is_file() and (DEFAULT_DATA_DIR / POD_FILE).is_file()),
-        reason=f"the Alibaba trace is not at {DEFAULT_DATA_DIR} (../shared/data relative to the repo is absent)",
-    ),
-]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SHARE = 0.5
 COVERAGE = 0.95

@@ -1,4 +1,4 @@
-"""The Alibaba trace replay: hand-worked placements on a tiny trace, and the real trace when it is present."""
+"""The Alibaba trace replay: hand-worked placements on a tiny trace, and the real trace vendored with the package."""
 
 from __future__ import annotations
 
@@ -19,11 +19,6 @@ from gpu_reclaim.scenarios.alibaba_replay import (
     replay,
 )
 from gpu_reclaim.scoring.fragmentation import NodeCapacity, PodRequest
-
-HAVE_TRACE = (DEFAULT_DATA_DIR / NODE_FILE).is_file() and (DEFAULT_DATA_DIR / POD_FILE).is_file()
-needs_trace = pytest.mark.skipif(
-    not HAVE_TRACE, reason=f"the Alibaba trace is not at {DEFAULT_DATA_DIR} (../shared/data is absent)"
-)
 
 NODES = """sn,cpu_milli,memory_mib,gpu,model
 n0,8000,16384,2,A
@@ -183,7 +178,6 @@ def _check_placement(placement: ReplayPlacement, pod_file: str = POD_FILE) -> No
     assert placement.requested_gpu_milli - last.total_gpu_milli < placement.target_share * total
 
 
-@needs_trace
 @pytest.mark.slow
 @pytest.mark.parametrize("policy", ["first_fit", "best_fit"])
 def test_trace_reaches_the_target_share(policy: str) -> None:
@@ -193,12 +187,20 @@ def test_trace_reaches_the_target_share(policy: str) -> None:
     _check_placement(placement)
 
 
-@needs_trace
 @pytest.mark.slow
 @pytest.mark.parametrize("policy", ["first_fit", "best_fit"])
 def test_trace_respects_model_constraints(policy: str) -> None:
-    # part of the shared trace (../shared/data/README.md): when the trace is there, this file must be too
-    assert (DEFAULT_DATA_DIR / "openb_pod_list_gpuspec33.csv").is_file()
     placement = replay(policy=policy, pod_file="openb_pod_list_gpuspec33.csv")  # type: ignore[arg-type]
     assert any(p.allowed_models is not None for p in placement.placed)
     _check_placement(placement, "openb_pod_list_gpuspec33.csv")
+
+
+def test_trace_ships_with_the_package_with_its_licence() -> None:
+    import gpu_reclaim.scenarios
+
+    package_dir = Path(gpu_reclaim.scenarios.__file__).resolve().parent
+    assert DEFAULT_DATA_DIR.resolve().is_relative_to(package_dir)
+    for name in (NODE_FILE, POD_FILE, "openb_pod_list_gpuspec33.csv"):
+        assert (DEFAULT_DATA_DIR / name).stat().st_size > 40_000, name
+    licence = (DEFAULT_DATA_DIR / "LICENSE.md").read_text(encoding="utf-8")
+    assert "CC BY 4.0" in licence and "Weng" in licence
