@@ -42,12 +42,19 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _resources(
-    settings_path: Path | None, vm_url: str | None, db: Path, out: Path, lock_timeout: float = 120.0
+    settings_path: Path | None,
+    vm_url: str | None,
+    db: Path,
+    out: Path,
+    lock_timeout: float = 120.0,
+    write_back: bool | None = None,
 ) -> dict[str, object]:
     from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 
     return {
-        "settings": SettingsResource(config_path=str(settings_path) if settings_path else None, vm_url=vm_url),
+        "settings": SettingsResource(
+            config_path=str(settings_path) if settings_path else None, vm_url=vm_url, write_back=write_back
+        ),
         "warehouse": WarehouseResource(database=str(db), lock_timeout_seconds=lock_timeout),
         "outputs": OutputsResource(out_dir=str(out)),
     }
@@ -60,6 +67,7 @@ def _execute(
     out: Path,
     days: list[date],
     lock_timeout: float = 120.0,
+    write_back: bool | None = None,
 ) -> float:
     from gpu_reclaim.pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
 
@@ -68,7 +76,7 @@ def _execute(
         summary = run_pipeline(
             DAILY_ASSETS,
             WEEKLY_ASSETS,
-            _resources(settings_path, vm_url, db, out, lock_timeout),  # type: ignore[arg-type]
+            _resources(settings_path, vm_url, db, out, lock_timeout, write_back),  # type: ignore[arg-type]
             days,
             on_step=lambda step: status.update(f"running the pipeline: {step}"),
         )
@@ -105,6 +113,13 @@ def run(
     lock_timeout: Annotated[
         float, typer.Option(min=0.1, max=86400, help="Seconds to wait for another process writing --db.")
     ] = 120.0,
+    write_back: Annotated[
+        bool | None,
+        typer.Option(
+            "--write-back/--no-write-back",
+            help="Import each day's scores into VictoriaMetrics (default: [write_back] enabled in the config).",
+        ),
+    ] = None,
 ) -> None:
     """Run every stage for each day from START to END against an existing VictoriaMetrics server.
 
@@ -132,7 +147,7 @@ def run(
     except SourceError as error:
         raise fail(str(error)) from None
     try:
-        seconds = _execute(config, vm_url, db, out, days_between(first, last), lock_timeout)
+        seconds = _execute(config, vm_url, db, out, days_between(first, last), lock_timeout, write_back)
     except (SourceError, WarehouseLockedError) as error:
         raise fail(str(error), code=1) from None
     except KeyboardInterrupt:
@@ -152,6 +167,13 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the simulated cluster.")] = 7,
     step: Annotated[int, typer.Option(min=10, max=600, help="Scrape step of the simulation, in seconds.")] = 60,
     config: Annotated[Path | None, typer.Option(help="TOML or YAML config file.")] = None,
+    write_back: Annotated[
+        bool | None,
+        typer.Option(
+            "--write-back/--no-write-back",
+            help="Import each day's scores into VictoriaMetrics (default: [write_back] enabled in the config).",
+        ),
+    ] = None,
 ) -> None:
     """Start a private VictoriaMetrics on 127.0.0.1, load a simulated week of a multi-tenant GPU cluster,
     run every stage for every day, and write the reports and the ticket feed under OUT."""
@@ -175,7 +197,14 @@ def demo(
                 console.print(f"loaded {stats.series} series, {stats.samples:,} samples in {stats.seconds:.1f}s")
             config_for_run = _write_step_config(out, config, step)
             first = scenario.start.date()
-            seconds = _execute(config_for_run, vm.url, db, out, days_between(first, first + timedelta(days=days - 1)))
+            seconds = _execute(
+                config_for_run,
+                vm.url,
+                db,
+                out,
+                days_between(first, first + timedelta(days=days - 1)),
+                write_back=write_back,
+            )
     except LocalServerError as error:
         raise fail(str(error)) from None
     except (SourceError, WarehouseLockedError) as error:
