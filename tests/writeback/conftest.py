@@ -229,12 +229,12 @@ def run_vmalert(rules: Path, datasource: str, notifier: str, workdir: Path, eval
         except (httpx.HTTPError, ValueError, KeyError):
             time.sleep(0.2)
             continue
-        rules = [rule for group in groups for rule in group["rules"]]
-        for rule in rules:
+        every_rule = [rule for group in groups for rule in group["rules"]]
+        for rule in every_rule:
             assert not rule.get("lastError"), (rule["name"], rule["lastError"])
             if not rule["lastEvaluation"].startswith("0001-"):  # Go's zero time: not evaluated yet
                 stamps.setdefault(rule["name"], set()).add(rule["lastEvaluation"])
-        if rules and all(len(stamps.get(rule["name"], ())) >= evaluations for rule in rules):
+        if every_rule and all(len(stamps.get(rule["name"], ())) >= evaluations for rule in every_rule):
             time.sleep(1.0)  # notifications are sent right after the evaluation is recorded
             return vmalert
         time.sleep(0.2)
