@@ -31,7 +31,7 @@ from gpu_reclaim.core.writeback_series import (
     Series,
     build_series,
     common_labels,
-    jsonl_lines,
+    encode,
     last_success_series,
     stage_selector,
 )
@@ -151,22 +151,23 @@ class WriteBackClient:
         params = {"match[]": selector, **({"authKey": self._auth_key} if self._auth_key else {})}
         self._request("POST", f"{self.delete_url}/api/v1/admin/tsdb/delete_series", "delete", params=params)
 
-    def import_lines(self, lines: Iterable[bytes]) -> None:
-        """POST JSON lines to /api/v1/import in batches of at most BATCH_BYTES."""
+    def import_series(self, series: Iterable[Series], wire_format: str = "json") -> None:
+        """POST the series to the import API of their wire format, in batches of at most BATCH_BYTES."""
+        path, lines = encode(series, wire_format)
         batch: list[bytes] = []
         size = 0
         for line in lines:
             batch.append(line)
             size += len(line) + 1
             if size >= BATCH_BYTES:
-                self._post(batch)
+                self._post(path, batch)
                 batch, size = [], 0
         if batch:
-            self._post(batch)
+            self._post(path, batch)
 
-    def _post(self, batch: list[bytes]) -> None:
+    def _post(self, path: str, batch: list[bytes]) -> None:
         body = b"\n".join(batch) + b"\n"
-        self._request("POST", f"{self.url}/api/v1/import", "import", content=body)
+        self._request("POST", f"{self.url}{path}", "import", content=body)
 
     def flush(self) -> None:
         """Make the imports visible to queries now (a single node buffers them for a second or two)."""
@@ -247,7 +248,7 @@ def write_stage(client: WriteBackClient, settings: Settings, day: date, stage: s
     """Replace one stage of one day: delete its series of that day, then import them."""
     config = settings.write_back
     client.delete(stage_selector(stage, day, config.cluster_label, config.cluster))
-    client.import_lines(jsonl_lines(series))
+    client.import_series(series, config.format)
 
 
 def write_back(warehouse: Warehouse, settings: Settings, day: date, now: datetime | None = None) -> WriteBackResult:
@@ -278,7 +279,7 @@ def write_back(warehouse: Warehouse, settings: Settings, day: date, now: datetim
             moment = now or datetime.now(UTC)
             labels = common_labels(None, config.cluster_label, config.cluster)
             try:
-                client.import_lines(jsonl_lines(last_success_series(succeeded, moment, labels)))
+                client.import_series(last_success_series(succeeded, moment, labels), config.format)
             except WriteBackError as error:
                 result.warnings.append(f"write-back of {LAST_SUCCESS} failed: {error}")
         client.flush()

@@ -143,14 +143,31 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def prometheus_text(series: Iterable[Series]) -> str:
-    """The Prometheus text exposition format with millisecond timestamps (/api/v1/import/prometheus)."""
-    lines = []
+def prometheus_lines(series: Iterable[Series]) -> Iterator[bytes]:
+    """The Prometheus text exposition format with millisecond timestamps (/api/v1/import/prometheus): one line
+    a sample."""
     for one in series:
         labels = ",".join(f'{key}="{_escape(value)}"' for key, value in one.labels if key != "__name__")
         head = f"{one.name}{{{labels}}}" if labels else one.name
-        lines += [f"{head} {value!r} {stamp}" for stamp, value in zip(one.timestamps_ms, one.values, strict=True)]
-    return "\n".join(lines) + ("\n" if lines else "")
+        for stamp, value in zip(one.timestamps_ms, one.values, strict=True):
+            yield f"{head} {value!r} {stamp}".encode()
+
+
+def prometheus_text(series: Iterable[Series]) -> str:
+    """All of prometheus_lines as one text."""
+    return "".join(line.decode() + "\n" for line in prometheus_lines(series))
+
+
+IMPORT_FORMATS = {
+    "json": ("/api/v1/import", jsonl_lines),
+    "prometheus": ("/api/v1/import/prometheus", prometheus_lines),
+}
+
+
+def encode(series: Iterable[Series], wire_format: str) -> tuple[str, Iterator[bytes]]:
+    """The import path and the lines of `series` in a wire format ('json' or 'prometheus')."""
+    path, lines = IMPORT_FORMATS[wire_format]
+    return path, lines(series)
 
 
 def stage_selector(stage: str, day: date, cluster_label: str, cluster: str | None) -> str:

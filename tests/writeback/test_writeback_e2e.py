@@ -185,3 +185,27 @@ def test_cardinality_of_the_demo(written: Written, capsys: pytest.CaptureFixture
         for name, count in sorted(per_metric.items()):
             print(f"  {name}: {count}")
     del end
+
+
+def test_the_prometheus_text_format_imports_the_same_samples(written: Written, tmp_path: Path) -> None:
+    """format = "prometheus" (/api/v1/import/prometheus) leaves the same series and values as the JSON lines."""
+    settings = written.settings()
+    config = settings.write_back.model_copy(update={"format": "prometheus", "cluster": "prom"})
+    day = written.days[1]
+    result = write_back(Warehouse(copy_db(written, tmp_path)), settings.model_copy(update={"write_back": config}), day)
+    assert not result.failed
+    start, end = midnight(day), midnight(day) + timedelta(days=1)
+
+    def samples(cluster: str) -> dict[str, list[tuple[int, float]]]:
+        lines = export(written.url, f'{{__name__=~"gpu_reclaim_.+",cluster="{cluster}",day="{day}"}}', start, end)
+        return {
+            json.dumps({**line["metric"], "cluster": ""}, sort_keys=True): sorted(
+                zip(line["timestamps"], line["values"], strict=True)
+            )
+            for line in lines
+        }
+
+    json_samples, text_samples = samples(CLUSTER), samples("prom")
+    assert text_samples.keys() == json_samples.keys() and len(text_samples) == result.series
+    for key, points in text_samples.items():
+        assert points == [(stamp, pytest.approx(value, rel=1e-15)) for stamp, value in json_samples[key]]
