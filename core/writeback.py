@@ -252,7 +252,9 @@ def write_stage(client: WriteBackClient, settings: Settings, day: date, stage: s
 
 
 def write_back(warehouse: Warehouse, settings: Settings, day: date, now: datetime | None = None) -> WriteBackResult:
-    """Write `day` (and every failed day of the last `retry_days`) back; never raises for the target's failures.
+    """Write `day` (after every missing or failed day of the last `retry_days`) back; never raises for the
+    target's failures. Once the target refuses or cannot be reached, the rest is recorded as failed without
+    asking again (a run does not wait out one timeout per day and stage); the next run retries all of it.
 
     `now` stamps gpu_reclaim_last_success_timestamp_seconds (the wall clock unless given).
     """
@@ -260,20 +262,29 @@ def write_back(warehouse: Warehouse, settings: Settings, day: date, now: datetim
     config = settings.write_back
     with warehouse.connect() as con, WriteBackClient(settings) as client:
         ensure_schema(con)
+        refused: WriteBackError | None = None
         for one_day in days_to_write(con, settings, day):
             for stage in STAGES:
+                if refused is not None:
+                    _record(con, one_day, stage, None, f"not attempted after: {refused}")
+                    result.failed[(one_day, stage)] = str(refused)
+                    continue
                 try:
                     series = stage_series(con, settings, one_day, stage)
                     counts = (len(series), sum(len(one.values) for one in series))
                     write_stage(client, settings, one_day, stage, series)
                 except Exception as error:  # recorded and retried; a day never fails because of its write-back
                     reason = str(error) if isinstance(error, WriteBackError) else f"{type(error).__name__}: {error}"
+                    refused = error if isinstance(error, WriteBackError) else None
                     result.failed[(one_day, stage)] = reason
                     result.warnings.append(f"write-back of {stage} for {one_day} failed (retried next run): {reason}")
                     _record(con, one_day, stage, None, reason)
                     continue
                 result.written[(one_day, stage)] = counts
                 _record(con, one_day, stage, counts, None)
+        skipped = len(result.failed) - len(result.warnings)
+        if skipped:
+            result.warnings.append(f"write-back of {skipped} more (day, stage) pairs not attempted (retried next run)")
         succeeded = sorted({stage for _, stage in result.written})
         if succeeded:
             moment = now or datetime.now(UTC)
