@@ -146,7 +146,8 @@ class AlertSink:
                 if self.path.rstrip("/") == "/api/v2/alerts":
                     payload = json.loads(body)
                     sink.payloads.append(payload)
-                    sink.alerts.extend(payload)
+                    received = datetime.now(UTC)
+                    sink.alerts.extend({**alert, "received": received} for alert in payload)
                     self.send_response(200)
                 else:
                     self.send_response(404)
@@ -168,13 +169,12 @@ class AlertSink:
         self.server.server_close()
 
     def firing(self, alertname: str) -> list[dict[str, Any]]:
-        """Alerts of that name sent as firing (endsAt in the future)."""
-        now = datetime.now(UTC)
+        """Alerts of that name sent as firing: endsAt later than when they arrived (a resolved alert's is not)."""
         return [
             alert
             for alert in self.alerts
             if alert["labels"].get("alertname") == alertname
-            and datetime.fromisoformat(alert["endsAt"].replace("Z", "+00:00")) > now
+            and datetime.fromisoformat(alert["endsAt"][:26].rstrip("Z") + "+00:00") > alert["received"]
         ]
 
 
