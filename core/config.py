@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from gpu_reclaim.scoring.rules.settings import RecommendationSettings
@@ -221,8 +221,10 @@ class WriteBackSettings(_Strict):
     delete_url: str | None = Field(
         None, description="Base URL of delete_series; defaults to `url` (required when `url` is a vminsert URL)."
     )
-    format: Literal["json", "prometheus"] = Field(
-        "json", description="json: /api/v1/import (JSON lines); prometheus: /api/v1/import/prometheus (text)."
+    format: str = Field(
+        "json",
+        pattern="^(json|prometheus)$",
+        description="json: /api/v1/import (JSON lines); prometheus: /api/v1/import/prometheus (text).",
     )
     timeout_seconds: float = Field(60.0, gt=0, le=3600, description="Per-request timeout.")
     verify_tls: bool = True

@@ -115,6 +115,8 @@ def test_write_back_config_defaults_and_validation() -> None:
         settings_from_mapping({"write_back": {"url": "http://vminsert:8480/insert/0/prometheus"}})
     with pytest.raises(ConfigError, match=r"write_back\.token"):
         settings_from_mapping({"write_back": {"token": "secret"}})
+    with pytest.raises(ConfigError, match=r"write_back\.format"):
+        settings_from_mapping({"write_back": {"format": "xml"}})
     with pytest.raises(ConfigError, match="between 0 and 1"):
         settings_from_mapping({"write_back": {"workspace_efficiency_thresholds": {"a": 2}}})
 
