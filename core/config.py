@@ -159,6 +159,7 @@ class Settings(_Strict):
     exempt_workloads: list[str] = Field(
         default_factory=list, description="'namespace/owner_kind/owner_name' of exempt workloads."
     )
+    write_back: WriteBackSettings = Field(default_factory=lambda: WriteBackSettings())
 
 
 class ConfigError(ValueError):
@@ -204,3 +205,59 @@ def h100_equivalent_weight(settings: Settings, gpu_model: str | None) -> float:
             if model.match.lower() in lowered:
                 return model.h100_equivalent
     return settings.default_h100_equivalent
+
+
+class WriteBackSettings(_Strict):
+    """`[write_back]`: import each day's scores into VictoriaMetrics as gpu_reclaim_* series (core/writeback.py).
+
+    `url` is the import base: a single-node server (`http://vm:8428`, the source's URL when unset) or vminsert's
+    `http://vminsert:8480/insert/<accountID>/prometheus`. A re-run deletes the day's series before importing them
+    again, through `delete_url` (vmselect's `http://vmselect:8481/delete/<accountID>/prometheus` for a cluster;
+    the same as `url` for a single node). Credentials are the write-back's own (env or files, never values here).
+    """
+
+    enabled: bool = Field(False, description="Import the scores after each day (or `gpu-reclaim run --write-back`).")
+    url: str | None = Field(None, description="Import base URL; defaults to victoria_metrics.url.")
+    delete_url: str | None = Field(
+        None, description="Base URL of delete_series; defaults to `url` (required when `url` is a vminsert URL)."
+    )
+    format: str = Field(
+        "json",
+        pattern="^(json|prometheus)$",
+        description="json: /api/v1/import (JSON lines); prometheus: /api/v1/import/prometheus (text).",
+    )
+    timeout_seconds: float = Field(60.0, gt=0, le=3600, description="Per-request timeout.")
+    verify_tls: bool = True
+    bearer_token_file: Path | None = Field(
+        None, description="File holding a bearer token (or env GPU_RECLAIM_WRITE_BACK_BEARER_TOKEN[_FILE])."
+    )
+    basic_auth_user: str | None = Field(None, description="Basic-auth user (or env GPU_RECLAIM_WRITE_BACK_USER).")
+    basic_auth_password_file: Path | None = Field(
+        None, description="File holding the basic-auth password (or env GPU_RECLAIM_WRITE_BACK_PASSWORD[_FILE])."
+    )
+    delete_auth_key_file: Path | None = Field(
+        None, description="File holding the server's -deleteAuthKey (or env GPU_RECLAIM_WRITE_BACK_DELETE_AUTH_KEY)."
+    )
+    cluster: str | None = Field(None, min_length=1, description="Value of the cluster label on every series.")
+    cluster_label: str = Field("cluster", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Name of that label.")
+    efficiency_threshold: float = Field(
+        0.3, ge=0, le=1, description="Workspace efficiency below which the 3-day alert fires (written as a series)."
+    )
+    workspace_efficiency_thresholds: dict[str, float] = Field(
+        default_factory=dict, description="Per-Workspace overrides of efficiency_threshold."
+    )
+    retry_days: int = Field(31, ge=0, le=366, description="How many days back a failed write-back is retried.")
+
+    @model_validator(mode="after")
+    def _cluster_delete_url(self) -> WriteBackSettings:
+        if self.url and "/insert/" in self.url and not self.delete_url:
+            raise ValueError(
+                "write_back.delete_url is required with a vminsert url "
+                "(vmselect's http://<vmselect>:8481/delete/<accountID>/prometheus)"
+            )
+        if any(not 0 <= value <= 1 for value in self.workspace_efficiency_thresholds.values()):
+            raise ValueError("write_back.workspace_efficiency_thresholds values must be between 0 and 1")
+        return self
+
+
+Settings.model_rebuild()

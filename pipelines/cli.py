@@ -87,12 +87,19 @@ def _days_option(value: str | None) -> int | None:
 
 
 def _resources(
-    settings_path: Path | None, vm_url: str | None, db: Path, out: Path, lock_timeout: float = 120.0
+    settings_path: Path | None,
+    vm_url: str | None,
+    db: Path,
+    out: Path,
+    lock_timeout: float = 120.0,
+    write_back: bool | None = None,
 ) -> dict[str, object]:
     from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 
     return {
-        "settings": SettingsResource(config_path=str(settings_path) if settings_path else None, vm_url=vm_url),
+        "settings": SettingsResource(
+            config_path=str(settings_path) if settings_path else None, vm_url=vm_url, write_back=write_back
+        ),
         "warehouse": WarehouseResource(database=str(db), lock_timeout_seconds=lock_timeout),
         "outputs": OutputsResource(out_dir=str(out)),
     }
@@ -105,6 +112,7 @@ def _execute(
     out: Path,
     days: list[date],
     lock_timeout: float = 120.0,
+    write_back: bool | None = None,
 ) -> tuple[RunSummary, float]:
     """Every daily stage for each day, then the reports of the window ending with the last day."""
     from gpu_reclaim.pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
@@ -115,7 +123,7 @@ def _execute(
         summary = run_pipeline(
             DAILY_ASSETS,
             WEEKLY_ASSETS,
-            _resources(settings_path, vm_url, db, out, lock_timeout),  # type: ignore[arg-type]
+            _resources(settings_path, vm_url, db, out, lock_timeout, write_back),  # type: ignore[arg-type]
             days,
             on_step=lambda step: status.update(f"running the pipeline: {step}"),
         )
@@ -178,6 +186,13 @@ def run(
     lock_timeout: Annotated[
         float, typer.Option(min=0.1, max=86400, help="Seconds to wait for another process writing --db.")
     ] = 120.0,
+    write_back: Annotated[
+        bool | None,
+        typer.Option(
+            "--write-back/--no-write-back",
+            help="Import each day's scores into VictoriaMetrics (default: [write_back] enabled in the config).",
+        ),
+    ] = None,
 ) -> None:
     """Run every stage for each day against an existing VictoriaMetrics server: the last complete UTC day by
     default (what a daily cron job wants), the last N complete days with --days N, or START to END. Then write
@@ -195,7 +210,7 @@ def run(
     except SourceError as error:
         raise fail(str(error)) from None
     with one_line_errors():
-        summary, seconds = _execute(config, vm_url, db, out, window.days, lock_timeout)
+        summary, seconds = _execute(config, vm_url, db, out, window.days, lock_timeout, write_back)
     console.print(f"[green]done[/] {window} in {seconds:.1f}s", highlight=False, soft_wrap=True)
     _print_outputs(db, out / FEED_FILE if summary.feed_written else None, summary.reports)
 
@@ -240,6 +255,13 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the simulated cluster.")] = 7,
     step: Annotated[int, typer.Option(min=10, max=600, help="Scrape step of the simulation, in seconds.")] = 60,
     config: Annotated[Path | None, typer.Option(help="TOML or YAML config file.")] = None,
+    write_back: Annotated[
+        bool | None,
+        typer.Option(
+            "--write-back/--no-write-back",
+            help="Import each day's scores into VictoriaMetrics (default: [write_back] enabled in the config).",
+        ),
+    ] = None,
 ) -> None:
     """Start a private VictoriaMetrics on 127.0.0.1, load a simulated week of a multi-tenant GPU cluster,
     run every stage for every day, and write the reports and the ticket feed under OUT."""
@@ -266,7 +288,7 @@ def demo(
                 config_for_run = _write_step_config(out, config, step)
                 first = scenario.start.date()
                 run_days = days_between(first, first + timedelta(days=days - 1))
-                summary, seconds = _execute(config_for_run, vm.url, db, out, run_days)
+                summary, seconds = _execute(config_for_run, vm.url, db, out, run_days, write_back=write_back)
         except LocalServerError as error:
             raise fail(str(error)) from None
     console.print(f"[green]demo done[/] in {time.monotonic() - started:.1f}s (pipeline {seconds:.1f}s)")

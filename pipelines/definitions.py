@@ -22,9 +22,11 @@ from gpu_reclaim.assets.ingest import dcgm_gpu_samples, kube_state
 from gpu_reclaim.assets.reclamation import recommendations, ticket_delivery
 from gpu_reclaim.assets.reports import workspace_reports
 from gpu_reclaim.assets.usage import gpu_usage
+from gpu_reclaim.assets.writeback import score_write_back
 from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 
 DAILY_ASSETS = [dcgm_gpu_samples, kube_state, gpu_usage, fragmentation, recommendations, ticket_delivery]
+DAILY_ASSETS.append(score_write_back)  # after the day's scoring: gpu_reclaim_* series to VictoriaMetrics
 WEEKLY_ASSETS: list[AssetsDefinition] = [workspace_reports]
 
 daily_scoring_job = define_asset_job(

@@ -14,12 +14,16 @@ class SettingsResource(ConfigurableResource):
 
     config_path: str | None = Field(default=None, description="TOML or YAML config file; defaults apply without it.")
     vm_url: str | None = Field(default=None, description="VictoriaMetrics/Prometheus URL; overrides the config file.")
+    write_back: bool | None = Field(default=None, description="Overrides [write_back] enabled (CLI --write-back).")
 
     def load(self) -> Settings:
         settings = load_config(Path(self.config_path) if self.config_path else None)
         if self.vm_url:
             vm = settings.victoria_metrics.model_copy(update={"url": self.vm_url})
             settings = settings.model_copy(update={"victoria_metrics": vm})
+        if self.write_back is not None:
+            write_back = settings.write_back.model_copy(update={"enabled": self.write_back})
+            settings = settings.model_copy(update={"write_back": write_back})
         return settings
 
     def client(self) -> VictoriaMetricsClient:

@@ -1,0 +1,50 @@
+"""Write-back asset: after a day is scored, its gpu_reclaim_* series go to VictoriaMetrics (core/writeback.py).
+
+A refused or unreachable target never fails the day: the asset materialises with a warning, the failure is
+recorded in write_back_status, and the next run retries it.
+"""
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from gpu_reclaim.assets.fragmentation import fragmentation
+from gpu_reclaim.assets.ingest import DUCKDB_POOL, partition_day
+from gpu_reclaim.assets.partitions import daily_partitions
+from gpu_reclaim.assets.reclamation import recommendations
+from gpu_reclaim.core.writeback import WriteBackResult, write_back
+from gpu_reclaim.pipelines.resources import SettingsResource, WarehouseResource
+
+
+@asset(
+    partitions_def=daily_partitions,
+    pool=DUCKDB_POOL,
+    group_name="write_back",
+    deps=[fragmentation, recommendations],
+    description="Imports the day's scores into VictoriaMetrics as gpu_reclaim_* series ([write_back] enabled).",
+)
+def score_write_back(
+    context: AssetExecutionContext, settings: SettingsResource, warehouse: WarehouseResource
+) -> MaterializeResult:
+    loaded = settings.load()
+    if not loaded.write_back.enabled:
+        return MaterializeResult(metadata={"enabled": MetadataValue.bool(False)})
+    day = partition_day(context)
+    try:
+        result = write_back(warehouse.warehouse(), loaded, day)
+    except Exception as error:  # a day never fails because of its write-back; the next run retries it
+        result = WriteBackResult(warnings=[f"write-back for {day} failed (retried next run): {_one_line(error)}"])
+    for warning in result.warnings:
+        context.log.warning(warning)
+    metadata: dict[str, MetadataValue] = {
+        "enabled": MetadataValue.bool(True),
+        "series": MetadataValue.int(result.series),
+        "samples": MetadataValue.int(result.samples),
+        "written": MetadataValue.json(sorted(f"{d}:{stage}" for d, stage in result.written)),
+        "failed": MetadataValue.json(sorted(f"{d}:{stage}" for d, stage in result.failed)),
+    }
+    if result.warnings:
+        metadata["warnings"] = MetadataValue.text("\n".join(result.warnings))
+    return MaterializeResult(metadata=metadata)
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"[:300]
