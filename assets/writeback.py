@@ -4,9 +4,12 @@ A refused or unreachable target never fails the day: the asset materialises with
 recorded in write_back_status, and the next run retries it.
 """
 
+from typing import Any
+
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 from gpu_reclaim.assets.fragmentation import fragmentation
 from gpu_reclaim.assets.ingest import DUCKDB_POOL, partition_day
+from gpu_reclaim.assets.metadata import KINDS_INGEST, OWNERS, preview_metadata
 from gpu_reclaim.assets.partitions import daily_partitions
 from gpu_reclaim.assets.reclamation import recommendations
 from gpu_reclaim.core.writeback import WriteBackResult, write_back
@@ -17,6 +20,8 @@ from gpu_reclaim.pipelines.resources import SettingsResource, WarehouseResource
     partitions_def=daily_partitions,
     pool=DUCKDB_POOL,
     group_name="write_back",
+    kinds=KINDS_INGEST,
+    owners=OWNERS,
     deps=[fragmentation, recommendations],
     description="Imports the day's scores into VictoriaMetrics as gpu_reclaim_* series ([write_back] enabled).",
 )
@@ -33,8 +38,14 @@ def score_write_back(
         result = WriteBackResult(warnings=[f"write-back for {day} failed (retried next run): {_one_line(error)}"])
     for warning in result.warnings:
         context.log.warning(warning)
-    metadata: dict[str, MetadataValue] = {
+    metadata: dict[str, Any] = {
         "enabled": MetadataValue.bool(True),
+        **preview_metadata(
+            result.series,
+            ["day", "stage", "status"],
+            [[str(d), stage, "written"] for d, stage in sorted(result.written)]
+            + [[str(d), stage, "failed"] for d, stage in sorted(result.failed)],
+        ),
         "series": MetadataValue.int(result.series),
         "samples": MetadataValue.int(result.samples),
         "written": MetadataValue.json(sorted(f"{d}:{stage}" for d, stage in result.written)),

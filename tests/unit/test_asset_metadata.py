@@ -11,14 +11,15 @@ from gpu_reclaim.assets.metadata import OWNERS, PREVIEW_ROWS, day_preview, markd
 from gpu_reclaim.core.warehouse import Warehouse
 from gpu_reclaim.pipelines.definitions import defs
 
-GROUPS = {"ingest", "usage", "fragmentation", "reclamation", "reports"}
-READS_VICTORIA_METRICS = {AssetKey("dcgm_gpu_samples"), AssetKey("kube_state")}
+GROUPS = {"ingest", "usage", "fragmentation", "reclamation", "reports", "write_back"}
+# The assets that read from or write to VictoriaMetrics.
+READS_VICTORIA_METRICS = {AssetKey("dcgm_gpu_samples"), AssetKey("kube_state"), AssetKey("score_write_back")}
 
 
 def test_every_asset_has_description_group_kinds_and_owner() -> None:
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
-    assert len(keys) == 7
+    assert len(keys) == 8
     for key in keys:
         node = graph.get(key)
         spec = node.assets_def.specs_by_key[key]
