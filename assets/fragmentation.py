@@ -11,10 +11,10 @@ import polars as pl
 from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, MaterializeResult, MetadataValue, asset
 from gpu_reclaim.assets.ingest import DUCKDB_POOL, kube_state, partition_day
 from gpu_reclaim.assets.partitions import daily_partitions
+from gpu_reclaim.assets.resources import WarehouseResource
 from gpu_reclaim.assets.stages import StageResult
 from gpu_reclaim.assets.usage import gpu_usage
 from gpu_reclaim.core.warehouse import Warehouse, run_sql, transaction
-from gpu_reclaim.pipelines.resources import WarehouseResource
 from gpu_reclaim.scoring.fragmentation import (
     NodeCapacity,
     PodRequest,

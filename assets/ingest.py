@@ -12,9 +12,9 @@ from dagster import (
     asset,
 )
 from gpu_reclaim.assets.partitions import daily_partitions
+from gpu_reclaim.assets.resources import SettingsResource, WarehouseResource
 from gpu_reclaim.assets.stages import StageResult, ingest_dcgm_day, ingest_kube_state_day
 from gpu_reclaim.core.warehouse import run_sql
-from gpu_reclaim.pipelines.resources import SettingsResource, WarehouseResource
 
 DUCKDB_POOL = "duckdb"
 

@@ -6,8 +6,8 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from gpu_reclaim.assets.fragmentation import fragmentation
 from gpu_reclaim.assets.partitions import weekly_partitions
 from gpu_reclaim.assets.reclamation import recommendations
+from gpu_reclaim.assets.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.assets.usage import gpu_usage
-from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.reports.build import build_reports
 
 

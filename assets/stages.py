@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-from gpu_reclaim.core.config import Settings, h100_equivalent_weight
+from gpu_reclaim.core.config import Settings, gpu_model_weight, h100_equivalent_weight
 from gpu_reclaim.core.extract import (
     DayWindow,
     dcgm_selectors,
@@ -132,14 +132,14 @@ def ingest_kube_state_day(
 def record_gpu_model_weights(con: duckdb.DuckDBPyConnection, settings: Settings, day: date) -> None:
     models = [row[0] for row in run_sql(con, "select_gpu_models_of_day.sql", {"day": day}).fetchall()]
     for model in models:
-        price = next((m.price_per_gpu_hour for m in settings.gpu_models if m.match.lower() in str(model).lower()), None)
+        weight = gpu_model_weight(settings, str(model))
         run_sql(
             con,
             "upsert_gpu_model_weight.sql",
             {
                 "gpu_model": model,
                 "h100_equivalent": h100_equivalent_weight(settings, model),
-                "price_per_gpu_hour": price,
+                "price_per_gpu_hour": weight.price_per_gpu_hour if weight else None,
             },
         )
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
+from gpu_reclaim.core.rule_settings import RecommendationSettings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
@@ -196,11 +196,17 @@ def load_config(path: Path | None) -> Settings:
     return settings_from_mapping(raw, str(path))
 
 
-def h100_equivalent_weight(settings: Settings, gpu_model: str | None) -> float:
-    """The first configured model whose `match` is in `gpu_model` (case-insensitive) gives the weight."""
+def gpu_model_weight(settings: Settings, gpu_model: str | None) -> GpuModelWeight | None:
+    """The first configured model whose `match` is in `gpu_model` (case-insensitive); None when none is."""
     if gpu_model:
         lowered = gpu_model.lower()
         for model in settings.gpu_models:
             if model.match.lower() in lowered:
-                return model.h100_equivalent
-    return settings.default_h100_equivalent
+                return model
+    return None
+
+
+def h100_equivalent_weight(settings: Settings, gpu_model: str | None) -> float:
+    """The weight of the matching configured model, else `default_h100_equivalent`."""
+    model = gpu_model_weight(settings, gpu_model)
+    return model.h100_equivalent if model else settings.default_h100_equivalent

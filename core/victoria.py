@@ -27,6 +27,8 @@ from pathlib import Path
 
 import httpx
 from gpu_reclaim.core.config import VictoriaMetricsConfig
+from gpu_reclaim.core.errors import one_line
+from gpu_reclaim.core.retry import RetryPolicy
 from prometheus_api_client import PrometheusConnect
 from urllib3.util.retry import Retry
 
@@ -36,8 +38,6 @@ _VALUES_MARK = b'},"values":['
 _TIMESTAMPS_MARK = b'],"timestamps":['
 _LINE_START = b'{"metric":{'
 _LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # Prometheus' label names: ASCII only (str.isalnum is not)
-# The longest single wait between two retries, whatever backoff_seconds and the attempt number say.
-MAX_BACKOFF_SECONDS = 60.0
 # What VictoriaMetrics (and vmselect) say when a query selects too many series or samples: HTTP 422, or HTTP 400
 # ("the number of matching timeseries exceeds N", "cannot select more than -search.maxSamplesPerQuery=N samples").
 _TOO_LARGE = re.compile(
@@ -222,30 +222,34 @@ class VictoriaMetricsClient:
             return self.query_range_jsonl(selectors, start, end, destination)
         params: list[tuple[str, str | int | float]] = [("match[]", selector) for selector in selectors]
         params += [("start", f"{start.timestamp():.3f}"), ("end", f"{end.timestamp():.3f}")]
-        attempt = 0
-        while True:
-            try:
-                return self._export_once(params, destination)
-            except ExportUnsupportedError:
-                destination.unlink(missing_ok=True)
-                log.warning("%s has no export API; reading through query_range (slower)", self.url)
-                self.export_supported = False
-                return self.query_range_jsonl(selectors, start, end, destination)
-            except (TooManySeriesError, FatalSourceError):
-                destination.unlink(missing_ok=True)
-                raise
-            except (httpx.HTTPError, SourceError) as error:
-                destination.unlink(missing_ok=True)
-                reason = self._redact(_one_line(error))
-                if attempt >= self.config.retries:
-                    raise SourceError(
-                        f"export from {self.url} failed after {attempt + 1} attempts: {reason}; "
-                        "check the server's health and -search.* limits"
-                    ) from None
-                delay = min(self.config.backoff_seconds * (2**attempt), MAX_BACKOFF_SECONDS)
-                log.warning("export from %s failed (%s); retrying in %.1fs", self.url, reason, delay)
-                time.sleep(delay)
-                attempt += 1
+        policy = RetryPolicy(self.config.retries, self.config.backoff_seconds)
+        attempts = 0
+
+        def warn(error: BaseException, delay: float) -> None:
+            reason = self._redact(one_line(error))
+            log.warning("export from %s failed (%s); retrying in %.1fs", self.url, reason, delay)
+
+        try:
+            for attempt in policy.retrying(_transient_export_error, before_sleep=warn):
+                with attempt:
+                    attempts += 1
+                    try:
+                        return self._export_once(params, destination)
+                    except BaseException:
+                        destination.unlink(missing_ok=True)
+                        raise
+        except ExportUnsupportedError:
+            log.warning("%s has no export API; reading through query_range (slower)", self.url)
+            self.export_supported = False
+            return self.query_range_jsonl(selectors, start, end, destination)
+        except (TooManySeriesError, FatalSourceError):
+            raise
+        except (httpx.HTTPError, SourceError) as error:
+            raise SourceError(
+                f"export from {self.url} failed after {attempts} attempts: {self._redact(one_line(error))}; "
+                "check the server's health and -search.* limits"
+            ) from None
+        raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
 
     def _export_once(self, params: list[tuple[str, str | int | float]], destination: Path) -> ExportStats:
         lines = samples = read = 0
@@ -329,7 +333,7 @@ class VictoriaMetricsClient:
                     )
                 except Exception as error:  # prometheus-api-client raises its own and requests' errors
                     raise SourceError(
-                        f"range query to {self.url} failed: {self._redact(_one_line(error))}; "
+                        f"range query to {self.url} failed: {self._redact(one_line(error))}; "
                         "check the server's health and its query limits"
                     ) from None
                 for series in result:
@@ -404,9 +408,10 @@ def _excerpt(line: bytes) -> str:
     return repr(line[:80])
 
 
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return (text[0] if text else type(error).__name__)[:240]
+def _transient_export_error(error: BaseException) -> bool:
+    """Worth asking again: a cut or refused connection, a timeout, a 5xx, a malformed body (not a refusal)."""
+    final = (ExportUnsupportedError, TooManySeriesError, FatalSourceError)
+    return isinstance(error, httpx.HTTPError | SourceError) and not isinstance(error, final)
 
 
 def series_json_line(labels: dict[str, str], values: Iterable[float], timestamps_ms: Iterable[int]) -> bytes:

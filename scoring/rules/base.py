@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-import duckdb
 import polars as pl
+from gpu_reclaim.core.rule_settings import RecommendationSettings
 from gpu_reclaim.scoring.findings import Finding
-from gpu_reclaim.scoring.rules import sql
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
 
 
 @dataclass(frozen=True)
@@ -38,51 +36,6 @@ class RuleInputs:
 
     def workload_rows(self) -> dict[tuple[str, str], dict[str, Any]]:
         return {(row["namespace"], row["workload"]): row for row in self.workloads.iter_rows(named=True)}
-
-
-def load_rule_inputs(
-    con: duckdb.DuckDBPyConnection,
-    step_seconds: int,
-    rules: RecommendationSettings,
-    window_start: datetime,
-    window_end: datetime,
-) -> RuleInputs:
-    params: dict[str, Any] = {
-        "window_start": window_start.replace(tzinfo=None),
-        "window_end": window_end.replace(tzinfo=None),
-        "step_seconds": step_seconds,
-        "fake_util_min": rules.fake_busy_gpu_util_min,
-        "fake_profiling_max": rules.fake_busy_profiling_max,
-        "fake_power_max_w": rules.fake_busy_power_max_w if rules.fake_busy_power_max_w is not None else 1e12,
-        "percentile": rules.quota_percentile,
-    }
-    sql.execute(con, "rules_create_pod_steps", params)
-    sql.execute(con, "rules_create_gpu_steps", params)
-    idle_min = min([*rules.idle_hours_by_category.values(), *rules.idle_hours_by_purpose.values()])
-    idle = {
-        **params,
-        "activity_max": rules.idle_activity_max,
-        "memory_fraction_min": 0.0,
-        "min_run_hours": idle_min,
-    }
-    held = {
-        **params,
-        "activity_max": rules.idle_activity_max,
-        "memory_fraction_min": rules.idle_held_memory_fraction_min,
-        "min_run_hours": rules.idle_held_memory_min_hours,
-    }
-    return RuleInputs(
-        window_start=window_start,
-        window_end=window_end,
-        step_seconds=step_seconds,
-        workloads=sql.frame(con, "rules_workloads", params),
-        gpu_stats=sql.frame(con, "rules_gpu_stats", params),
-        idle_runs=sql.frame(con, "rules_idle_runs", idle),
-        held_memory_runs=sql.frame(con, "rules_idle_runs", held),
-        serving_load=sql.frame(con, "rules_serving_load", params),
-        quotas=sql.frame(con, "rules_quota", params),
-        defrag_plans=sql.frame(con, "rules_defrag_plans", params),
-    )
 
 
 class Rule(Protocol):

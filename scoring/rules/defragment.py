@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from gpu_reclaim.core.rule_settings import RecommendationSettings
 from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.rules.base import RuleInputs
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
 
 CLUSTER = "cluster"
 WHOLE_NODE_GPUS = 8

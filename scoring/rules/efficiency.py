@@ -6,9 +6,9 @@ import math
 from collections import defaultdict
 from typing import Any, ClassVar
 
+from gpu_reclaim.core.rule_settings import RecommendationSettings
 from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.rules.base import RuleInputs, workload_finding
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
 
 GIB = 1024.0
 

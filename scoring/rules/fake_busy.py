@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from gpu_reclaim.core.rule_settings import RecommendationSettings
 from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.rules.base import RuleInputs, workload_finding
 from gpu_reclaim.scoring.rules.efficiency import gpus_by_workload
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
 
 
 class FakeBusy:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, ClassVar
 
+from gpu_reclaim.core.rule_settings import RecommendationSettings
 from gpu_reclaim.scoring.findings import Finding, rfc3339
 from gpu_reclaim.scoring.rules.base import RuleInputs, hours, workload_finding
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
 
 
 def _runs_by_workload(runs: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:

@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 import pytest
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
+from gpu_reclaim.core.rule_settings import RecommendationSettings
 from pydantic import ValidationError
 
 from tests.unit.test_rules_builder import H100, Cluster, by_rule, evaluate, settings
