@@ -22,6 +22,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializ
 
 TicketStatus = Literal["new", "ongoing", "resolved"]
 TicketSeverity = Literal["low", "medium", "high"]
+
+
 def _utc(moment: datetime) -> datetime:
     """Aware, in UTC (naive datetimes are taken as UTC, as DuckDB TIMESTAMPs are), whole seconds."""
     aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
@@ -172,3 +174,16 @@ def plan_feed(
             update.writes.append(HistoryWrite(resolved, state.first_seen, state.last_seen, now))
             update.tickets.append(resolved)
     return update
+
+
+def ticket_json_schema() -> str:
+    """The JSON Schema of one line of tickets.jsonl, as published in schemas/ticket.schema.json."""
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **Ticket.model_json_schema(mode="serialization"),
+    }
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":  # python -m gpu_reclaim.scoring.tickets > schemas/ticket.schema.json
+    print(ticket_json_schema(), end="")
