@@ -36,20 +36,25 @@ def load_rule_inputs(
         "window_start": window_start.replace(tzinfo=None),
         "window_end": window_end.replace(tzinfo=None),
         "step_seconds": step_seconds,
-        "fake_util_min": rules.fake_busy_gpu_util_min,
-        "fake_profiling_max": rules.fake_busy_profiling_max,
-        "fake_power_max_w": rules.fake_busy_power_max_w if rules.fake_busy_power_max_w is not None else 1e12,
-        "percentile": rules.quota_percentile,
+        "fake_util_min": rules.fake_busy.gpu_util_min,
+        "fake_profiling_max": rules.fake_busy.profiling_max,
+        "fake_power_max_w": rules.fake_busy.power_max_w if rules.fake_busy.power_max_w is not None else 1e12,
+        "percentile": rules.quota_reclaim.percentile,
     }
     run_sql(con, "rules_create_pod_steps.sql", params)
     run_sql(con, "rules_create_gpu_steps.sql", params)
-    idle_min = min([*rules.idle_hours_by_category.values(), *rules.idle_hours_by_purpose.values()])
-    idle = {**params, "activity_max": rules.idle_activity_max, "memory_fraction_min": 0.0, "min_run_hours": idle_min}
+    idle_rule, held_rule = rules.idle_allocation, rules.idle_held_memory
+    idle = {
+        **params,
+        "activity_max": idle_rule.activity_max,
+        "memory_fraction_min": 0.0,
+        "min_run_hours": idle_rule.shortest_hours,
+    }
     held = {
         **params,
-        "activity_max": rules.idle_activity_max,
-        "memory_fraction_min": rules.idle_held_memory_fraction_min,
-        "min_run_hours": rules.idle_held_memory_min_hours,
+        "activity_max": held_rule.activity_max,
+        "memory_fraction_min": held_rule.fraction_min,
+        "min_run_hours": held_rule.min_hours,
     }
     return RuleInputs(
         window_start=window_start,

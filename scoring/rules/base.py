@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 import polars as pl
-from gpu_reclaim.core.rule_settings import RecommendationSettings
+from gpu_reclaim.core.rule_settings import SeveritySettings
 from gpu_reclaim.scoring.findings import Finding
 
 
@@ -47,7 +47,7 @@ class Rule(Protocol):
 def workload_finding(
     rule: str,
     inputs: RuleInputs,
-    settings: RecommendationSettings,
+    severity: SeveritySettings,
     workload: dict[str, Any],
     *,
     gpus_reclaimable: float,
@@ -79,7 +79,7 @@ def workload_finding(
         gpus_reclaimable=float(gpus_reclaimable),
         idle_gpu_hours=float(idle_gpu_hours),
         gpu_hours_recoverable_per_week=per_week,
-        severity=settings.severity(per_week),
+        severity=severity.level(per_week),
         evidence=evidence,
         action=action,
         summary=summary,

@@ -16,15 +16,15 @@ from gpu_reclaim.scoring.rules.idle import IdleAllocation, IdleHeldMemory
 
 def default_rules(rules: RecommendationSettings) -> list[Rule]:
     return [
-        IdleAllocation(rules),
-        LowEfficiency(rules),
-        OverRequested(rules),
-        FakeBusy(rules),
-        IdleHeldMemory(rules),
-        DownsizeProfile(rules),
-        QuotaReclaim(rules),
-        ServingOverprovisioned(rules),
-        Defragment(rules),
+        IdleAllocation(rules.idle_allocation, rules.severity),
+        LowEfficiency(rules.low_efficiency, rules.severity),
+        OverRequested(rules.over_requested, rules.severity),
+        FakeBusy(rules.fake_busy, rules.severity),
+        IdleHeldMemory(rules.idle_held_memory, rules.severity),
+        DownsizeProfile(rules.downsize_profile, rules.severity),
+        QuotaReclaim(rules.quota_reclaim, rules.severity),
+        ServingOverprovisioned(rules.serving_overprovisioned, rules.severity),
+        Defragment(rules.severity),
     ]
 
 
