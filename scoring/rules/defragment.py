@@ -1,4 +1,4 @@
-"""`defragment`: one finding per Machine Group whose consolidation plan (scoring/fragmentation_plan.py) opens
+"""`defragment`: one finding per Machine Group whose consolidation plan (scoring/fragmentation/plan.py) opens
 whole-node room, to run in the group's low-use hours. It is the platform team's ticket, so it is filed under
 the workspace and project `cluster`."""
 
