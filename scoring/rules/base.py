@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import polars as pl
 from gpu_reclaim.core.rule_settings import SeveritySettings
 from gpu_reclaim.scoring.findings import Finding
+from pydantic import BaseModel
 
 
 @dataclass(frozen=True)
@@ -38,10 +40,35 @@ class RuleInputs:
         return {(row["namespace"], row["workload"]): row for row in self.workloads.iter_rows(named=True)}
 
 
+def rows_by_workload(frame: pl.DataFrame) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The rows of a frame grouped by (namespace, workload), in frame order."""
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in frame.iter_rows(named=True):
+        grouped[(row["namespace"], row["workload"])].append(row)
+    return grouped
+
+
 class Rule(Protocol):
     name: ClassVar[str]
 
     def evaluate(self, inputs: RuleInputs) -> list[Finding]: ...
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+class RuleBase(Generic[SettingsT]):
+    """A rule with its own typed settings (`[recommendations.<name>]`) and the shared severity scale."""
+
+    name: ClassVar[str]
+
+    def __init__(self, settings: SettingsT, severity: SeveritySettings) -> None:
+        self.settings = settings
+        self.severity = severity
+
+    def finding(self, inputs: RuleInputs, workload: dict[str, Any], **figures: Any) -> Finding:
+        """A finding of this rule about one workload row (see :func:`workload_finding`)."""
+        return workload_finding(self.name, inputs, self.severity, workload, **figures)
 
 
 def workload_finding(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-from gpu_reclaim.core.rule_settings import QuotaReclaimSettings, ServingOverprovisionedSettings, SeveritySettings
+from gpu_reclaim.core.rule_settings import QuotaReclaimSettings, ServingOverprovisionedSettings
 from gpu_reclaim.scoring.findings import Finding
-from gpu_reclaim.scoring.rules.base import RuleInputs, workload_finding
+from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs
 from gpu_reclaim.scoring.rules.efficiency import gpus_by_workload
 
 
@@ -16,17 +16,13 @@ def ceil_clean(value: float) -> int:
     return math.ceil(value - 1e-9)
 
 
-class QuotaReclaim:
+class QuotaReclaim(RuleBase[QuotaReclaimSettings]):
     """A Project's GPU quota (gpu_hard) above its demand: recommend percentile × headroom, never below the
     peak (KRR percentile strategy; Kubecost right-sizing never recommends below peak). Demand counts Running
     and Pending GPU requests (and the quota's own `used`): cutting a quota that Pending pods wait on would
     turn unmet demand into more unmet demand."""
 
     name: ClassVar[str] = "quota_reclaim"
-
-    def __init__(self, settings: QuotaReclaimSettings, severity: SeveritySettings) -> None:
-        self.settings = settings
-        self.severity = severity
 
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
@@ -74,16 +70,12 @@ class QuotaReclaim:
         return findings
 
 
-class ServingOverprovisioned:
+class ServingOverprovisioned(RuleBase[ServingOverprovisionedSettings]):
     """A serving workload whose p95 per-GPU activity is at most p95_activity_max: fewer replicas would
     carry its p95 load at target_activity. Never fewer than min_replicas (spread over 3 nodes
     for availability)."""
 
     name: ClassVar[str] = "serving_overprovisioned"
-
-    def __init__(self, settings: ServingOverprovisionedSettings, severity: SeveritySettings) -> None:
-        self.settings = settings
-        self.severity = severity
 
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
@@ -103,10 +95,8 @@ class ServingOverprovisioned:
             reclaimable = (replicas - needed) * gpus_per_replica
             used = sum(gpu["used_gpu_hours"] or 0.0 for gpu in gpus.get(key, []))
             findings.append(
-                workload_finding(
-                    self.name,
+                self.finding(
                     inputs,
-                    self.severity,
                     workload,
                     gpus_reclaimable=reclaimable,
                     idle_gpu_hours=max(0.0, workload["allocated_gpu_hours"] - used),

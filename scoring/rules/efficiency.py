@@ -10,22 +10,18 @@ from gpu_reclaim.core.rule_settings import (
     DownsizeProfileSettings,
     LowEfficiencySettings,
     OverRequestedSettings,
-    SeveritySettings,
 )
 from gpu_reclaim.scoring.findings import Finding
-from gpu_reclaim.scoring.rules.base import RuleInputs, workload_finding
+from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs, rows_by_workload
 
 GIB = 1024.0
 
 
 def gpus_by_workload(inputs: RuleInputs) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for gpu in inputs.gpu_stats.iter_rows(named=True):
-        grouped[(gpu["namespace"], gpu["workload"])].append(gpu)
-    return grouped
+    return rows_by_workload(inputs.gpu_stats)
 
 
-class LowEfficiency:
+class LowEfficiency(RuleBase[LowEfficiencySettings]):
     """Mean activity ≤ mean_activity_max over the window, with more than
     min_allocated_gpu_hours allocated (Job Defense Shield's low-GPU-efficiency alert).
 
@@ -33,10 +29,6 @@ class LowEfficiency:
     """
 
     name: ClassVar[str] = "low_efficiency"
-
-    def __init__(self, settings: LowEfficiencySettings, severity: SeveritySettings) -> None:
-        self.settings = settings
-        self.severity = severity
 
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
@@ -59,10 +51,8 @@ class LowEfficiency:
             reclaimable = max(0.0, float(workload["gpus_allocated"]) - needed)
             recoverable = max(0.0, allocated - used / target)
             findings.append(
-                workload_finding(
-                    self.name,
+                self.finding(
                     inputs,
-                    self.severity,
                     workload,
                     gpus_reclaimable=reclaimable,
                     idle_gpu_hours=max(0.0, allocated - used),
@@ -86,7 +76,7 @@ class LowEfficiency:
         return findings
 
 
-class OverRequested:
+class OverRequested(RuleBase[OverRequestedSettings]):
     """A pod of ≥ min_gpus GPUs of which some never show activity in the window.
 
     gpus_reclaimable counts never-active GPUs; requested GPUs with no DCGM series are reported as no data,
@@ -94,10 +84,6 @@ class OverRequested:
     """
 
     name: ClassVar[str] = "over_requested"
-
-    def __init__(self, settings: OverRequestedSettings, severity: SeveritySettings) -> None:
-        self.settings = settings
-        self.severity = severity
 
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
@@ -134,10 +120,8 @@ class OverRequested:
                 continue
             requested, used = max(shapes)
             findings.append(
-                workload_finding(
-                    self.name,
+                self.finding(
                     inputs,
-                    self.severity,
                     workload,
                     gpus_reclaimable=never_active,
                     idle_gpu_hours=hours_wasted,
@@ -161,15 +145,11 @@ class OverRequested:
         return findings
 
 
-class DownsizeProfile:
+class DownsizeProfile(RuleBase[DownsizeProfileSettings]):
     """All GPUs of a workload are 80 GB-class, yet peak memory stays under peak_memory_gib_max and
     tensor activity under tensor_active_max: a smaller GPU or MIG profile would do."""
 
     name: ClassVar[str] = "downsize_profile"
-
-    def __init__(self, settings: DownsizeProfileSettings, severity: SeveritySettings) -> None:
-        self.settings = settings
-        self.severity = severity
 
     def _fits_smaller(self, gpu: dict[str, Any]) -> bool:
         large = (gpu["fb_total_mib"] or 0.0) >= self.settings.gpu_memory_gib_min * GIB or "80GB" in (
@@ -197,10 +177,8 @@ class DownsizeProfile:
             tensor = max(gpu["mean_tensor_active"] for gpu in judged)
             count = len({(gpu["uid"], gpu["gpu_uuid"]) for gpu in judged})
             findings.append(
-                workload_finding(
-                    self.name,
+                self.finding(
                     inputs,
-                    self.severity,
                     workload,
                     gpus_reclaimable=count,
                     idle_gpu_hours=0.0,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from gpu_reclaim.core.rule_settings import FakeBusySettings, SeveritySettings
+from gpu_reclaim.core.rule_settings import FakeBusySettings
 from gpu_reclaim.scoring.findings import Finding
-from gpu_reclaim.scoring.rules.base import RuleInputs, workload_finding
+from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs
 from gpu_reclaim.scoring.rules.efficiency import gpus_by_workload
 
 
-class FakeBusy:
+class FakeBusy(RuleBase[FakeBusySettings]):
     """GPU_UTIL ≥ gpu_util_min for ≥ min_hours while SM, tensor and DRAM activity all stay
     below profiling_max (and power below power_max_w when known): a kernel kept running to
     look busy. Without profiling metrics on the high-utilisation steps, the rule returns an
@@ -18,10 +18,6 @@ class FakeBusy:
     """
 
     name: ClassVar[str] = "fake_busy"
-
-    def __init__(self, settings: FakeBusySettings, severity: SeveritySettings) -> None:
-        self.settings = settings
-        self.severity = severity
 
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
@@ -35,10 +31,8 @@ class FakeBusy:
             unprofiled = [gpu for gpu in busy_looking if gpu["high_util_profiled_hours"] < minimum - 1e-9]
             if not fake and unprofiled:
                 findings.append(
-                    workload_finding(
-                        self.name,
+                    self.finding(
                         inputs,
-                        self.severity,
                         workload,
                         gpus_reclaimable=0.0,
                         idle_gpu_hours=0.0,
@@ -62,10 +56,8 @@ class FakeBusy:
                 continue
             fake_hours = sum(gpu["fake_busy_hours"] for gpu in fake)
             findings.append(
-                workload_finding(
-                    self.name,
+                self.finding(
                     inputs,
-                    self.severity,
                     workload,
                     gpus_reclaimable=len(fake),
                     idle_gpu_hours=fake_hours,

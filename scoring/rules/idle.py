@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any, ClassVar
 
-from gpu_reclaim.core.rule_settings import IdleAllocationSettings, IdleHeldMemorySettings, SeveritySettings
+from gpu_reclaim.core.rule_settings import IdleAllocationSettings, IdleHeldMemorySettings
 from gpu_reclaim.scoring.findings import Finding, rfc3339
-from gpu_reclaim.scoring.rules.base import RuleInputs, hours, workload_finding
-
-
-def _runs_by_workload(runs: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for run in runs:
-        grouped[(run["namespace"], run["workload"])].append(run)
-    return grouped
+from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs, hours, rows_by_workload
 
 
 def _run_evidence(runs: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
@@ -31,7 +23,7 @@ def _run_evidence(runs: list[dict[str, Any]], threshold: float) -> dict[str, Any
     }
 
 
-class IdleAllocation:
+class IdleAllocation(RuleBase[IdleAllocationSettings]):
     """GPUs idle (activity < activity_max) continuously for at least their class's threshold.
 
     Late idle (busy first, idle at the end) is found because runs are islands of consecutive idle steps,
@@ -41,14 +33,10 @@ class IdleAllocation:
 
     name: ClassVar[str] = "idle_allocation"
 
-    def __init__(self, settings: IdleAllocationSettings, severity: SeveritySettings) -> None:
-        self.settings = settings
-        self.severity = severity
-
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
         workloads = inputs.workload_rows()
-        for key, runs in sorted(_runs_by_workload(list(inputs.idle_runs.iter_rows(named=True))).items()):
+        for key, runs in sorted(rows_by_workload(inputs.idle_runs).items()):
             workload = workloads[key]
             threshold = self.settings.hours_for(workload["category"], workload["purpose"])
             if threshold is None:
@@ -61,10 +49,8 @@ class IdleAllocation:
             gpus = len({(run["uid"], run["gpu_uuid"]) for run in long_runs})
             evidence = _run_evidence(long_runs, threshold)
             findings.append(
-                workload_finding(
-                    self.name,
+                self.finding(
                     inputs,
-                    self.severity,
                     workload,
                     gpus_reclaimable=gpus,
                     idle_gpu_hours=idle_hours,
@@ -84,7 +70,7 @@ class IdleAllocation:
         return findings
 
 
-class IdleHeldMemory:
+class IdleHeldMemory(RuleBase[IdleHeldMemorySettings]):
     """GPUs idle for at least min_hours while holding most of their memory.
 
     Held memory keeps the GPU from being shared or packed even when the pod does nothing.
@@ -92,15 +78,11 @@ class IdleHeldMemory:
 
     name: ClassVar[str] = "idle_held_memory"
 
-    def __init__(self, settings: IdleHeldMemorySettings, severity: SeveritySettings) -> None:
-        self.settings = settings
-        self.severity = severity
-
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
         workloads = inputs.workload_rows()
         threshold = self.settings.min_hours
-        for key, runs in sorted(_runs_by_workload(list(inputs.held_memory_runs.iter_rows(named=True))).items()):
+        for key, runs in sorted(rows_by_workload(inputs.held_memory_runs).items()):
             workload = workloads[key]
             if workload["category"] in self.settings.never_categories:
                 continue
@@ -112,10 +94,8 @@ class IdleHeldMemory:
                 "highest_run_mean_memory_fraction": round(max(run["mean_memory_fraction"] or 0.0 for run in runs), 3),
             }
             findings.append(
-                workload_finding(
-                    self.name,
+                self.finding(
                     inputs,
-                    self.severity,
                     workload,
                     gpus_reclaimable=gpus,
                     idle_gpu_hours=idle_hours,
