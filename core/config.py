@@ -42,6 +42,11 @@ class VictoriaMetricsConfig(_Strict):
     verify_tls: bool = True
 
 
+# The DCGM metrics' roles, in the order the export asks for them (MetricNames holds each one's series name).
+DCGM_ROLES = ("gpu_util", "gr_engine_active", "sm_active", "tensor_active", "dram_active", "fb_used", "fb_free",
+              "power_usage")  # fmt: skip
+
+
 class MetricNames(_Strict):
     """Series names; every one can be renamed for a cluster that relabels them."""
 
@@ -65,16 +70,7 @@ class MetricNames(_Strict):
 
     def dcgm(self) -> dict[str, str]:
         """Role -> series name of every DCGM metric."""
-        return {
-            "gpu_util": self.gpu_util,
-            "gr_engine_active": self.gr_engine_active,
-            "sm_active": self.sm_active,
-            "tensor_active": self.tensor_active,
-            "dram_active": self.dram_active,
-            "fb_used": self.fb_used,
-            "fb_free": self.fb_free,
-            "power_usage": self.power_usage,
-        }
+        return {role: getattr(self, role) for role in DCGM_ROLES}
 
 
 class LabelKeys(_Strict):

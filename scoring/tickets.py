@@ -78,8 +78,9 @@ class Ticket(BaseModel):
         return json.dumps(self.model_dump(mode="json"), ensure_ascii=False)
 
     def stored(self) -> str:
-        """The ticket as ticket_history keeps it (keys sorted)."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """The ticket as ticket_history keeps it: the feed's fields in the feed's order, so that a ticket resolved
+        later is emitted exactly as it was last seen, with only its status changed."""
+        return json.dumps(self.model_dump(mode="json"))
 
 
 TICKET_FIELDS = tuple(Ticket.model_fields)

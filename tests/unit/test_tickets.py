@@ -85,6 +85,8 @@ def test_lifecycle_new_ongoing_resolved_then_gone(con: duckdb.DuckDBPyConnection
     assert day2[0]["last_seen"] == "2026-11-04T12:00:00Z"
     assert day2[0]["idle_gpu_hours"] == 9.0
     assert day3[0]["last_seen"] == "2026-11-04T12:00:00Z"
+    assert day3[0] == {**day2[0], "status": "resolved"}
+    assert list(day3[0]["evidence"]) == list(day2[0]["evidence"])  # in the feed's order, not re-sorted
     row = con.execute("SELECT status, resolved_at, last_evaluated_on FROM ticket_history").fetchall()
     assert row == [("resolved", at_noon(DAY3), DAY3)]
 
