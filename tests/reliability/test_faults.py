@@ -295,6 +295,7 @@ def held_database(tmp_path: Path) -> Iterator[Path]:
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait(timeout=30)
+        holder.stdout.close()  # filterwarnings = error: an unclosed pipe is a ResourceWarning
 
 
 def test_a_held_database_is_waited_for_then_a_clear_error(held_database: Path) -> None:
