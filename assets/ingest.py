@@ -13,9 +13,9 @@ from dagster import (
 )
 from gpu_reclaim.assets.metadata import KINDS_INGEST, OWNERS, day_preview
 from gpu_reclaim.assets.partitions import daily_partitions
+from gpu_reclaim.assets.resources import SettingsResource, WarehouseResource
 from gpu_reclaim.assets.stages import StageResult, ingest_dcgm_day, ingest_kube_state_day
 from gpu_reclaim.core.warehouse import run_sql
-from gpu_reclaim.pipelines.resources import SettingsResource, WarehouseResource
 
 DUCKDB_POOL = "duckdb"
 

@@ -1,26 +1,26 @@
 """Reclamation assets: the day's recommendations (every rule over the window ending that day), the ticket feed
 (stable ids, new/ongoing/resolved, written atomically) and its delivery to the configured sinks."""
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 from gpu_reclaim.assets.fragmentation import fragmentation
 from gpu_reclaim.assets.ingest import DUCKDB_POOL, partition_day
 from gpu_reclaim.assets.metadata import KINDS_WAREHOUSE, OWNERS, preview_metadata, record_preview
 from gpu_reclaim.assets.partitions import daily_partitions
+from gpu_reclaim.assets.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.assets.usage import gpu_usage
 from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.warehouse import Warehouse
-from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+from gpu_reclaim.delivery.deliver import deliver_evaluation
 from gpu_reclaim.scoring.findings import Finding
-from gpu_reclaim.scoring.rules.evaluate import evaluate_recommendations
-from gpu_reclaim.scoring.sinks import deliver
-from gpu_reclaim.scoring.tickets import latest_evaluation, update_ticket_feed, write_feed
+from gpu_reclaim.scoring.tickets import Ticket
+from gpu_reclaim.store.feed import write_feed
+from gpu_reclaim.store.recommendations import evaluate_recommendations
+from gpu_reclaim.store.tickets import latest_evaluation, update_ticket_feed
 
 FEED_NAME = "tickets.jsonl"
 FINDING_COLUMNS = ["rule", "severity", "workspace", "project", "workload", "gpus_reclaimable", "exempt"]
@@ -35,7 +35,7 @@ def evaluation_window(settings: Settings, day: date) -> tuple[datetime, datetime
 @dataclass
 class Recommendation:
     findings: list[Finding]
-    tickets: list[dict[str, Any]]
+    tickets: list[Ticket]
     feed_written: bool
     warnings: list[str]
 
@@ -75,7 +75,7 @@ def recommendations(
     for warning in result.warnings:
         context.log.warning(warning)
     by_rule = Counter(finding.rule for finding in findings if finding.ticketable)
-    by_status = Counter(str(ticket["status"]) for ticket in tickets)
+    by_status = Counter(ticket.status for ticket in tickets)
     return MaterializeResult(
         metadata={
             "feed": MetadataValue.path(str(feed_path)),
@@ -103,16 +103,14 @@ def ticket_delivery(
     context: AssetExecutionContext, settings: SettingsResource, warehouse: WarehouseResource, outputs: OutputsResource
 ) -> MaterializeResult:
     loaded = settings.load()
-    feed_path = outputs.path() / FEED_NAME
-    # no feed yet: this out dir's first evaluated day was a backfill that left the feed alone; nothing to send
-    text = feed_path.read_text(encoding="utf-8") if feed_path.is_file() else ""
-    tickets = [json.loads(line) for line in text.splitlines() if line.strip()]
     now = evaluation_window(loaded, partition_day(context))[1]
     outcomes: Counter[str] = Counter()
+    # the latest evaluation's tickets as ticket_history holds them (what the feed on disk says)
     with warehouse.warehouse().connect() as con:
-        for sink in loaded.recommendations.sinks:
-            for delivery in deliver(con, sink, tickets, now, printer=context.log.info):
-                outcomes[f"{sink.name}:{delivery.outcome}"] += 1
+        delivered = deliver_evaluation(con, loaded.recommendations.sinks, now, printer=context.log.info)
+    for sink_name, deliveries in delivered.items():
+        for delivery in deliveries:
+            outcomes[f"{sink_name}:{delivery.outcome}"] += 1
     return MaterializeResult(
         metadata={
             "sinks": MetadataValue.int(len(loaded.recommendations.sinks)),

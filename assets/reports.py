@@ -9,9 +9,9 @@ from gpu_reclaim.assets.fragmentation import fragmentation
 from gpu_reclaim.assets.metadata import KINDS_WAREHOUSE, OWNERS, preview_metadata
 from gpu_reclaim.assets.partitions import weekly_partitions
 from gpu_reclaim.assets.reclamation import recommendations
+from gpu_reclaim.assets.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.assets.usage import gpu_usage
 from gpu_reclaim.core.config import Settings
-from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.reports.build import default_window, write_reports
 from gpu_reclaim.reports.models import ReportIndex
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import duckdb
-from gpu_reclaim.core.config import Settings, h100_equivalent_weight
+from gpu_reclaim.core.config import Settings, gpu_model_weight, h100_equivalent_weight
 from gpu_reclaim.core.extract import (
     DayWindow,
     dcgm_selectors,
@@ -94,17 +95,34 @@ def compute_usage(con: duckdb.DuckDBPyConnection, settings: Settings, day: date)
             run_sql(con, f"insert_{table}.sql", params)
 
 
-def ingest_dcgm_day(warehouse: Warehouse, client: VictoriaMetricsClient, settings: Settings, day: date) -> StageResult:
-    """DCGM series of one day → gpu_samples (+ data_quality counts for stage 'dcgm')."""
+def _ingest_day(
+    warehouse: Warehouse,
+    client: VictoriaMetricsClient,
+    selectors: list[str],
+    day: date,
+    load: Callable[[duckdb.DuckDBPyConnection, DayWindow, Path], None],
+    tables: tuple[str, ...],
+) -> StageResult:
+    """Export one day of `selectors` to a temp file, load it, and count the day's rows of `tables`."""
     window = DayWindow(day)
     result = StageResult(day)
-    with tempfile.TemporaryDirectory(prefix="gpu-reclaim-dcgm-") as workdir:
-        export_file = Path(workdir) / "dcgm.jsonl"
-        stats = export_day(client, dcgm_selectors(settings), window, export_file)
+    with tempfile.TemporaryDirectory(prefix="gpu-reclaim-export-") as workdir:
+        export_file = Path(workdir) / "export.jsonl"
+        stats = export_day(client, selectors, window, export_file)
         result.samples_read, result.series_read = stats.samples, stats.series_lines
         with warehouse.connect() as con:
-            load_dcgm_export(con, settings, window, export_file)
-            result.rows["gpu_samples"] = _count_day(con, "gpu_samples", day)
+            load(con, window, export_file)
+            result.rows = {table: _count_day(con, table, day) for table in tables}
+    return result
+
+
+def ingest_dcgm_day(warehouse: Warehouse, client: VictoriaMetricsClient, settings: Settings, day: date) -> StageResult:
+    """DCGM series of one day → gpu_samples (+ data_quality counts for stage 'dcgm')."""
+
+    def load(con: duckdb.DuckDBPyConnection, window: DayWindow, export_file: Path) -> None:
+        load_dcgm_export(con, settings, window, export_file)
+
+    result = _ingest_day(warehouse, client, dcgm_selectors(settings), day, load, ("gpu_samples",))
     if result.rows["gpu_samples"] == 0:
         result.warnings.append(f"no DCGM samples for {day}: the partition is empty")
     return result
@@ -114,16 +132,11 @@ def ingest_kube_state_day(
     warehouse: Warehouse, client: VictoriaMetricsClient, settings: Settings, day: date
 ) -> StageResult:
     """kube-state-metrics series of one day → pod_steps, pods, namespaces, nodes, quota_steps."""
-    window = DayWindow(day)
-    result = StageResult(day)
-    with tempfile.TemporaryDirectory(prefix="gpu-reclaim-ksm-") as workdir:
-        export_file = Path(workdir) / "kube_state.jsonl"
-        stats = export_day(client, kube_state_selectors(settings), window, export_file)
-        result.samples_read, result.series_read = stats.samples, stats.series_lines
-        with warehouse.connect() as con:
-            load_kube_state_export(con, settings, window, export_file)
-            for table in KUBE_STATE_TABLES:
-                result.rows[table] = _count_day(con, table, day)
+
+    def load(con: duckdb.DuckDBPyConnection, window: DayWindow, export_file: Path) -> None:
+        load_kube_state_export(con, settings, window, export_file)
+
+    result = _ingest_day(warehouse, client, kube_state_selectors(settings), day, load, KUBE_STATE_TABLES)
     if result.rows["pod_steps"] == 0:
         result.warnings.append(f"no kube-state-metrics pod phases for {day}: the partition is empty")
     return result
@@ -132,14 +145,14 @@ def ingest_kube_state_day(
 def record_gpu_model_weights(con: duckdb.DuckDBPyConnection, settings: Settings, day: date) -> None:
     models = [row[0] for row in run_sql(con, "select_gpu_models_of_day.sql", {"day": day}).fetchall()]
     for model in models:
-        price = next((m.price_per_gpu_hour for m in settings.gpu_models if m.match.lower() in str(model).lower()), None)
+        weight = gpu_model_weight(settings, str(model))
         run_sql(
             con,
             "upsert_gpu_model_weight.sql",
             {
                 "gpu_model": model,
                 "h100_equivalent": h100_equivalent_weight(settings, model),
-                "price_per_gpu_hour": price,
+                "price_per_gpu_hour": weight.price_per_gpu_hour if weight else None,
             },
         )
 

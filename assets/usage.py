@@ -11,9 +11,9 @@ from dagster import (
 from gpu_reclaim.assets.ingest import DUCKDB_POOL, dcgm_gpu_samples, kube_state, partition_day, stage_metadata
 from gpu_reclaim.assets.metadata import KINDS_WAREHOUSE, OWNERS, day_preview
 from gpu_reclaim.assets.partitions import daily_partitions
+from gpu_reclaim.assets.resources import SettingsResource, WarehouseResource
 from gpu_reclaim.assets.stages import compute_usage_day
 from gpu_reclaim.core.warehouse import run_sql
-from gpu_reclaim.pipelines.resources import SettingsResource, WarehouseResource
 
 
 @asset(

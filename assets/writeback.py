@@ -12,8 +12,8 @@ from gpu_reclaim.assets.ingest import DUCKDB_POOL, partition_day
 from gpu_reclaim.assets.metadata import KINDS_INGEST, OWNERS, preview_metadata
 from gpu_reclaim.assets.partitions import daily_partitions
 from gpu_reclaim.assets.reclamation import recommendations
+from gpu_reclaim.assets.resources import SettingsResource, WarehouseResource
 from gpu_reclaim.core.writeback import WriteBackResult, write_back
-from gpu_reclaim.pipelines.resources import SettingsResource, WarehouseResource
 
 
 @asset(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
+from gpu_reclaim.core.rule_settings import RecommendationSettings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
@@ -42,6 +42,11 @@ class VictoriaMetricsConfig(_Strict):
     verify_tls: bool = True
 
 
+# The DCGM metrics' roles, in the order the export asks for them (MetricNames holds each one's series name).
+DCGM_ROLES = ("gpu_util", "gr_engine_active", "sm_active", "tensor_active", "dram_active", "fb_used", "fb_free",
+              "power_usage")  # fmt: skip
+
+
 class MetricNames(_Strict):
     """Series names; every one can be renamed for a cluster that relabels them."""
 
@@ -65,16 +70,7 @@ class MetricNames(_Strict):
 
     def dcgm(self) -> dict[str, str]:
         """Role -> series name of every DCGM metric."""
-        return {
-            "gpu_util": self.gpu_util,
-            "gr_engine_active": self.gr_engine_active,
-            "sm_active": self.sm_active,
-            "tensor_active": self.tensor_active,
-            "dram_active": self.dram_active,
-            "fb_used": self.fb_used,
-            "fb_free": self.fb_free,
-            "power_usage": self.power_usage,
-        }
+        return {role: getattr(self, role) for role in DCGM_ROLES}
 
 
 class LabelKeys(_Strict):
@@ -197,14 +193,20 @@ def load_config(path: Path | None) -> Settings:
     return settings_from_mapping(raw, str(path))
 
 
-def h100_equivalent_weight(settings: Settings, gpu_model: str | None) -> float:
-    """The first configured model whose `match` is in `gpu_model` (case-insensitive) gives the weight."""
+def gpu_model_weight(settings: Settings, gpu_model: str | None) -> GpuModelWeight | None:
+    """The first configured model whose `match` is in `gpu_model` (case-insensitive); None when none is."""
     if gpu_model:
         lowered = gpu_model.lower()
         for model in settings.gpu_models:
             if model.match.lower() in lowered:
-                return model.h100_equivalent
-    return settings.default_h100_equivalent
+                return model
+    return None
+
+
+def h100_equivalent_weight(settings: Settings, gpu_model: str | None) -> float:
+    """The weight of the matching configured model, else `default_h100_equivalent`."""
+    model = gpu_model_weight(settings, gpu_model)
+    return model.h100_equivalent if model else settings.default_h100_equivalent
 
 
 class WriteBackSettings(_Strict):

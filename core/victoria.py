@@ -20,26 +20,39 @@ import math
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import httpx
 from gpu_reclaim.core.config import VictoriaMetricsConfig
+from gpu_reclaim.core.errors import (
+    ExportUnsupportedError,
+    FatalSourceError,
+    SourceError,
+    TooManySeriesError,
+    one_line,
+)
+from gpu_reclaim.core.retry import RetryPolicy
+from gpu_reclaim.core.series import (
+    LINE_START,
+    TIMESTAMPS_MARK,
+    VALUES_MARK,
+    escape_label_value,
+    excerpt,
+    form,
+    iter_lines,
+    sanitize_line,
+    series_json_line,
+    series_selector,
+    server_reason,
+)
 from prometheus_api_client import PrometheusConnect
 from urllib3.util.retry import Retry
 
 log = logging.getLogger(__name__)
 
-_VALUES_MARK = b'},"values":['
-_TIMESTAMPS_MARK = b'],"timestamps":['
-_LINE_START = b'{"metric":{'
-_LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # Prometheus' label names: ASCII only (str.isalnum is not)
-# The longest single wait between two retries, whatever backoff_seconds and the attempt number say.
-MAX_BACKOFF_SECONDS = 60.0
-# What VictoriaMetrics (and vmselect) say when a query selects too many series or samples: HTTP 422, or HTTP 400
-# ("the number of matching timeseries exceeds N", "cannot select more than -search.maxSamplesPerQuery=N samples").
 _TOO_LARGE = re.compile(
     r"exceeds|too many|cannot select more than|-search\.max(ExportSeries|UniqueTimeseries|SamplesPerQuery|Series)",
     re.IGNORECASE,
@@ -47,24 +60,6 @@ _TOO_LARGE = re.compile(
 _SELECTOR_NAME = re.compile(r'__name__="([A-Za-z_:][A-Za-z0-9_:]*)"')
 # Prometheus' JSON writes sample values as strings; DuckDB casts these spellings of the special values.
 _PROMETHEUS_NUMBER = {"+Inf": "inf", "-Inf": "-inf", "NaN": "nan"}
-# VictoriaMetrics writes +Inf/-Inf as bare tokens, which are not JSON. Quoted, DuckDB casts them to DOUBLE.
-_NON_JSON_NUMBERS = ((b"+Inf", b'"inf"'), (b"-Inf", b'"-inf"'), (b"NaN", b'"nan"'))
-
-
-class SourceError(RuntimeError):
-    """The metrics source cannot be used; the message is one line naming the URL and what to check."""
-
-
-class ExportUnsupportedError(SourceError):
-    """The server has no /api/v1/export (it is not VictoriaMetrics): read through query_range instead."""
-
-
-class TooManySeriesError(SourceError):
-    """The server refused a query as too large (HTTP 422, or a 400 naming a -search.max* limit): split it."""
-
-
-class FatalSourceError(SourceError):
-    """A failure that asking again cannot fix (credentials refused, a response whose end cannot be verified)."""
 
 
 @dataclass(frozen=True)
@@ -72,21 +67,6 @@ class ExportStats:
     series_lines: int
     samples: int
     bytes_read: int
-
-
-def escape_label_value(value: str) -> str:
-    """Escape a value for a double-quoted PromQL/MetricsQL label matcher."""
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def series_selector(metric_name: str, labels: dict[str, str] | None = None) -> str:
-    """`{__name__="m",k="v"}` with every value escaped; names are checked, never escaped into validity."""
-    matchers = {"__name__": metric_name, **(labels or {})}
-    for key in matchers:
-        if not _LABEL_NAME.fullmatch(key):
-            raise ValueError(f"not a valid label name: {key!r}")
-    body = ",".join(f'{key}="{escape_label_value(value)}"' for key, value in matchers.items())
-    return "{" + body + "}"
 
 
 def _read_secret(env_name: str, file_env_name: str, configured_file: Path | None) -> str | None:
@@ -100,23 +80,6 @@ def _read_secret(env_name: str, file_env_name: str, configured_file: Path | None
         except OSError as error:
             raise SourceError(f"cannot read the secret file named by {file_env_name}: {error.strerror}") from None
     return None
-
-
-def sanitize_line(line: bytes) -> bytes:
-    """Make one export line valid JSON: quote the non-JSON number tokens after the label object.
-
-    Label values are JSON strings in which a quote is always escaped, so the first `},"values":[` is the end
-    of the label object; only what follows it is rewritten.
-    """
-    cut = line.find(_VALUES_MARK)
-    if cut < 0:
-        raise SourceError(f"malformed export line from the metrics source (no values array): {_excerpt(line)}")
-    tail = line[cut:]
-    if b"Inf" in tail or b"NaN" in tail:
-        for token, quoted in _NON_JSON_NUMBERS:
-            tail = tail.replace(token, quoted)
-        return line[:cut] + tail
-    return line
 
 
 class VictoriaMetricsClient:
@@ -222,38 +185,42 @@ class VictoriaMetricsClient:
             return self.query_range_jsonl(selectors, start, end, destination)
         params: list[tuple[str, str | int | float]] = [("match[]", selector) for selector in selectors]
         params += [("start", f"{start.timestamp():.3f}"), ("end", f"{end.timestamp():.3f}")]
-        attempt = 0
-        while True:
-            try:
-                return self._export_once(params, destination)
-            except ExportUnsupportedError:
-                destination.unlink(missing_ok=True)
-                log.warning("%s has no export API; reading through query_range (slower)", self.url)
-                self.export_supported = False
-                return self.query_range_jsonl(selectors, start, end, destination)
-            except (TooManySeriesError, FatalSourceError):
-                destination.unlink(missing_ok=True)
-                raise
-            except (httpx.HTTPError, SourceError) as error:
-                destination.unlink(missing_ok=True)
-                reason = self._redact(_one_line(error))
-                if attempt >= self.config.retries:
-                    raise SourceError(
-                        f"export from {self.url} failed after {attempt + 1} attempts: {reason}; "
-                        "check the server's health and -search.* limits"
-                    ) from None
-                delay = min(self.config.backoff_seconds * (2**attempt), MAX_BACKOFF_SECONDS)
-                log.warning("export from %s failed (%s); retrying in %.1fs", self.url, reason, delay)
-                time.sleep(delay)
-                attempt += 1
+        policy = RetryPolicy(self.config.retries, self.config.backoff_seconds)
+        attempts = 0
+
+        def warn(error: BaseException, delay: float) -> None:
+            reason = self._redact(one_line(error))
+            log.warning("export from %s failed (%s); retrying in %.1fs", self.url, reason, delay)
+
+        try:
+            for attempt in policy.retrying(_transient_export_error, before_sleep=warn):
+                with attempt:
+                    attempts += 1
+                    try:
+                        return self._export_once(params, destination)
+                    except BaseException:
+                        destination.unlink(missing_ok=True)
+                        raise
+        except ExportUnsupportedError:
+            log.warning("%s has no export API; reading through query_range (slower)", self.url)
+            self.export_supported = False
+            return self.query_range_jsonl(selectors, start, end, destination)
+        except (TooManySeriesError, FatalSourceError):
+            raise
+        except (httpx.HTTPError, SourceError) as error:
+            raise SourceError(
+                f"export from {self.url} failed after {attempts} attempts: {self._redact(one_line(error))}; "
+                "check the server's health and -search.* limits"
+            ) from None
+        raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
 
     def _export_once(self, params: list[tuple[str, str | int | float]], destination: Path) -> ExportStats:
         lines = samples = read = 0
         deadline = time.monotonic() + self.config.export_deadline_seconds
-        with self._http.stream("POST", "/api/v1/export", data=_form(params)) as response:
+        with self._http.stream("POST", "/api/v1/export", data=form(params)) as response:
             if response.status_code >= 400:
                 response.read()
-                reason = self._redact(_server_reason(response.text))
+                reason = self._redact(server_reason(response.text))
                 too_large = response.status_code == 400 and _TOO_LARGE.search(response.text)
                 if response.status_code == 422 or too_large:
                     raise TooManySeriesError(f"{self.url} refused the export as too large: {reason}")
@@ -273,7 +240,7 @@ class VictoriaMetricsClient:
                     "(it must speak HTTP/1.1 to this client)"
                 )
             with destination.open("wb") as sink:
-                for line in _iter_lines(response.iter_bytes()):
+                for line in iter_lines(response.iter_bytes()):
                     read += len(line) + 1
                     if time.monotonic() > deadline:
                         raise SourceError(
@@ -282,17 +249,17 @@ class VictoriaMetricsClient:
                         )
                     if not line.strip():
                         continue
-                    if not line.startswith(_LINE_START):
-                        raise SourceError(f"not a VictoriaMetrics export line: {_excerpt(line)}")
+                    if not line.startswith(LINE_START):
+                        raise SourceError(f"not a VictoriaMetrics export line: {excerpt(line)}")
                     if not line.endswith(b"]}"):
                         raise SourceError("the export stream was cut short (incomplete series line)")
                     clean = sanitize_line(line)
-                    values_at, stamps_at = clean.find(_VALUES_MARK), clean.rfind(_TIMESTAMPS_MARK)
+                    values_at, stamps_at = clean.find(VALUES_MARK), clean.rfind(TIMESTAMPS_MARK)
                     if stamps_at < values_at:
-                        raise SourceError(f"malformed export line (no timestamps array): {_excerpt(line)}")
-                    stamps = clean.count(b",", stamps_at + len(_TIMESTAMPS_MARK)) + 1
-                    if clean.count(b",", values_at + len(_VALUES_MARK), stamps_at) + 1 != stamps:
-                        raise SourceError(f"malformed export line (values and timestamps differ): {_excerpt(line)}")
+                        raise SourceError(f"malformed export line (no timestamps array): {excerpt(line)}")
+                    stamps = clean.count(b",", stamps_at + len(TIMESTAMPS_MARK)) + 1
+                    if clean.count(b",", values_at + len(VALUES_MARK), stamps_at) + 1 != stamps:
+                        raise SourceError(f"malformed export line (values and timestamps differ): {excerpt(line)}")
                     samples += stamps
                     sink.write(clean)
                     sink.write(b"\n")
@@ -329,7 +296,7 @@ class VictoriaMetricsClient:
                     )
                 except Exception as error:  # prometheus-api-client raises its own and requests' errors
                     raise SourceError(
-                        f"range query to {self.url} failed: {self._redact(_one_line(error))}; "
+                        f"range query to {self.url} failed: {self._redact(one_line(error))}; "
                         "check the server's health and its query limits"
                     ) from None
                 for series in result:
@@ -374,43 +341,21 @@ class VictoriaMetricsClient:
             raise SourceError(f"{self.url} refused an import: HTTP {response.status_code} {reason}")
 
 
-def _form(params: list[tuple[str, str | int | float]]) -> dict[str, list[str]]:
-    form: dict[str, list[str]] = {}
-    for key, value in params:
-        form.setdefault(key, []).append(str(value))
-    return form
+def _transient_export_error(error: BaseException) -> bool:
+    """Worth asking again: a cut or refused connection, a timeout, a 5xx, a malformed body (not a refusal)."""
+    final = (ExportUnsupportedError, TooManySeriesError, FatalSourceError)
+    return isinstance(error, httpx.HTTPError | SourceError) and not isinstance(error, final)
 
 
-def _iter_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    pending = b""
-    for chunk in chunks:
-        pending += chunk
-        parts = pending.split(b"\n")
-        pending = parts.pop()
-        yield from parts
-    if pending:
-        yield pending
-
-
-def _server_reason(text: str) -> str:
-    """The useful part of a VictoriaMetrics error body (it starts with the client address and the request URI)."""
-    at = text.find("error when")
-    reason = " ".join((text[at:] if at >= 0 else text).split())
-    # the limit that was hit is named at the end, after the (long) filters
-    return reason if len(reason) <= 300 else f"{reason[:100]} … {reason[-200:]}"
-
-
-def _excerpt(line: bytes) -> str:
-    return repr(line[:80])
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return (text[0] if text else type(error).__name__)[:240]
-
-
-def series_json_line(labels: dict[str, str], values: Iterable[float], timestamps_ms: Iterable[int]) -> bytes:
-    """One import line; values are written with repr precision (json)."""
-    return json.dumps(
-        {"metric": labels, "values": list(values), "timestamps": list(timestamps_ms)}, separators=(",", ":")
-    ).encode()
+__all__ = [
+    "ExportStats",
+    "ExportUnsupportedError",
+    "FatalSourceError",
+    "SourceError",
+    "TooManySeriesError",
+    "VictoriaMetricsClient",
+    "escape_label_value",
+    "sanitize_line",
+    "series_json_line",
+    "series_selector",
+]

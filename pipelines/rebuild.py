@@ -12,7 +12,7 @@ from gpu_reclaim.core.warehouse import Warehouse
 from gpu_reclaim.reports.build import write_reports
 from gpu_reclaim.reports.feed import ReplayedFeed, replay_ticket_feed
 from gpu_reclaim.reports.models import ReportIndex
-from gpu_reclaim.scoring.tickets import write_feed
+from gpu_reclaim.store.feed import write_feed
 
 
 @dataclass

@@ -112,28 +112,19 @@ def quota_chart(projects: list[ProjectReport]) -> str:
         _label(project.project if project.project == project.namespace else f"{project.project} ({project.namespace})")
         for project in projects
     ]
-    traces = [
-        go.Bar(
-            x=names,
-            y=[project.reserved_gpus for project in projects],
-            name="reserved (quota)",
-            marker={"color": QUOTA_COLOR},
-        ),
-        go.Bar(
-            x=names,
-            y=[project.peak_allocated_gpus for project in projects],
-            name="peak allocated",
-            marker={"color": ALLOCATED_COLOR},
-        ),
-        go.Bar(
-            x=names,
-            y=[project.p95_allocated_gpus for project in projects],
-            name="p95 allocated",
-            marker={"color": P95_COLOR},
-        ),
+    bars: list[tuple[str, str, list[float | None]]] = [
+        ("reserved (quota)", QUOTA_COLOR, [project.reserved_gpus for project in projects]),
+        ("peak allocated", ALLOCATED_COLOR, [project.peak_allocated_gpus for project in projects]),
+        ("p95 allocated", P95_COLOR, [project.p95_allocated_gpus for project in projects]),
     ]
+    return _grouped_columns(names, bars, "GPUs")
+
+
+def _grouped_columns(names: list[str], bars: list[tuple[str, str, list[float | None]]], y_title: str) -> str:
+    """Vertical bars grouped per name: one trace per (legend name, colour, values)."""
+    traces = [go.Bar(x=names, y=values, name=name, marker={"color": color}) for name, color, values in bars]
     layout = _base_layout(280, barmode="group")
-    layout["yaxis"] = {**layout["yaxis"], "title": {"text": "GPUs"}}
+    layout["yaxis"] = {**layout["yaxis"], "title": {"text": y_title}}
     layout["xaxis"] = {**layout["xaxis"], "type": "category", "automargin": True}
     return figure_json(go.Figure(data=traces, layout=layout))
 
@@ -168,21 +159,12 @@ def activity_heatmap_chart(cells: list[HeatmapCell]) -> str:
 def workspace_ranking_chart(rows: list[WorkspaceRanking]) -> str:
     """Workspaces by idle GPU-hours in the window and GPU-hours recoverable per week."""
     names = [_label(row.workspace) for row in rows]
+    bars = [
+        ("idle GPU-hours", IDLE_COLOR, [row.idle_gpu_hours for row in rows]),
+        ("recoverable GPU-hours / week", P95_COLOR, [row.gpu_hours_recoverable_per_week for row in rows]),
+    ]
     traces = [
-        go.Bar(
-            y=names,
-            x=[row.idle_gpu_hours for row in rows],
-            name="idle GPU-hours",
-            orientation="h",
-            marker={"color": IDLE_COLOR},
-        ),
-        go.Bar(
-            y=names,
-            x=[row.gpu_hours_recoverable_per_week for row in rows],
-            name="recoverable GPU-hours / week",
-            orientation="h",
-            marker={"color": P95_COLOR},
-        ),
+        go.Bar(y=names, x=values, name=name, orientation="h", marker={"color": color}) for name, color, values in bars
     ]
     layout = _base_layout(max(200, 60 + 44 * len(rows)), barmode="group")
     layout["yaxis"] = {"autorange": "reversed", "type": "category", "automargin": True}
@@ -193,25 +175,12 @@ def workspace_ranking_chart(rows: list[WorkspaceRanking]) -> str:
 def machine_group_chart(rows: list[MachineGroupUsage]) -> str:
     """Per Machine Group: capacity, allocated and used GPU-hours in the window."""
     names = [_label(row.machine_group) for row in rows]
-    traces = [
-        go.Bar(
-            x=names,
-            y=[row.capacity_gpu_hours for row in rows],
-            name="capacity",
-            marker={"color": CAPACITY_COLOR},
-        ),
-        go.Bar(
-            x=names,
-            y=[row.allocated_gpu_hours for row in rows],
-            name="allocated",
-            marker={"color": ALLOCATED_COLOR},
-        ),
-        go.Bar(x=names, y=[row.used_gpu_hours for row in rows], name="used", marker={"color": USED_COLOR}),
+    bars: list[tuple[str, str, list[float | None]]] = [
+        ("capacity", CAPACITY_COLOR, [row.capacity_gpu_hours for row in rows]),
+        ("allocated", ALLOCATED_COLOR, [row.allocated_gpu_hours for row in rows]),
+        ("used", USED_COLOR, [row.used_gpu_hours for row in rows]),
     ]
-    layout = _base_layout(280, barmode="group")
-    layout["yaxis"] = {**layout["yaxis"], "title": {"text": "GPU-hours"}}
-    layout["xaxis"] = {**layout["xaxis"], "type": "category", "automargin": True}
-    return figure_json(go.Figure(data=traces, layout=layout))
+    return _grouped_columns(names, bars, "GPU-hours")
 
 
 def _time_layout(height: int, y_title: str, x_range: tuple[str, str] | None = None) -> dict[str, Any]:

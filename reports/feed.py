@@ -3,7 +3,7 @@
 ticket_history holds only each ticket's latest state, so the feed as it stood after an older evaluation is
 rebuilt by replaying the stored evaluations (the `recommendations` table, one row per finding per evaluation,
 in the order each evaluation stored them) through the same lifecycle code as the daily runs
-(`scoring.tickets.update_ticket_feed`), on a scratch in-memory ticket history. Replayed in date order, the feed
+(`store.tickets.update_ticket_feed`), on a scratch in-memory ticket history. Replayed in date order, the feed
 of day D equals what the daily run of D wrote, with the same ids, statuses and first/last_seen.
 
 Evaluated days are the days with stored findings or with data (usage, nodes or pods): a day without data and
@@ -24,7 +24,8 @@ import duckdb
 from gpu_reclaim.core.warehouse import fetch_records, prepare_connection
 from gpu_reclaim.reports.build import covered_days
 from gpu_reclaim.scoring.findings import Finding
-from gpu_reclaim.scoring.tickets import update_ticket_feed
+from gpu_reclaim.scoring.tickets import Ticket
+from gpu_reclaim.store.tickets import update_ticket_feed
 
 _NOT_BODY = ("id", "exempt", "insufficient_data")
 
@@ -72,7 +73,7 @@ class ReplayedFeed:
     """The feed after the latest evaluation of the window (`evaluated_on`; None and no ticket when none ran)."""
 
     evaluated_on: date | None
-    tickets: list[dict[str, Any]] = field(default_factory=list)
+    tickets: list[Ticket] = field(default_factory=list)
 
 
 def replay_ticket_feed(con: duckdb.DuckDBPyConnection, window_start: date, window_end: date) -> ReplayedFeed:
@@ -90,7 +91,7 @@ def replay_ticket_feed(con: duckdb.DuckDBPyConnection, window_start: date, windo
     scratch = duckdb.connect()
     try:
         prepare_connection(scratch)
-        tickets: list[dict[str, Any]] = []
+        tickets: list[Ticket] = []
         for day in days:
             tickets = update_ticket_feed(scratch, by_day.get(day, []), day, evaluation_now(day))
     finally:

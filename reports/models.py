@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 DECIMALS = 3
 CLUSTER_SCOPE = "cluster"  # the whole cluster in fragmentation tables; the pseudo-workspace of cluster tickets
@@ -26,6 +27,12 @@ def rounded(value: float | None) -> float | None:
 def rounded_hours(value: float | None) -> float:
     """Like :func:`rounded` for sums that are never missing (None counts as 0)."""
     return round(float(value or 0.0), DECIMALS) + 0.0
+
+
+# A figure rounded when the model is built from a query row: None kept, or None counted as 0.
+Figure = Annotated[float | None, BeforeValidator(rounded)]
+Hours = Annotated[float, BeforeValidator(rounded_hours)]
+Count = Annotated[int, BeforeValidator(int)]
 
 
 class _Model(BaseModel):
@@ -87,8 +94,8 @@ class ProjectReport(UsageFigures):
 
 class HourlyPoint(_Model):
     hour: datetime
-    allocated_gpus: float
-    used_gpus: float
+    allocated_gpus: Hours
+    used_gpus: Hours
 
 
 class ProjectSeries(_Model):
@@ -101,10 +108,10 @@ class ProjectSeries(_Model):
 
 
 class HeatmapCell(_Model):
-    weekday: int  # ISO: 1 = Monday
-    hour_of_day: int
-    observed_gpu_hours: float
-    used_gpu_hours: float
+    weekday: Count  # ISO: 1 = Monday
+    hour_of_day: Count
+    observed_gpu_hours: Hours
+    used_gpu_hours: Hours
     activity: float | None  # used / observed
 
 
@@ -117,10 +124,10 @@ class Recommendation(_Model):
     workload: str
     exempt: bool
     gpu_model: str | None
-    gpus_allocated: float | None
-    gpus_reclaimable: float | None
-    idle_gpu_hours: float | None
-    gpu_hours_recoverable_per_week: float | None
+    gpus_allocated: Figure
+    gpus_reclaimable: Figure
+    idle_gpu_hours: Figure
+    gpu_hours_recoverable_per_week: Figure
     action: str | None
     summary: str | None
     evidence: dict[str, str]
@@ -135,9 +142,9 @@ class NoDataGpus(_Model):
     node: str | None
     machine_group: str
     gpu_model: str
-    pods: int
-    allocated_gpu_hours: float
-    no_data_gpu_hours: float
+    pods: Count
+    allocated_gpu_hours: Hours
+    no_data_gpu_hours: Hours
 
 
 class WorkspaceReport(_Model):
@@ -172,27 +179,27 @@ class WorkspaceReport(_Model):
 class WorkspaceRanking(_Model):
     workspace: str
     slug: str
-    projects: int
-    allocated_gpu_hours: float
-    used_gpu_hours: float
-    idle_gpu_hours: float
-    no_data_gpu_hours: float
+    projects: Count
+    allocated_gpu_hours: Hours
+    used_gpu_hours: Hours
+    idle_gpu_hours: Hours
+    no_data_gpu_hours: Hours
     efficiency: float | None
-    allocated_h100_equivalent_hours: float
-    idle_h100_equivalent_hours: float
-    recommendations: int
-    gpu_hours_recoverable_per_week: float
+    allocated_h100_equivalent_hours: Hours
+    idle_h100_equivalent_hours: Hours
+    recommendations: Count
+    gpu_hours_recoverable_per_week: Hours
 
 
 class MachineGroupUsage(_Model):
     machine_group: str
     gpu_models: str
     nodes: int | None
-    capacity_gpu_hours: float | None
-    allocated_gpu_hours: float
-    used_gpu_hours: float
-    idle_gpu_hours: float
-    no_data_gpu_hours: float
+    capacity_gpu_hours: Figure
+    allocated_gpu_hours: Hours
+    used_gpu_hours: Hours
+    idle_gpu_hours: Hours
+    no_data_gpu_hours: Hours
     efficiency: float | None
     allocated_share_of_capacity: float | None
 
@@ -201,12 +208,12 @@ class CapacityHour(_Model):
     """One hour of a Machine Group: mean GPUs over the hour's steps (machine_group_usage_hourly)."""
 
     hour: datetime
-    capacity_gpus: float
-    allocated_gpus: float
-    used_gpus: float
-    idle_gpus: float
-    unallocated_gpus: float
-    pending_gpus: float
+    capacity_gpus: Hours
+    allocated_gpus: Hours
+    used_gpus: Hours
+    idle_gpus: Hours
+    unallocated_gpus: Hours
+    pending_gpus: Hours
 
 
 class CapacitySeries(_Model):
@@ -227,25 +234,25 @@ class MachineGroupCapacity(_Model):
 
     machine_group: str
     gpu_model: str
-    hours: int
-    capacity_gpu_hours: float
-    allocated_gpu_hours: float
-    used_gpu_hours: float
-    idle_gpu_hours: float
-    unallocated_gpu_hours: float
-    pending_gpu_hours: float
-    peak_pending_gpus: float
-    pending_snapshots: int
-    peak_blocked_pods: int
+    hours: Count
+    capacity_gpu_hours: Hours
+    allocated_gpu_hours: Hours
+    used_gpu_hours: Hours
+    idle_gpu_hours: Hours
+    unallocated_gpu_hours: Hours
+    pending_gpu_hours: Hours
+    peak_pending_gpus: Hours
+    pending_snapshots: Count
+    peak_blocked_pods: Count
     unallocated_share: float | None
 
 
 class FragmentationPoint(_Model):
     snapshot_ts: datetime
-    fragmentation_ratio: float  # percent of the free GPU share
-    free_whole_gpus: int
-    placeable_8gpu: int
-    stranded_gpus: int
+    fragmentation_ratio: Hours  # percent of the free GPU share
+    free_whole_gpus: Count
+    placeable_8gpu: Count
+    stranded_gpus: Count
 
 
 class FragmentationSeries(_Model):
@@ -259,16 +266,16 @@ class FragmentationSeries(_Model):
 class FragmentationSummary(_Model):
     scope: str
     gpu_model: str
-    gpus: int
-    snapshots: int
-    mean_fragmentation_ratio: float
-    max_fragmentation_ratio: float
+    gpus: Count
+    snapshots: Count
+    mean_fragmentation_ratio: Hours
+    max_fragmentation_ratio: Hours
     latest_snapshot: datetime
-    latest_fragmentation_ratio: float
-    latest_free_whole_gpus: int
-    latest_stranded_gpus: int
-    latest_placeable_8gpu: int
-    min_placeable_8gpu: int
+    latest_fragmentation_ratio: Hours
+    latest_free_whole_gpus: Count
+    latest_stranded_gpus: Count
+    latest_placeable_8gpu: Count
+    min_placeable_8gpu: Count
 
 
 class DefragPlan(_Model):
@@ -278,13 +285,13 @@ class DefragPlan(_Model):
     gpu_model: str
     day: date
     snapshot_ts: datetime
-    moves: int
-    nodes_freed: int
+    moves: Count
+    nodes_freed: Count
     freed_nodes: str
-    placeable_8gpu_before: int
-    placeable_8gpu_after: int
-    fragmentation_ratio_before: float
-    fragmentation_ratio_after: float
+    placeable_8gpu_before: Count
+    placeable_8gpu_after: Count
+    fragmentation_ratio_before: Hours
+    fragmentation_ratio_after: Hours
     low_use_hours_utc: list[int]
 
 
@@ -297,8 +304,8 @@ class ClusterTicket(_Model):
     workload: str
     exempt: bool
     gpu_model: str | None
-    gpus_reclaimable: float | None
-    gpu_hours_recoverable_per_week: float | None
+    gpus_reclaimable: Figure
+    gpu_hours_recoverable_per_week: Figure
     action: str | None
     summary: str | None
     evidence: dict[str, str]
@@ -308,7 +315,7 @@ class DataQualityRow(_Model):
     stage: str
     rule: str
     metric: str
-    affected: int
+    affected: Count
 
 
 class ClusterOverview(_Model):

@@ -8,5 +8,5 @@ tree=build/typecheck/gpu_reclaim
 rm -rf build/typecheck
 mkdir -p "$tree"
 for file in gpu_reclaim/*.py gpu_reclaim/py.typed; do ln -s "../../../$file" "$tree/$(basename "$file")"; done
-for folder in core scoring assets reports pipelines scenarios sql; do ln -s "../../../$folder" "$tree/$folder"; done
+for folder in core scoring store delivery assets reports pipelines scenarios sql; do ln -s "../../../$folder" "$tree/$folder"; done
 MYPYPATH=build/typecheck exec .venv/bin/mypy "$tree" tests bench "$@"

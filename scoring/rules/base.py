@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-import duckdb
 import polars as pl
+from gpu_reclaim.core.rule_settings import SeveritySettings
 from gpu_reclaim.scoring.findings import Finding
-from gpu_reclaim.scoring.rules import sql
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
+from pydantic import BaseModel
 
 
 @dataclass(frozen=True)
@@ -40,49 +40,12 @@ class RuleInputs:
         return {(row["namespace"], row["workload"]): row for row in self.workloads.iter_rows(named=True)}
 
 
-def load_rule_inputs(
-    con: duckdb.DuckDBPyConnection,
-    step_seconds: int,
-    rules: RecommendationSettings,
-    window_start: datetime,
-    window_end: datetime,
-) -> RuleInputs:
-    params: dict[str, Any] = {
-        "window_start": window_start.replace(tzinfo=None),
-        "window_end": window_end.replace(tzinfo=None),
-        "step_seconds": step_seconds,
-        "fake_util_min": rules.fake_busy_gpu_util_min,
-        "fake_profiling_max": rules.fake_busy_profiling_max,
-        "fake_power_max_w": rules.fake_busy_power_max_w if rules.fake_busy_power_max_w is not None else 1e12,
-        "percentile": rules.quota_percentile,
-    }
-    sql.execute(con, "rules_create_pod_steps", params)
-    sql.execute(con, "rules_create_gpu_steps", params)
-    idle_min = min([*rules.idle_hours_by_category.values(), *rules.idle_hours_by_purpose.values()])
-    idle = {
-        **params,
-        "activity_max": rules.idle_activity_max,
-        "memory_fraction_min": 0.0,
-        "min_run_hours": idle_min,
-    }
-    held = {
-        **params,
-        "activity_max": rules.idle_activity_max,
-        "memory_fraction_min": rules.idle_held_memory_fraction_min,
-        "min_run_hours": rules.idle_held_memory_min_hours,
-    }
-    return RuleInputs(
-        window_start=window_start,
-        window_end=window_end,
-        step_seconds=step_seconds,
-        workloads=sql.frame(con, "rules_workloads", params),
-        gpu_stats=sql.frame(con, "rules_gpu_stats", params),
-        idle_runs=sql.frame(con, "rules_idle_runs", idle),
-        held_memory_runs=sql.frame(con, "rules_idle_runs", held),
-        serving_load=sql.frame(con, "rules_serving_load", params),
-        quotas=sql.frame(con, "rules_quota", params),
-        defrag_plans=sql.frame(con, "rules_defrag_plans", params),
-    )
+def rows_by_workload(frame: pl.DataFrame) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The rows of a frame grouped by (namespace, workload), in frame order."""
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in frame.iter_rows(named=True):
+        grouped[(row["namespace"], row["workload"])].append(row)
+    return grouped
 
 
 class Rule(Protocol):
@@ -91,10 +54,27 @@ class Rule(Protocol):
     def evaluate(self, inputs: RuleInputs) -> list[Finding]: ...
 
 
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+class RuleBase(Generic[SettingsT]):
+    """A rule with its own typed settings (`[recommendations.<name>]`) and the shared severity scale."""
+
+    name: ClassVar[str]
+
+    def __init__(self, settings: SettingsT, severity: SeveritySettings) -> None:
+        self.settings = settings
+        self.severity = severity
+
+    def finding(self, inputs: RuleInputs, workload: dict[str, Any], **figures: Any) -> Finding:
+        """A finding of this rule about one workload row (see :func:`workload_finding`)."""
+        return workload_finding(self.name, inputs, self.severity, workload, **figures)
+
+
 def workload_finding(
     rule: str,
     inputs: RuleInputs,
-    settings: RecommendationSettings,
+    severity: SeveritySettings,
     workload: dict[str, Any],
     *,
     gpus_reclaimable: float,
@@ -126,7 +106,7 @@ def workload_finding(
         gpus_reclaimable=float(gpus_reclaimable),
         idle_gpu_hours=float(idle_gpu_hours),
         gpu_hours_recoverable_per_week=per_week,
-        severity=settings.severity(per_week),
+        severity=severity.level(per_week),
         evidence=evidence,
         action=action,
         summary=summary,

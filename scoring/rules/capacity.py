@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
+from gpu_reclaim.core.rule_settings import QuotaReclaimSettings, ServingOverprovisionedSettings
 from gpu_reclaim.scoring.findings import Finding
-from gpu_reclaim.scoring.rules.base import RuleInputs, workload_finding
+from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs
 from gpu_reclaim.scoring.rules.efficiency import gpus_by_workload
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
 
 
 def ceil_clean(value: float) -> int:
@@ -16,7 +16,7 @@ def ceil_clean(value: float) -> int:
     return math.ceil(value - 1e-9)
 
 
-class QuotaReclaim:
+class QuotaReclaim(RuleBase[QuotaReclaimSettings]):
     """A Project's GPU quota (gpu_hard) above its demand: recommend percentile × headroom, never below the
     peak (KRR percentile strategy; Kubecost right-sizing never recommends below peak). Demand counts Running
     and Pending GPU requests (and the quota's own `used`): cutting a quota that Pending pods wait on would
@@ -24,22 +24,19 @@ class QuotaReclaim:
 
     name: ClassVar[str] = "quota_reclaim"
 
-    def __init__(self, settings: RecommendationSettings) -> None:
-        self.settings = settings
-
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
         for quota in inputs.quotas.iter_rows(named=True):
             hard = float(quota["gpu_hard"])
             percentile = float(quota["percentile_gpus"])
             peak = float(quota["peak_gpus"])
-            recommended = max(ceil_clean(percentile * self.settings.quota_headroom), ceil_clean(peak))
+            recommended = max(ceil_clean(percentile * self.settings.headroom), ceil_clean(peak))
             if hard <= recommended:
                 continue
             reclaimable = hard - recommended
             observed = float(quota["observed_hours"])
             per_week = inputs.per_week(reclaimable * observed)
-            pct = round(self.settings.quota_percentile * 100)
+            pct = round(self.settings.percentile * 100)
             findings.append(
                 Finding(
                     rule=self.name,
@@ -51,14 +48,14 @@ class QuotaReclaim:
                     gpus_reclaimable=reclaimable,
                     idle_gpu_hours=max(0.0, (hard - float(quota["mean_gpus"])) * observed),
                     gpu_hours_recoverable_per_week=per_week,
-                    severity=self.settings.severity(per_week),
+                    severity=self.severity.level(per_week),
                     evidence={
                         "gpu_hard": hard,
                         f"p{pct}_demand_gpus": percentile,
                         "peak_demand_gpus": peak,
                         "mean_demand_gpus": round(float(quota["mean_gpus"]), 3),
                         "peak_running_gpus": float(quota["peak_running_gpus"]),
-                        "headroom": self.settings.quota_headroom,
+                        "headroom": self.settings.headroom,
                         "recommended_gpu_hard": recommended,
                         "observed_hours": round(observed, 3),
                     },
@@ -73,15 +70,12 @@ class QuotaReclaim:
         return findings
 
 
-class ServingOverprovisioned:
-    """A serving workload whose p95 per-GPU activity is at most serving_p95_activity_max: fewer replicas would
-    carry its p95 load at serving_target_activity. Never fewer than serving_min_replicas (spread over 3 nodes
+class ServingOverprovisioned(RuleBase[ServingOverprovisionedSettings]):
+    """A serving workload whose p95 per-GPU activity is at most p95_activity_max: fewer replicas would
+    carry its p95 load at target_activity. Never fewer than min_replicas (spread over 3 nodes
     for availability)."""
 
     name: ClassVar[str] = "serving_overprovisioned"
-
-    def __init__(self, settings: RecommendationSettings) -> None:
-        self.settings = settings
 
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
@@ -90,33 +84,31 @@ class ServingOverprovisioned:
         for load in inputs.serving_load.iter_rows(named=True):
             key = (load["namespace"], load["workload"])
             workload = workloads[key]
-            if load["p95_activity"] is None or load["p95_activity"] > self.settings.serving_p95_activity_max:
+            if load["p95_activity"] is None or load["p95_activity"] > self.settings.p95_activity_max:
                 continue
             replicas = int(workload["last_replicas"])
             gpus_per_replica = float(workload["last_gpus"]) / max(replicas, 1)
-            needed_gpus = float(load["p95_busy_gpus"] or 0.0) / self.settings.serving_target_activity
-            needed = max(self.settings.serving_min_replicas, ceil_clean(needed_gpus / gpus_per_replica))
+            needed_gpus = float(load["p95_busy_gpus"] or 0.0) / self.settings.target_activity
+            needed = max(self.settings.min_replicas, ceil_clean(needed_gpus / gpus_per_replica))
             if needed >= replicas:
                 continue
             reclaimable = (replicas - needed) * gpus_per_replica
             used = sum(gpu["used_gpu_hours"] or 0.0 for gpu in gpus.get(key, []))
             findings.append(
-                workload_finding(
-                    self.name,
+                self.finding(
                     inputs,
-                    self.settings,
                     workload,
                     gpus_reclaimable=reclaimable,
                     idle_gpu_hours=max(0.0, workload["allocated_gpu_hours"] - used),
                     recoverable_gpu_hours_in_window=reclaimable * float(workload["running_hours"]),
                     evidence={
                         "p95_activity": round(float(load["p95_activity"]), 4),
-                        "p95_activity_max": self.settings.serving_p95_activity_max,
+                        "p95_activity_max": self.settings.p95_activity_max,
                         "p95_busy_gpus": round(float(load["p95_busy_gpus"] or 0.0), 3),
                         "replicas": replicas,
                         "gpus_per_replica": gpus_per_replica,
                         "recommended_replicas": needed,
-                        "min_replicas": self.settings.serving_min_replicas,
+                        "min_replicas": self.settings.min_replicas,
                     },
                     action=f"Scale {workload['workload']} from {replicas} to {needed} replicas.",
                     summary=f"{workload['workload']} in {workload['namespace']}: p95 GPU activity "

@@ -1,4 +1,4 @@
-"""`defragment`: one finding per Machine Group whose consolidation plan (scoring/fragmentation_plan.py) opens
+"""`defragment`: one finding per Machine Group whose consolidation plan (scoring/fragmentation/plan.py) opens
 whole-node room, to run in the group's low-use hours. It is the platform team's ticket, so it is filed under
 the workspace and project `cluster`."""
 
@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from gpu_reclaim.core.rule_settings import SeveritySettings
 from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.rules.base import RuleInputs
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
 
 CLUSTER = "cluster"
 WHOLE_NODE_GPUS = 8
@@ -17,8 +17,8 @@ WHOLE_NODE_GPUS = 8
 class Defragment:
     name: ClassVar[str] = "defragment"
 
-    def __init__(self, settings: RecommendationSettings) -> None:
-        self.settings = settings
+    def __init__(self, severity: SeveritySettings) -> None:
+        self.severity = severity
 
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
@@ -46,7 +46,7 @@ class Defragment:
                     gpus_reclaimable=float(gpus_opened),
                     idle_gpu_hours=0.0,
                     gpu_hours_recoverable_per_week=per_week,
-                    severity=self.settings.severity(per_week) if gpus_opened else "low",
+                    severity=self.severity.level(per_week) if gpus_opened else "low",
                     evidence={
                         "moves": plan["moves"],
                         "nodes_freed": plan["nodes_freed"],

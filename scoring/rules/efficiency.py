@@ -6,64 +6,60 @@ import math
 from collections import defaultdict
 from typing import Any, ClassVar
 
+from gpu_reclaim.core.rule_settings import (
+    DownsizeProfileSettings,
+    LowEfficiencySettings,
+    OverRequestedSettings,
+)
 from gpu_reclaim.scoring.findings import Finding
-from gpu_reclaim.scoring.rules.base import RuleInputs, workload_finding
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
+from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs, rows_by_workload
 
 GIB = 1024.0
 
 
 def gpus_by_workload(inputs: RuleInputs) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for gpu in inputs.gpu_stats.iter_rows(named=True):
-        grouped[(gpu["namespace"], gpu["workload"])].append(gpu)
-    return grouped
+    return rows_by_workload(inputs.gpu_stats)
 
 
-class LowEfficiency:
-    """Mean activity ≤ low_efficiency_mean_activity_max over the window, with more than
-    low_efficiency_min_allocated_gpu_hours allocated (Job Defense Shield's low-GPU-efficiency alert).
+class LowEfficiency(RuleBase[LowEfficiencySettings]):
+    """Mean activity ≤ mean_activity_max over the window, with more than
+    min_allocated_gpu_hours allocated (Job Defense Shield's low-GPU-efficiency alert).
 
-    Recoverable: allocated GPU-hours minus what the same work needs at low_efficiency_target_activity.
+    Recoverable: allocated GPU-hours minus what the same work needs at target_activity.
     """
 
     name: ClassVar[str] = "low_efficiency"
-
-    def __init__(self, settings: RecommendationSettings) -> None:
-        self.settings = settings
 
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
         gpus = gpus_by_workload(inputs)
         for key, workload in sorted(inputs.workload_rows().items()):
             allocated = workload["allocated_gpu_hours"]
-            if workload["category"] in self.settings.low_efficiency_never_categories:
+            if workload["category"] in self.settings.never_categories:
                 continue
-            if allocated <= self.settings.low_efficiency_min_allocated_gpu_hours or not gpus.get(key):
+            if allocated <= self.settings.min_allocated_gpu_hours or not gpus.get(key):
                 continue
             used = sum(gpu["used_gpu_hours"] or 0.0 for gpu in gpus[key])
             measured = sum(gpu["activity_hours"] for gpu in gpus[key])
             if measured <= 0:
                 continue
             mean = used / measured
-            if mean > self.settings.low_efficiency_mean_activity_max:
+            if mean > self.settings.mean_activity_max:
                 continue
-            target = self.settings.low_efficiency_target_activity
+            target = self.settings.target_activity
             needed = max(1, math.ceil(workload["gpus_allocated"] * mean / target - 1e-9))
             reclaimable = max(0.0, float(workload["gpus_allocated"]) - needed)
             recoverable = max(0.0, allocated - used / target)
             findings.append(
-                workload_finding(
-                    self.name,
+                self.finding(
                     inputs,
-                    self.settings,
                     workload,
                     gpus_reclaimable=reclaimable,
                     idle_gpu_hours=max(0.0, allocated - used),
                     recoverable_gpu_hours_in_window=recoverable,
                     evidence={
                         "mean_activity": round(mean, 4),
-                        "mean_activity_max": self.settings.low_efficiency_mean_activity_max,
+                        "mean_activity_max": self.settings.mean_activity_max,
                         "allocated_gpu_hours": round(allocated, 3),
                         "used_gpu_hours": round(used, 3),
                         "measured_gpu_hours": round(measured, 3),
@@ -80,17 +76,14 @@ class LowEfficiency:
         return findings
 
 
-class OverRequested:
-    """A pod of ≥ over_requested_min_gpus GPUs of which some never show activity in the window.
+class OverRequested(RuleBase[OverRequestedSettings]):
+    """A pod of ≥ min_gpus GPUs of which some never show activity in the window.
 
     gpus_reclaimable counts never-active GPUs; requested GPUs with no DCGM series are reported as no data,
     never as reclaimable. A pod none of whose GPUs worked is left to idle_allocation.
     """
 
     name: ClassVar[str] = "over_requested"
-
-    def __init__(self, settings: RecommendationSettings) -> None:
-        self.settings = settings
 
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
@@ -105,19 +98,16 @@ class OverRequested:
             shapes: list[tuple[float, int]] = []
             for pod_gpus in by_pod.values():
                 requested = max(gpu["gpus_requested"] for gpu in pod_gpus)
-                if requested < self.settings.over_requested_min_gpus:
+                if requested < self.settings.min_gpus:
                     continue
-                if max(gpu["observed_hours"] for gpu in pod_gpus) < self.settings.over_requested_min_hours:
+                if max(gpu["observed_hours"] for gpu in pod_gpus) < self.settings.min_hours:
                     continue
                 idle = [
                     gpu
                     for gpu in pod_gpus
-                    if gpu["max_activity"] is not None
-                    and gpu["max_activity"] <= self.settings.over_requested_max_activity
+                    if gpu["max_activity"] is not None and gpu["max_activity"] <= self.settings.max_activity
                 ]
-                active = [
-                    gpu for gpu in pod_gpus if (gpu["max_activity"] or 0.0) > self.settings.over_requested_max_activity
-                ]
+                active = [gpu for gpu in pod_gpus if (gpu["max_activity"] or 0.0) > self.settings.max_activity]
                 if not idle or not active:
                     continue
                 never_active += len(idle)
@@ -130,10 +120,8 @@ class OverRequested:
                 continue
             requested, used = max(shapes)
             findings.append(
-                workload_finding(
-                    self.name,
+                self.finding(
                     inputs,
-                    self.settings,
                     workload,
                     gpus_reclaimable=never_active,
                     idle_gpu_hours=hours_wasted,
@@ -144,7 +132,7 @@ class OverRequested:
                         "gpus_no_data": no_data,
                         "largest_pod_gpus_requested": requested,
                         "largest_pod_gpus_active": used,
-                        "max_activity_threshold": self.settings.over_requested_max_activity,
+                        "max_activity_threshold": self.settings.max_activity,
                     },
                     action=f"Request {used} GPU(s) per pod instead of {requested:g} for {workload['workload']}.",
                     summary=f"{workload['workload']} in {workload['namespace']}: {never_active} "
@@ -157,25 +145,22 @@ class OverRequested:
         return findings
 
 
-class DownsizeProfile:
-    """All GPUs of a workload are 80 GB-class, yet peak memory stays under downsize_peak_memory_gib_max and
-    tensor activity under downsize_tensor_active_max: a smaller GPU or MIG profile would do."""
+class DownsizeProfile(RuleBase[DownsizeProfileSettings]):
+    """All GPUs of a workload are 80 GB-class, yet peak memory stays under peak_memory_gib_max and
+    tensor activity under tensor_active_max: a smaller GPU or MIG profile would do."""
 
     name: ClassVar[str] = "downsize_profile"
 
-    def __init__(self, settings: RecommendationSettings) -> None:
-        self.settings = settings
-
     def _fits_smaller(self, gpu: dict[str, Any]) -> bool:
-        large = (gpu["fb_total_mib"] or 0.0) >= self.settings.downsize_gpu_memory_gib_min * GIB or "80GB" in (
+        large = (gpu["fb_total_mib"] or 0.0) >= self.settings.gpu_memory_gib_min * GIB or "80GB" in (
             (gpu["gpu_model"] or "").upper().replace(" ", "")
         )
         return (
             large
             and gpu["peak_fb_used_mib"] is not None
-            and gpu["peak_fb_used_mib"] < self.settings.downsize_peak_memory_gib_max * GIB
+            and gpu["peak_fb_used_mib"] < self.settings.peak_memory_gib_max * GIB
             and gpu["mean_tensor_active"] is not None
-            and gpu["mean_tensor_active"] < self.settings.downsize_tensor_active_max
+            and gpu["mean_tensor_active"] < self.settings.tensor_active_max
         )
 
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
@@ -184,7 +169,7 @@ class DownsizeProfile:
         for key, workload in sorted(inputs.workload_rows().items()):
             judged = gpus.get(key, [])
             observed = sum(gpu["observed_hours"] for gpu in judged)
-            if not judged or observed < self.settings.downsize_min_hours:
+            if not judged or observed < self.settings.min_hours:
                 continue
             if not all(self._fits_smaller(gpu) for gpu in judged):
                 continue
@@ -192,19 +177,17 @@ class DownsizeProfile:
             tensor = max(gpu["mean_tensor_active"] for gpu in judged)
             count = len({(gpu["uid"], gpu["gpu_uuid"]) for gpu in judged})
             findings.append(
-                workload_finding(
-                    self.name,
+                self.finding(
                     inputs,
-                    self.settings,
                     workload,
                     gpus_reclaimable=count,
                     idle_gpu_hours=0.0,
                     recoverable_gpu_hours_in_window=observed,
                     evidence={
                         "peak_memory_gib": round(peak_gib, 2),
-                        "peak_memory_gib_max": self.settings.downsize_peak_memory_gib_max,
+                        "peak_memory_gib_max": self.settings.peak_memory_gib_max,
                         "max_mean_tensor_active": round(tensor, 4),
-                        "tensor_active_max": self.settings.downsize_tensor_active_max,
+                        "tensor_active_max": self.settings.tensor_active_max,
                         "gpu_memory_gib": round(max(gpu["fb_total_mib"] or 0.0 for gpu in judged) / GIB, 1),
                         "observed_gpu_hours": round(observed, 3),
                     },

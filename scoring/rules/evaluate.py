@@ -1,43 +1,36 @@
-"""One entry point: evaluate every rule over a window, apply exemptions and weights, store the result."""
+"""Evaluate every rule over a window's inputs, then suppress overlaps, apply exemptions and weights (pure:
+store.recommendations reads the inputs and stores the result)."""
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime
-
-import duckdb
-from gpu_reclaim.core.config import Settings, h100_equivalent_weight
+from gpu_reclaim.core.config import Settings, gpu_model_weight, h100_equivalent_weight
+from gpu_reclaim.core.rule_settings import RecommendationSettings
 from gpu_reclaim.scoring.findings import Finding, priority_key
-from gpu_reclaim.scoring.rules import sql
-from gpu_reclaim.scoring.rules.base import Rule, load_rule_inputs
+from gpu_reclaim.scoring.rules.base import Rule, RuleInputs
 from gpu_reclaim.scoring.rules.capacity import QuotaReclaim, ServingOverprovisioned
 from gpu_reclaim.scoring.rules.defragment import Defragment
 from gpu_reclaim.scoring.rules.efficiency import DownsizeProfile, LowEfficiency, OverRequested
 from gpu_reclaim.scoring.rules.fake_busy import FakeBusy
 from gpu_reclaim.scoring.rules.idle import IdleAllocation, IdleHeldMemory
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
 
 
 def default_rules(rules: RecommendationSettings) -> list[Rule]:
     return [
-        IdleAllocation(rules),
-        LowEfficiency(rules),
-        OverRequested(rules),
-        FakeBusy(rules),
-        IdleHeldMemory(rules),
-        DownsizeProfile(rules),
-        QuotaReclaim(rules),
-        ServingOverprovisioned(rules),
-        Defragment(rules),
+        IdleAllocation(rules.idle_allocation, rules.severity),
+        LowEfficiency(rules.low_efficiency, rules.severity),
+        OverRequested(rules.over_requested, rules.severity),
+        FakeBusy(rules.fake_busy, rules.severity),
+        IdleHeldMemory(rules.idle_held_memory, rules.severity),
+        DownsizeProfile(rules.downsize_profile, rules.severity),
+        QuotaReclaim(rules.quota_reclaim, rules.severity),
+        ServingOverprovisioned(rules.serving_overprovisioned, rules.severity),
+        Defragment(rules.severity),
     ]
 
 
 def _price(settings: Settings, gpu_model: str | None) -> float | None:
-    if gpu_model:
-        for model in settings.gpu_models:
-            if model.match.lower() in gpu_model.lower():
-                return model.price_per_gpu_hour
-    return None
+    model = gpu_model_weight(settings, gpu_model)
+    return model.price_per_gpu_hour if model else None
 
 
 def _exempt_by_config(settings: Settings, finding: Finding) -> bool:
@@ -77,61 +70,7 @@ def finalize(settings: Settings, rules: RecommendationSettings, findings: list[F
     return sorted(result, key=priority_key)
 
 
-def store_recommendations(con: duckdb.DuckDBPyConnection, evaluated_on: date, findings: list[Finding]) -> None:
-    """Replace the evaluation's rows of `recommendations` in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        sql.execute(con, "rules_delete_recommendations", {"evaluated_on": evaluated_on})
-        for finding in findings:
-            ticket = {
-                "id": finding.id,
-                **finding.ticket_body(),
-                "exempt": finding.exempt,
-                "insufficient_data": finding.insufficient_data,
-            }
-            sql.execute(
-                con,
-                "rules_insert_recommendation",
-                {
-                    "evaluated_on": evaluated_on,
-                    "finding_id": finding.id,
-                    "rule": finding.rule,
-                    "severity": finding.severity,
-                    "workspace": finding.workspace,
-                    "project": finding.project,
-                    "namespace": finding.namespace,
-                    "workload": finding.workload,
-                    "exempt": finding.exempt,
-                    "gpu_model": finding.gpu_model,
-                    "gpus_allocated": finding.gpus_allocated,
-                    "gpus_reclaimable": finding.gpus_reclaimable,
-                    "idle_gpu_hours": finding.idle_gpu_hours,
-                    "gpu_hours_recoverable_per_week": finding.gpu_hours_recoverable_per_week,
-                    "window_start": finding.window_start.replace(tzinfo=None),
-                    "window_end": finding.window_end.replace(tzinfo=None),
-                    "ticket": json.dumps(ticket, sort_keys=True),
-                },
-            )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-
-
-def evaluate_recommendations(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    recommendation_settings: RecommendationSettings,
-    window_start: datetime,
-    window_end: datetime,
-    evaluated_on: date,
-) -> list[Finding]:
-    """Every rule's findings for [window_start, window_end), stored in `recommendations` under evaluated_on.
-
-    Exempt findings and insufficient-data records are returned and stored but never ticketed.
-    """
-    inputs = load_rule_inputs(con, settings.step_seconds, recommendation_settings, window_start, window_end)
-    raw = [finding for rule in default_rules(recommendation_settings) for finding in rule.evaluate(inputs)]
-    findings = finalize(settings, recommendation_settings, raw)
-    store_recommendations(con, evaluated_on, findings)
-    return findings
+def evaluate_rules(settings: Settings, rules: RecommendationSettings, inputs: RuleInputs) -> list[Finding]:
+    """Every rule's findings over one window's inputs, finalized (see :func:`finalize`)."""
+    raw = [finding for rule in default_rules(rules) for finding in rule.evaluate(inputs)]
+    return finalize(settings, rules, raw)

@@ -4,27 +4,24 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from gpu_reclaim.core.rule_settings import FakeBusySettings
 from gpu_reclaim.scoring.findings import Finding
-from gpu_reclaim.scoring.rules.base import RuleInputs, workload_finding
+from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs
 from gpu_reclaim.scoring.rules.efficiency import gpus_by_workload
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
 
 
-class FakeBusy:
-    """GPU_UTIL ≥ fake_busy_gpu_util_min for ≥ fake_busy_min_hours while SM, tensor and DRAM activity all stay
-    below fake_busy_profiling_max (and power below fake_busy_power_max_w when known): a kernel kept running to
+class FakeBusy(RuleBase[FakeBusySettings]):
+    """GPU_UTIL ≥ gpu_util_min for ≥ min_hours while SM, tensor and DRAM activity all stay
+    below profiling_max (and power below power_max_w when known): a kernel kept running to
     look busy. Without profiling metrics on the high-utilisation steps, the rule returns an
     `insufficient_data` record (never a finding, never a ticket) instead of assuming zeros.
     """
 
     name: ClassVar[str] = "fake_busy"
 
-    def __init__(self, settings: RecommendationSettings) -> None:
-        self.settings = settings
-
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
-        minimum = self.settings.fake_busy_min_hours
+        minimum = self.settings.min_hours
         gpus = gpus_by_workload(inputs)
         for key, workload in sorted(inputs.workload_rows().items()):
             busy_looking = [gpu for gpu in gpus.get(key, []) if gpu["high_util_hours"] >= minimum - 1e-9]
@@ -34,10 +31,8 @@ class FakeBusy:
             unprofiled = [gpu for gpu in busy_looking if gpu["high_util_profiled_hours"] < minimum - 1e-9]
             if not fake and unprofiled:
                 findings.append(
-                    workload_finding(
-                        self.name,
+                    self.finding(
                         inputs,
-                        self.settings,
                         workload,
                         gpus_reclaimable=0.0,
                         idle_gpu_hours=0.0,
@@ -61,10 +56,8 @@ class FakeBusy:
                 continue
             fake_hours = sum(gpu["fake_busy_hours"] for gpu in fake)
             findings.append(
-                workload_finding(
-                    self.name,
+                self.finding(
                     inputs,
-                    self.settings,
                     workload,
                     gpus_reclaimable=len(fake),
                     idle_gpu_hours=fake_hours,
@@ -76,8 +69,8 @@ class FakeBusy:
                         "max_mean_tensor_active": round(max(gpu["mean_tensor_active"] or 0.0 for gpu in fake), 4),
                         "max_mean_dram_active": round(max(gpu["mean_dram_active"] or 0.0 for gpu in fake), 4),
                         "mean_power_w": [gpu["mean_power_w"] for gpu in fake],
-                        "gpu_util_min": self.settings.fake_busy_gpu_util_min,
-                        "profiling_max": self.settings.fake_busy_profiling_max,
+                        "gpu_util_min": self.settings.gpu_util_min,
+                        "profiling_max": self.settings.profiling_max,
                     },
                     action=f"Ask the owners of {workload['workload']} what runs on its GPUs; reclaim the "
                     f"{len(fake)} GPU(s) if the work is not real.",

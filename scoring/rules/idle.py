@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any, ClassVar
 
+from gpu_reclaim.core.rule_settings import IdleAllocationSettings, IdleHeldMemorySettings
 from gpu_reclaim.scoring.findings import Finding, rfc3339
-from gpu_reclaim.scoring.rules.base import RuleInputs, hours, workload_finding
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
-
-
-def _runs_by_workload(runs: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for run in runs:
-        grouped[(run["namespace"], run["workload"])].append(run)
-    return grouped
+from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs, hours, rows_by_workload
 
 
 def _run_evidence(runs: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
@@ -31,25 +23,22 @@ def _run_evidence(runs: list[dict[str, Any]], threshold: float) -> dict[str, Any
     }
 
 
-class IdleAllocation:
-    """GPUs idle (activity < idle_activity_max) continuously for at least their class's threshold.
+class IdleAllocation(RuleBase[IdleAllocationSettings]):
+    """GPUs idle (activity < activity_max) continuously for at least their class's threshold.
 
     Late idle (busy first, idle at the end) is found because runs are islands of consecutive idle steps,
-    not window averages. Serving (idle_never_categories) is never judged. Recoverable hours are the idle
+    not window averages. Serving (never_categories) is never judged. Recoverable hours are the idle
     hours beyond the threshold: what an idle timeout of that length would have given back.
     """
 
     name: ClassVar[str] = "idle_allocation"
 
-    def __init__(self, settings: RecommendationSettings) -> None:
-        self.settings = settings
-
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
         workloads = inputs.workload_rows()
-        for key, runs in sorted(_runs_by_workload(list(inputs.idle_runs.iter_rows(named=True))).items()):
+        for key, runs in sorted(rows_by_workload(inputs.idle_runs).items()):
             workload = workloads[key]
-            threshold = self.settings.idle_hours_for(workload["category"], workload["purpose"])
+            threshold = self.settings.hours_for(workload["category"], workload["purpose"])
             if threshold is None:
                 continue
             long_runs = [run for run in runs if run["run_hours"] >= threshold - 1e-9]
@@ -60,10 +49,8 @@ class IdleAllocation:
             gpus = len({(run["uid"], run["gpu_uuid"]) for run in long_runs})
             evidence = _run_evidence(long_runs, threshold)
             findings.append(
-                workload_finding(
-                    self.name,
+                self.finding(
                     inputs,
-                    self.settings,
                     workload,
                     gpus_reclaimable=gpus,
                     idle_gpu_hours=idle_hours,
@@ -83,37 +70,32 @@ class IdleAllocation:
         return findings
 
 
-class IdleHeldMemory:
-    """GPUs idle for at least idle_held_memory_min_hours while holding most of their memory.
+class IdleHeldMemory(RuleBase[IdleHeldMemorySettings]):
+    """GPUs idle for at least min_hours while holding most of their memory.
 
     Held memory keeps the GPU from being shared or packed even when the pod does nothing.
     """
 
     name: ClassVar[str] = "idle_held_memory"
 
-    def __init__(self, settings: RecommendationSettings) -> None:
-        self.settings = settings
-
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
         workloads = inputs.workload_rows()
-        threshold = self.settings.idle_held_memory_min_hours
-        for key, runs in sorted(_runs_by_workload(list(inputs.held_memory_runs.iter_rows(named=True))).items()):
+        threshold = self.settings.min_hours
+        for key, runs in sorted(rows_by_workload(inputs.held_memory_runs).items()):
             workload = workloads[key]
-            if workload["category"] in self.settings.idle_held_memory_never_categories:
+            if workload["category"] in self.settings.never_categories:
                 continue
             idle_hours = sum(run["run_hours"] for run in runs)
             gpus = len({(run["uid"], run["gpu_uuid"]) for run in runs})
             evidence = {
                 **_run_evidence(runs, threshold),
-                "memory_fraction_min": self.settings.idle_held_memory_fraction_min,
+                "memory_fraction_min": self.settings.fraction_min,
                 "highest_run_mean_memory_fraction": round(max(run["mean_memory_fraction"] or 0.0 for run in runs), 3),
             }
             findings.append(
-                workload_finding(
-                    self.name,
+                self.finding(
                     inputs,
-                    self.settings,
                     workload,
                     gpus_reclaimable=gpus,
                     idle_gpu_hours=idle_hours,
@@ -124,7 +106,7 @@ class IdleHeldMemory:
                     summary=f"{workload['workload']} in {workload['namespace']}: {gpus} GPU(s) idle "
                     f"for up to "
                     f"{hours(evidence['longest_idle_hours'])} while holding "
-                    f"≥{self.settings.idle_held_memory_fraction_min:.0%} of GPU memory.",
+                    f"≥{self.settings.fraction_min:.0%} of GPU memory.",
                     pods=sorted({run["pod"] for run in runs}),
                     nodes=sorted({run["node"] for run in runs}),
                 )

@@ -21,7 +21,7 @@ import duckdb
 import pytest
 from gpu_reclaim.scenarios.alibaba_pipeline import PodMarks, run_alibaba_replay
 from gpu_reclaim.scenarios.alibaba_replay import ReplayPlacement, replay
-from gpu_reclaim.scoring.fragmentation_plan import plan_defragmentation
+from gpu_reclaim.scoring.fragmentation import plan_defragmentation
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -104,3 +104,18 @@ def test_tickets_follow_the_contract(demo: dict[str, Any]) -> None:
         assert ticket["action"] and ticket["summary"]
     # evaluated every day of the week: findings seen on earlier days keep their id and are ongoing by the last
     assert any(t["status"] == "ongoing" for t in demo["tickets"])
+
+
+def test_every_line_of_the_demo_feed_validates_against_the_published_schema(demo: dict[str, Any]) -> None:
+    import jsonschema
+    from gpu_reclaim.scoring.tickets import Ticket
+
+    from tests.unit.test_ticket_schema import published_schema
+
+    validator = jsonschema.Draft202012Validator(published_schema())
+    lines = (demo["out"] / "tickets.jsonl").read_text(encoding="utf-8").splitlines()
+    assert lines
+    for line in lines:
+        errors = [error.message for error in validator.iter_errors(json.loads(line))]
+        assert errors == [], line[:200]
+        assert Ticket.model_validate_json(line).feed_line() == line  # the model reads and writes the same bytes

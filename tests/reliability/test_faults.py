@@ -23,6 +23,7 @@ from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
 from gpu_reclaim.core.warehouse import Warehouse, WarehouseLockedError, transaction
 from gpu_reclaim.pipelines.runner import is_interrupt
 from gpu_reclaim.scenarios.demo_cluster import DemoScenario, load_demo
+from gpu_reclaim.scoring.tickets import Ticket
 
 from tests.reliability.conftest import (
     FIRST_DAYS,
@@ -133,13 +134,25 @@ def test_refused_credentials_fail_at_once(proxy: FaultProxy, tmp_path: Path) -> 
 
 
 def test_backoff_doubles_and_is_capped() -> None:
-    from gpu_reclaim.core import victoria
+    from gpu_reclaim.core.retry import MAX_BACKOFF_SECONDS, RetryPolicy
 
-    assert victoria.MAX_BACKOFF_SECONDS == 60.0
+    assert MAX_BACKOFF_SECONDS == 60.0
     # the worst case a config can ask for stays bounded: 10 retries of at most 60 s each
     config = VictoriaMetricsConfig(retries=10, backoff_seconds=60)
-    waits = [min(config.backoff_seconds * 2**attempt, victoria.MAX_BACKOFF_SECONDS) for attempt in range(10)]
-    assert sum(waits) == 600
+    policy = RetryPolicy(config.retries, config.backoff_seconds)
+    waits: list[float] = []
+    with pytest.raises(OSError):
+        for attempt in policy.retrying(lambda error: isinstance(error, OSError), sleep=waits.append):
+            with attempt:
+                raise OSError("refused")
+    assert waits == [60.0] * 10 and sum(waits) == 600
+    doubling = RetryPolicy(5, 1.0)
+    waits.clear()
+    with pytest.raises(OSError):
+        for attempt in doubling.retrying(lambda error: isinstance(error, OSError), sleep=waits.append):
+            with attempt:
+                raise OSError("refused")
+    assert waits == [1.0, 2.0, 4.0, 8.0, 16.0] == [doubling.wait_before_retry(n) for n in range(1, 6)]
 
 
 # -- too large: split by selector, then by time, and the result is complete ----------------------------------------
@@ -282,6 +295,7 @@ def held_database(tmp_path: Path) -> Iterator[Path]:
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait(timeout=30)
+        holder.stdout.close()  # filterwarnings = error: an unclosed pipe is a ResourceWarning
 
 
 def test_a_held_database_is_waited_for_then_a_clear_error(held_database: Path) -> None:
@@ -409,13 +423,15 @@ def _feed_is_whole(path: Path) -> None:
 def test_reruns_do_not_leave_temp_files(tmp_path: Path) -> None:
     """Both atomic writers remove their temp file when the write fails."""
     from gpu_reclaim.reports.build import atomic_write
-    from gpu_reclaim.scoring.tickets import write_feed
+    from gpu_reclaim.store.feed import write_feed
+
+    from tests.unit.test_tickets import sample_ticket
 
     class BoomError(Exception):
         pass
 
-    def tickets() -> Iterator[dict[str, Any]]:
-        yield {"id": "a"}
+    def tickets() -> Iterator[Ticket]:
+        yield sample_ticket()
         raise BoomError
 
     (tmp_path / "tickets.jsonl").write_text('{"id": "old"}\n', encoding="utf-8")
@@ -429,14 +445,14 @@ def test_reruns_do_not_leave_temp_files(tmp_path: Path) -> None:
 
 
 def test_outputs_are_written_only_by_the_atomic_writers() -> None:
-    """Every file under out/ (reports, tickets) goes through reports.build.atomic_write or scoring.tickets.write_feed
+    """Every file under out/ (reports, tickets) goes through reports.build.atomic_write or store.feed.write_feed
     (temp file in the same folder, fsync, os.replace): a scan that fails on a new direct write."""
     import ast
 
     repo = Path(__file__).resolve().parents[2]
     writers = {"write_text", "write_bytes"}
     found = []
-    for folder in ("reports", "scoring", "assets"):
+    for folder in ("reports", "scoring", "store", "delivery", "assets"):
         for path in sorted((repo / folder).rglob("*.py")):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for function in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:

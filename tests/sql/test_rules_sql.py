@@ -7,7 +7,8 @@ from typing import Any
 
 import duckdb
 import pytest
-from gpu_reclaim.scoring.rules import sql
+from gpu_reclaim.core.warehouse import bound_parameters, run_sql
+from gpu_reclaim.store.recommendations import fetch_frame
 
 from tests.unit.test_rules_builder import START, STEP, Cluster, at
 
@@ -30,8 +31,8 @@ def params(hours: float = 24.0, **extra: Any) -> dict[str, Any]:
 
 def staged(cluster: Cluster, hours: float = 24.0) -> duckdb.DuckDBPyConnection:
     con = cluster.load()
-    sql.execute(con, "rules_create_pod_steps", params(hours))
-    sql.execute(con, "rules_create_gpu_steps", params(hours))
+    run_sql(con, "rules_create_pod_steps.sql", params(hours))
+    run_sql(con, "rules_create_gpu_steps.sql", params(hours))
     return con
 
 
@@ -43,7 +44,7 @@ def test_idle_runs_split_at_busy_and_missing_steps_and_mark_the_trailing_run() -
     cluster.pod("ml", "p-0", "Job/j", category="training", end_h=4)
     cluster.gpu("ml", "p-0", "GPU-0", end_h=3, activity=lambda h: 0.5 if 1 <= h < 2 else 0.0)
     cluster.gpu("ml", "p-0", "GPU-0", start_h=3 + 5 / 60, end_h=4, activity=0.0)
-    runs = sql.frame(staged(cluster), "rules_idle_runs", params())
+    runs = fetch_frame(staged(cluster), "rules_idle_runs.sql", params())
     assert runs.select("run_start", "run_hours", "trailing").rows() == [
         (START, 1.0, False),
         (at(2), 1.0, False),
@@ -59,8 +60,8 @@ def test_idle_runs_respect_the_minimum_length_and_the_memory_condition() -> None
     cluster.pod("ml", "p-0", "Job/j", category="training", end_h=3)
     cluster.gpu("ml", "p-0", "GPU-0", end_h=3, activity=0.0, fb_used_gib=lambda h: 60.0 if h < 1 else 10.0)
     con = staged(cluster)
-    assert sql.frame(con, "rules_idle_runs", params(min_run_hours=2.0))["run_hours"].to_list() == [3.0]
-    held = sql.frame(con, "rules_idle_runs", params(memory_fraction_min=0.5))
+    assert fetch_frame(con, "rules_idle_runs.sql", params(min_run_hours=2.0))["run_hours"].to_list() == [3.0]
+    held = fetch_frame(con, "rules_idle_runs.sql", params(memory_fraction_min=0.5))
     assert held["run_hours"].to_list() == [1.0]
 
 
@@ -70,7 +71,7 @@ def test_activity_falls_back_to_gpu_util_and_steps_without_data_break_runs() -> 
     cluster.node("node-1")
     cluster.pod("ml", "p-0", "Job/j", category="training", end_h=2)
     cluster.gpu("ml", "p-0", "GPU-0", end_h=2, gpu_util=lambda h: None if 1 <= h < 1 + 1 / 12 else 0.0)
-    runs = sql.frame(staged(cluster), "rules_idle_runs", params())
+    runs = fetch_frame(staged(cluster), "rules_idle_runs.sql", params())
     assert runs["run_hours"].to_list() == [1.0, pytest.approx(11 / 12)]
 
 
@@ -85,8 +86,10 @@ def test_workloads_peak_concurrent_gpus_and_fallback_identity() -> None:
         "INSERT INTO pod_steps VALUES (DATE '2026-11-02', TIMESTAMP '2026-11-02 00:00:00', 'u-x', 'lab', 'x', "
         "'node-1', 'Running', 1, 0, 1, 1)"
     )
-    sql.execute(con, "rules_create_pod_steps", params())
-    workloads = {row["workload"]: row for row in sql.frame(con, "rules_workloads", params()).iter_rows(named=True)}
+    run_sql(con, "rules_create_pod_steps.sql", params())
+    workloads = {
+        row["workload"]: row for row in fetch_frame(con, "rules_workloads.sql", params()).iter_rows(named=True)
+    }
     assert workloads["Job/a"]["gpus_allocated"] == 4
     assert workloads["Job/a"]["allocated_gpu_hours"] == pytest.approx(8.0)
     assert workloads["Job/a"]["pods"] == ["a-0", "a-1"]
@@ -102,8 +105,8 @@ def test_steps_outside_the_window_or_not_running_are_not_allocated() -> None:
     cluster.pod("lab", "a-0", "Job/a", category="training", end_h=30)
     con = cluster.load()
     con.execute("UPDATE pod_steps SET phase = 'Pending' WHERE ts < TIMESTAMP '2026-11-02 01:00:00'")
-    sql.execute(con, "rules_create_pod_steps", params(24))
-    assert sql.frame(con, "rules_workloads", params(24))["allocated_gpu_hours"].to_list() == [23.0]
+    run_sql(con, "rules_create_pod_steps.sql", params(24))
+    assert fetch_frame(con, "rules_workloads.sql", params(24))["allocated_gpu_hours"].to_list() == [23.0]
 
 
 def test_quota_percentile_counts_steps_without_pods_as_zero() -> None:
@@ -114,12 +117,14 @@ def test_quota_percentile_counts_steps_without_pods_as_zero() -> None:
     cluster.quota("team", 16.0, 0, 20 * STEP / 3600)
     cluster.pod("team", "p-0", "Job/j", category="training", gpus=4, end_h=10 * STEP / 3600)
     con = staged(cluster)
-    [row] = sql.frame(con, "rules_quota", params()).iter_rows(named=True)
+    [row] = fetch_frame(con, "rules_quota.sql", params()).iter_rows(named=True)
     assert (row["gpu_hard"], row["percentile_gpus"], row["peak_gpus"], row["mean_gpus"]) == (16.0, 4, 4, 2.0)
     assert (row["workspace"], row["project"]) == ("ws", "Team")
 
 
 def test_bind_names_a_missing_parameter_and_drops_extra_ones() -> None:
     with pytest.raises(KeyError, match="step_seconds"):
-        sql.bind("rules_workloads", {"window_start": START})
-    assert set(sql.bind("rules_delete_recommendations", params(evaluated_on=START.date()))) == {"evaluated_on"}
+        bound_parameters("rules_workloads.sql", {"window_start": START})
+    assert set(bound_parameters("rules_delete_recommendations.sql", params(evaluated_on=START.date()))) == {
+        "evaluated_on"
+    }

@@ -29,6 +29,13 @@ def test_defaults_without_a_file() -> None:
             "low_use_activity_threshold",
         ),
         ("[[gpu_models]]\nmatch = 'H100'\n", "'gpu_models.0.h100_equivalent'"),
+        ("[recommendations.idle_allocation]\nactivity_max = 2\n", "'recommendations.idle_allocation.activity_max'"),
+        ("[recommendations.fake_busy]\nmin_hour = 1\n", "unknown key 'recommendations.fake_busy.min_hour'"),
+        ("[recommendations]\nfake_busy_min_hours = 1\n", "unknown key 'recommendations.fake_busy_min_hours'"),
+        (
+            "[recommendations.severity]\nmedium_hours_per_week = 200\nhigh_hours_per_week = 100\n",
+            "'recommendations.severity': Value error, high_hours_per_week must be >= medium_hours_per_week",
+        ),
     ],
 )
 def test_bad_config_is_one_line_naming_the_key(tmp_path: Path, text: str, message: str) -> None:

@@ -17,28 +17,34 @@ from gpu_reclaim.scoring.fragmentation import (
     PodClass,
     PodRequest,
     assign_pods,
-    capacities_from_rows,
     class_fits,
     class_fragmentation_milli,
     cluster_summary,
-    fragmentation_amount_gpus,
     fragmentation_ratio,
     is_stranded,
     machine_group_summaries,
     node_fragmentation_milli,
-    node_fragmentation_rows,
     pending_demand,
     placeable_pods,
-    pods_from_rows,
     score_node,
     score_nodes,
+    typical_pod_classes,
+)
+from gpu_reclaim.store.fragmentation import (
+    capacities_from_rows,
+    node_fragmentation_rows,
+    pods_from_rows,
     summary_row,
     typical_pod_class_rows,
-    typical_pod_classes,
 )
 
 DDL = Path(__file__).resolve().parents[2] / "sql" / "create_fragmentation_tables.sql"
 BIG = 1 << 30
+
+
+def fragmentation_gpus(nodes: list[GpuNode], classes: list[PodClass]) -> float:
+    """Σ F_n / 1000 as the cluster summary reports it."""
+    return cluster_summary(score_nodes(nodes, classes)).fragmentation_gpus
 
 
 def node(free: tuple[int, ...], cpu: int = BIG, memory: int = BIG, model: str = "T4", group: str = "g") -> GpuNode:
@@ -61,7 +67,7 @@ def test_fractional_gpus() -> None:
     assert [class_fragmentation_milli(n, c) for c in classes] == [500, 500, 0]
     # F = 0.5*500 + 0.25*500 + 0.25*0 = 375 of R = 1500 free
     assert node_fragmentation_milli(n, classes) == pytest.approx(375.0)
-    assert fragmentation_amount_gpus([n], classes) == pytest.approx(0.375)
+    assert fragmentation_gpus([n], classes) == pytest.approx(0.375)
     assert fragmentation_ratio([n], classes) == pytest.approx(25.0)
 
 
@@ -74,7 +80,7 @@ def test_model_constraint() -> None:
     # V100-only class cannot use the T4 node at all -> R = 2000; the 2-GPU class fits -> 0. F = 1000.
     assert node_fragmentation_milli(n, [v100_only, any_two]) == pytest.approx(1000.0)
     assert fragmentation_ratio([n], [v100_only, any_two]) == pytest.approx(50.0)
-    assert fragmentation_amount_gpus([n], [v100_only, any_two]) == pytest.approx(1.0)
+    assert fragmentation_gpus([n], [v100_only, any_two]) == pytest.approx(1.0)
 
 
 def test_cpu_exhausted() -> None:
@@ -127,7 +133,7 @@ def test_cluster_ratio_sums_before_dividing() -> None:
     c = node((1000, 1000))  # F = 0, R = 2000
     classes = [gpu_class(1000)]
     assert fragmentation_ratio([a, b, c], classes) == pytest.approx(100 * 500 / 3500)
-    assert fragmentation_amount_gpus([a, b, c], classes) == pytest.approx(0.5)
+    assert fragmentation_gpus([a, b, c], classes) == pytest.approx(0.5)
 
 
 def test_memory_counts_only_when_the_class_has_it() -> None:

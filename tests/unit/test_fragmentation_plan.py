@@ -5,8 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from gpu_reclaim.scoring.fragmentation import NodeCapacity, NodeSlot, PodClass, PodRequest, assign_pods
-from gpu_reclaim.scoring.fragmentation_plan import Move, plan_defragmentation, validate_plan
+from gpu_reclaim.scoring.fragmentation import (
+    Move,
+    NodeCapacity,
+    NodeSlot,
+    PodClass,
+    PodRequest,
+    assign_pods,
+    plan_defragmentation,
+    validate_plan,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

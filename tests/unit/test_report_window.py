@@ -27,8 +27,8 @@ from gpu_reclaim.reports.build import build_reports, clip_window, default_window
 from gpu_reclaim.reports.feed import replay_ticket_feed, stored_finding
 from gpu_reclaim.reports.models import WindowCoverage
 from gpu_reclaim.scoring.findings import Finding
-from gpu_reclaim.scoring.rules.evaluate import store_recommendations
-from gpu_reclaim.scoring.tickets import update_ticket_feed
+from gpu_reclaim.store.recommendations import store_recommendations
+from gpu_reclaim.store.tickets import update_ticket_feed
 
 from tests.unit.test_reports import LAST_DAY, WINDOW_END, WINDOW_START, WORKSPACE_A, make_database
 
@@ -271,7 +271,7 @@ def _live_run(con: duckdb.DuckDBPyConnection, day: date, findings: list[Finding]
     store_recommendations(con, day, findings)
     con.execute("INSERT INTO nodes VALUES (?, 'n1', 'mg', 'NVIDIA-H100', 8, 64, 1e12)", [day])  # the day has data
     feed = update_ticket_feed(con, findings, day, datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC))
-    return json.loads(json.dumps(feed))  # as tickets.jsonl holds it
+    return [json.loads(ticket.feed_line()) for ticket in feed]  # as tickets.jsonl holds it
 
 
 def test_replayed_feed_equals_every_daily_feed() -> None:
@@ -300,7 +300,7 @@ def test_replayed_feed_equals_every_daily_feed() -> None:
         day = DAY1 + timedelta(days=offset)
         replayed = replay_ticket_feed(con, day - timedelta(days=6), day + timedelta(days=1))
         assert replayed.evaluated_on == day
-        assert replayed.tickets == feed, day
+        assert [json.loads(ticket.feed_line()) for ticket in replayed.tickets] == feed, day
     # a window after the last evaluation, or before the first, has no feed
     assert replay_ticket_feed(con, DAY1 + timedelta(days=5), DAY1 + timedelta(days=12)).tickets == []
     assert replay_ticket_feed(con, DAY1 - timedelta(days=7), DAY1).evaluated_on is None

@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 import pytest
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
+from gpu_reclaim.core.rule_settings import RecommendationSettings
 from pydantic import ValidationError
 
 from tests.unit.test_rules_builder import H100, Cluster, by_rule, evaluate, settings
@@ -315,11 +315,12 @@ def test_reserved_service_is_ordered_last() -> None:
     "raw",
     [
         {"unknown_key": 1},
-        {"idle_activity_max": 0},
-        {"quota_headroom": 0.5},
-        {"serving_min_replicas": 0},
-        {"idle_hours_by_category": {"training": 4.0}},
-        {"severity_medium_hours_per_week": 200, "severity_high_hours_per_week": 100},
+        {"idle_activity_max": 0.5},  # the flat keys of v0.1.0 are gone: each rule has its own table
+        {"idle_allocation": {"activity_max": 0}},
+        {"quota_reclaim": {"headroom": 0.5}},
+        {"serving_overprovisioned": {"min_replicas": 0}},
+        {"idle_allocation": {"hours_by_category": {"training": 4.0}}},
+        {"severity": {"medium_hours_per_week": 200, "high_hours_per_week": 100}},
     ],
 )
 def test_settings_reject_bad_values(raw: dict[str, object]) -> None:
@@ -329,12 +330,27 @@ def test_settings_reject_bad_values(raw: dict[str, object]) -> None:
 
 def test_settings_thresholds_by_category_and_purpose() -> None:
     rules = RecommendationSettings()
-    assert rules.idle_hours_for("interactive", "produce") == 2.0
-    assert rules.idle_hours_for("training", "produce") == 4.0
-    assert rules.idle_hours_for("data", "qa") == 1.0
-    assert rules.idle_hours_for("serving", "test") is None
-    assert rules.idle_hours_for("mystery", "produce") == 4.0
-    assert [rules.severity(h) for h in (0, 23.9, 24, 167.9, 168)] == ["low", "low", "medium", "medium", "high"]
+    idle = rules.idle_allocation
+    assert idle.hours_for("interactive", "produce") == 2.0
+    assert idle.hours_for("training", "produce") == 4.0
+    assert idle.hours_for("data", "qa") == 1.0
+    assert idle.hours_for("serving", "test") is None
+    assert idle.hours_for("mystery", "produce") == 4.0
+    assert idle.shortest_hours == 1.0
+    levels = [rules.severity.level(h) for h in (0, 23.9, 24, 167.9, 168)]
+    assert levels == ["low", "low", "medium", "medium", "high"]
+
+
+def test_each_rule_gets_its_own_settings() -> None:
+    from gpu_reclaim.scoring.rules.evaluate import default_rules
+
+    rules = RecommendationSettings.model_validate(
+        {"fake_busy": {"min_hours": 3.0}, "severity": {"high_hours_per_week": 200}}
+    )
+    by_name = {rule.name: rule for rule in default_rules(rules)}
+    assert len(by_name) == 9
+    assert by_name["fake_busy"].settings.min_hours == 3.0  # type: ignore[attr-defined]
+    assert all(rule.severity.high_hours_per_week == 200 for rule in by_name.values())  # type: ignore[attr-defined]
 
 
 def test_evaluated_on_partitions_recommendations() -> None:

@@ -13,10 +13,10 @@ from typing import Any
 import duckdb
 import polars as pl
 from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.rule_settings import RecommendationSettings
 from gpu_reclaim.core.warehouse import prepare_connection
 from gpu_reclaim.scoring.findings import Finding
-from gpu_reclaim.scoring.rules.evaluate import evaluate_recommendations
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings
+from gpu_reclaim.store.recommendations import evaluate_recommendations
 
 START = datetime(2026, 11, 2)
 STEP = 300

@@ -12,7 +12,9 @@ import duckdb
 import pytest
 from gpu_reclaim.core.warehouse import prepare_connection
 from gpu_reclaim.scoring.findings import Finding, finding_id
-from gpu_reclaim.scoring.tickets import TICKET_FIELDS, update_ticket_feed, write_feed
+from gpu_reclaim.scoring.tickets import TICKET_FIELDS, Ticket, make_ticket
+from gpu_reclaim.store.feed import write_feed
+from gpu_reclaim.store.tickets import update_ticket_feed as store_update
 
 from tests.unit.test_rules_builder import Cluster, by_rule, evaluate
 
@@ -55,6 +57,16 @@ def con() -> duckdb.DuckDBPyConnection:
     return connection
 
 
+def sample_ticket(status: Any = "new") -> Ticket:
+    """A complete ticket of :func:`finding` (for tests of the feed writer and the sinks)."""
+    return make_ticket(finding(), status, at_noon(DAY1), at_noon(DAY1))
+
+
+def update_ticket_feed(con: duckdb.DuckDBPyConnection, *args: Any) -> list[dict[str, Any]]:
+    """The feed as the JSON objects tickets.jsonl holds."""
+    return [ticket.model_dump(mode="json") for ticket in store_update(con, *args)]
+
+
 def statuses(tickets: list[dict[str, Any]]) -> dict[str, str]:
     return {ticket["workload"]: ticket["status"] for ticket in tickets}
 
@@ -73,6 +85,8 @@ def test_lifecycle_new_ongoing_resolved_then_gone(con: duckdb.DuckDBPyConnection
     assert day2[0]["last_seen"] == "2026-11-04T12:00:00Z"
     assert day2[0]["idle_gpu_hours"] == 9.0
     assert day3[0]["last_seen"] == "2026-11-04T12:00:00Z"
+    assert day3[0] == {**day2[0], "status": "resolved"}
+    assert list(day3[0]["evidence"]) == list(day2[0]["evidence"])  # in the feed's order, not re-sorted
     row = con.execute("SELECT status, resolved_at, last_evaluated_on FROM ticket_history").fetchall()
     assert row == [("resolved", at_noon(DAY3), DAY3)]
 
@@ -161,7 +175,7 @@ def test_exempt_workload_from_the_cluster_is_not_ticketed() -> None:
 
 def test_feed_is_readable_like_any_file_written_under_the_umask(tmp_path: Path) -> None:
     path = tmp_path / "tickets.jsonl"
-    write_feed(path, [{"id": "a"}])
+    write_feed(path, [sample_ticket()])
     assert path.stat().st_mode & 0o777 == 0o666 & ~_current_umask()
 
 
@@ -173,18 +187,21 @@ def _current_umask() -> int:
 
 def test_write_feed_replaces_the_file_whole(tmp_path: Path) -> None:
     path = tmp_path / "out" / "tickets.jsonl"
-    write_feed(path, [{"id": "a", "summary": "é"}, {"id": "b"}])
-    write_feed(path, [{"id": "c"}])
-    assert path.read_text(encoding="utf-8") == '{"id": "c"}\n'
+    accented = sample_ticket().model_copy(update={"summary": "é"})
+    write_feed(path, [accented, sample_ticket()])
+    write_feed(path, [sample_ticket("ongoing")])
+    [line] = path.read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["status"] == "ongoing"
     assert sorted(p.name for p in path.parent.iterdir()) == ["tickets.jsonl"]
 
 
 def test_write_feed_failure_leaves_the_old_feed_and_no_temp_file(tmp_path: Path) -> None:
     path = tmp_path / "tickets.jsonl"
-    write_feed(path, [{"id": "a", "summary": "é"}])
-    with pytest.raises(TypeError):
-        write_feed(path, [{"id": "b"}, {"id": object()}])
-    assert json.loads(path.read_text(encoding="utf-8")) == {"id": "a", "summary": "é"}
+    write_feed(path, [sample_ticket().model_copy(update={"summary": "é"})])
+    unwritable = sample_ticket().model_copy(update={"evidence": {"x": object()}})
+    with pytest.raises((TypeError, ValueError)):
+        write_feed(path, [sample_ticket(), unwritable])
+    assert json.loads(path.read_text(encoding="utf-8"))["summary"] == "é"
     assert [p.name for p in tmp_path.iterdir()] == ["tickets.jsonl"]
 
 
@@ -194,9 +211,12 @@ def test_feed_written_from_an_evaluation(tmp_path: Path) -> None:
     cluster.node("node-1")
     cluster.pod("ml", "train-0", "Job/train", category="training", end_h=8)
     cluster.gpu("ml", "train-0", "GPU-0", end_h=8, activity=lambda h: 0.9 if h < 3 else 0.0)
-    tickets = update_ticket_feed(cluster.con, evaluate(cluster), DAY1, at_noon(DAY1))
+    tickets = store_update(cluster.con, evaluate(cluster), DAY1, at_noon(DAY1))
     write_feed(tmp_path / "tickets.jsonl", tickets)
     [line] = (tmp_path / "tickets.jsonl").read_text(encoding="utf-8").splitlines()
+    assert line == tickets[0].feed_line()
     ticket = json.loads(line)
+    assert list(ticket) == list(TICKET_FIELDS)
+    assert Ticket.model_validate_json(line) == tickets[0]
     assert (ticket["rule"], ticket["status"], ticket["workload"]) == ("idle_allocation", "new", "Job/train")
     assert ticket["evidence"]["idle_since"] == "2026-11-02T03:00:00Z"

@@ -11,8 +11,12 @@ from typing import Any
 
 import duckdb
 import pytest
-from gpu_reclaim.scoring.rules.settings import RecommendationSettings, SinkSettings
-from gpu_reclaim.scoring.sinks import deliver, idempotency_key
+from gpu_reclaim.core.rule_settings import RecommendationSettings, SinkSettings
+from gpu_reclaim.core.warehouse import prepare_connection
+from gpu_reclaim.delivery.deliver import deliver, deliver_evaluation, idempotency_key
+from gpu_reclaim.delivery.sinks import SINK_KINDS, JiraSink, SlackSink, WebhookSink, sink_for
+from gpu_reclaim.scoring.tickets import Ticket
+from gpu_reclaim.store.tickets import update_ticket_feed
 
 NOW = datetime(2026, 11, 3, 12, 0, 0)
 
@@ -60,19 +64,33 @@ def server() -> Iterator[Server]:
     running.httpd.server_close()
 
 
-def ticket(status: str = "new", severity: str = "medium", first_seen: str = "2026-11-03T12:00:00Z") -> dict[str, Any]:
-    return {
-        "id": "idle_allocation-1",
-        "first_seen": first_seen,
-        "status": status,
-        "rule": "idle_allocation",
-        "severity": severity,
-        "namespace": "ml",
-        "workload": "Job/train",
-        "summary": "Job/train idle 5 h.",
-        "action": "Release the idle GPU.",
-        "evidence": {"longest_idle_hours": 5.0},
-    }
+def ticket(status: str = "new", severity: str = "medium", first_seen: str = "2026-11-03T12:00:00Z") -> Ticket:
+    return Ticket.model_validate(
+        {
+            "id": "idle_allocation-1",
+            "status": status,
+            "rule": "idle_allocation",
+            "severity": severity,
+            "workspace": "ws-a",
+            "project": "ml",
+            "namespace": "ml",
+            "workload": "Job/train",
+            "pods": ["train-0"],
+            "nodes": ["node-1"],
+            "gpu_model": None,
+            "gpus_allocated": 1.0,
+            "gpus_reclaimable": 1.0,
+            "idle_gpu_hours": 5.0,
+            "gpu_hours_recoverable_per_week": 7.0,
+            "window_start": "2026-11-02T00:00:00Z",
+            "window_end": "2026-11-03T00:00:00Z",
+            "first_seen": first_seen,
+            "last_seen": first_seen,
+            "evidence": {"longest_idle_hours": 5.0},
+            "action": "Release the idle GPU.",
+            "summary": "Job/train idle 5 h.",
+        }
+    )
 
 
 def sink(url: str, **overrides: Any) -> SinkSettings:
@@ -80,7 +98,7 @@ def sink(url: str, **overrides: Any) -> SinkSettings:
     return SinkSettings(**{**values, **overrides})
 
 
-def run(con: duckdb.DuckDBPyConnection, target: SinkSettings, tickets: list[dict[str, Any]], now: datetime = NOW,
+def run(con: duckdb.DuckDBPyConnection, target: SinkSettings, tickets: list[Ticket], now: datetime = NOW,
         **kwargs: Any) -> list[str]:  # fmt: skip
     return [d.outcome for d in deliver(con, target, tickets, now, sleep=lambda _: None, **kwargs)]
 
@@ -219,3 +237,30 @@ def test_sink_settings_are_validated(raw: dict[str, Any]) -> None:
 
 def test_no_sinks_by_default() -> None:
     assert RecommendationSettings().sinks == []
+
+
+def test_every_configurable_kind_has_a_sink_class() -> None:
+    kinds = SinkSettings.model_fields["kind"].annotation.__args__  # type: ignore[union-attr]
+    assert set(SINK_KINDS) == set(kinds)
+    assert {"webhook": WebhookSink, "slack": SlackSink, "jira": JiraSink} == SINK_KINDS
+    assert isinstance(sink_for(SinkSettings(name="s", kind="slack", url="http://a")), SlackSink)
+
+
+def test_deliver_evaluation_reads_the_tickets_from_ticket_history(server: Server) -> None:
+    from tests.unit.test_tickets import DAY1, DAY2, at_noon, finding
+
+    con = duckdb.connect()
+    prepare_connection(con)
+    target = sink(server.url)
+    assert deliver_evaluation(con, [target], NOW, sleep=lambda _: None) == {"hook": []}  # no evaluation yet
+    update_ticket_feed(con, [finding(), finding("Job/other")], DAY1, at_noon(DAY1))
+    assert deliver_evaluation(con, [], NOW) == {}
+    first = deliver_evaluation(con, [target], at_noon(DAY1), sleep=lambda _: None)
+    assert [(d.status, d.outcome) for d in first["hook"]] == [("new", "sent"), ("new", "sent")]
+    update_ticket_feed(con, [finding()], DAY2, at_noon(DAY2))  # Job/other resolves on DAY2
+    second = deliver_evaluation(con, [target], at_noon(DAY2), sleep=lambda _: None)  # ongoing: nothing new to say
+    assert [(d.status, d.outcome) for d in second["hook"]] == [("resolved", "sent")]
+    sent = [request["json"]["ticket"] for request in server.delivered]
+    assert sorted((t["workload"], t["status"]) for t in sent) == [
+        ("Job/other", "new"), ("Job/other", "resolved"), ("Job/train", "new")]  # fmt: skip
+    assert all(list(t) == list(Ticket.model_fields) for t in sent)

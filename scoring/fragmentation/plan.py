@@ -23,16 +23,9 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from gpu_reclaim.scoring.fragmentation import (
-    NodeCapacity,
-    NodeSlot,
-    PodClass,
-    PodRequest,
-    assign_slots,
-    fragmentation_ratio,
-    placeable_pods,
-    typical_pod_classes,
-)
+from gpu_reclaim.scoring.fragmentation.measure import fragmentation_ratio, placeable_pods, typical_pod_classes
+from gpu_reclaim.scoring.fragmentation.model import NodeCapacity, PodClass, PodRequest
+from gpu_reclaim.scoring.fragmentation.placement import NodeSlot, assign_slots
 
 MIN_SERVING_NODES = 3
 
@@ -241,3 +234,30 @@ def validate_plan(
         spread.move(pod, move.from_node, move.to_node)
         node_of[pod.name] = move.to_node
     return problems
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    """The consolidation plan of one Machine Group over one snapshot."""
+
+    machine_group: str
+    gpu_model: str
+    plan: DefragPlan
+
+
+def plan_machine_groups(
+    capacities: Sequence[NodeCapacity], placed: Sequence[PodRequest], classes: Sequence[PodClass]
+) -> list[GroupPlan]:
+    """One checked plan per Machine Group, sorted by name. A plan its validator rejects raises RuntimeError:
+    no plan is better than a wrong one."""
+    plans = []
+    for group in sorted({capacity.machine_group for capacity in capacities}):
+        members = [capacity for capacity in capacities if capacity.machine_group == group]
+        names = {capacity.name for capacity in members}
+        pods = [pod for pod in placed if pod.node in names]
+        plan = plan_defragmentation(members, pods, classes)
+        broken = validate_plan(members, pods, plan.moves)
+        if broken:
+            raise RuntimeError(f"defragmentation plan for {group} breaks rules: {broken[:3]}")
+        plans.append(GroupPlan(group, members[0].gpu_model, plan))
+    return plans

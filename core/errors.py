@@ -1,0 +1,25 @@
+"""The metrics source's errors, and how an error is shown to a person: one line."""
+
+from __future__ import annotations
+
+
+def one_line(error: BaseException) -> str:
+    """The first line of the error's message (its type's name when it has none), at most 240 characters."""
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:240]
+
+
+class SourceError(RuntimeError):
+    """The metrics source cannot be used; the message is one line naming the URL and what to check."""
+
+
+class ExportUnsupportedError(SourceError):
+    """The server has no /api/v1/export (it is not VictoriaMetrics): read through query_range instead."""
+
+
+class TooManySeriesError(SourceError):
+    """The server refused a query as too large (HTTP 422, or a 400 naming a -search.max* limit): split it."""
+
+
+class FatalSourceError(SourceError):
+    """A failure that asking again cannot fix (credentials refused, a response whose end cannot be verified)."""

@@ -1,0 +1,148 @@
+"""The platform team's page from DuckDB: Workspaces ranked by waste, Machine Groups, capacity and unmet demand,
+fragmentation, defrag plans, cluster tickets and data quality (every figure from a named sql/report_*.sql)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import duckdb
+from gpu_reclaim.core.warehouse import fetch_records as fetch_rows
+from gpu_reclaim.reports.models import (
+    CapacityHour,
+    CapacitySeries,
+    ClusterOverview,
+    ClusterTicket,
+    DataQualityRow,
+    DefragPlan,
+    FragmentationPoint,
+    FragmentationSeries,
+    FragmentationSummary,
+    MachineGroupCapacity,
+    MachineGroupUsage,
+    WorkspaceRanking,
+)
+from gpu_reclaim.reports.rows import efficiency, evidence_labels, from_row, window_params
+
+
+def load_cluster_overview(
+    con: duckdb.DuckDBPyConnection,
+    slugs: dict[str, str],
+    window_start: date,
+    window_end: date,
+    generated_at: datetime,
+) -> ClusterOverview:
+    """The platform team's page: Workspaces ranked by waste, Machine Groups (use, unallocated capacity, unmet
+    demand, fragmentation, defrag plans), the cluster-level tickets and data quality."""
+    params = window_params(window_start, window_end)
+    workspaces = [
+        from_row(
+            WorkspaceRanking,
+            row,
+            slug=slugs[row["workspace"]],
+            efficiency=efficiency(row["used_gpu_hours"], row["allocated_gpu_hours"]),
+        )
+        for row in fetch_rows(con, "report_overview_workspaces.sql", params)
+    ]
+    machine_groups = [
+        from_row(
+            MachineGroupUsage,
+            row,
+            gpu_models=row["gpu_models"] or "",
+            efficiency=efficiency(row["used_gpu_hours"], row["allocated_gpu_hours"]),
+            allocated_share_of_capacity=efficiency(row["allocated_gpu_hours"], row["capacity_gpu_hours"]),
+        )
+        for row in fetch_rows(con, "report_overview_machine_groups.sql", params)
+    ]
+    capacity, capacity_series = load_capacity(con, window_start, window_end)
+    fragmentation, fragmentation_series = load_fragmentation(con, window_start, window_end)
+    tickets, evaluated_on = load_cluster_tickets(con, window_start, window_end)
+    data_quality = [
+        from_row(DataQualityRow, row) for row in fetch_rows(con, "report_overview_data_quality.sql", params)
+    ]
+    return ClusterOverview(
+        window_start=window_start,
+        window_end=window_end,
+        workspaces=workspaces,
+        machine_groups=machine_groups,
+        capacity=capacity,
+        capacity_series=capacity_series,
+        fragmentation=fragmentation,
+        fragmentation_series=fragmentation_series,
+        defrag_plans=load_defrag_plans(con, window_start, window_end),
+        cluster_tickets=tickets,
+        evaluated_on=evaluated_on,
+        data_quality=data_quality,
+        generated_at=generated_at,
+    )
+
+
+def load_capacity(
+    con: duckdb.DuckDBPyConnection, window_start: date, window_end: date
+) -> tuple[list[MachineGroupCapacity], list[CapacitySeries]]:
+    """Per Machine Group: window sums and the hourly series of capacity, allocation, use and unmet demand."""
+    params = window_params(window_start, window_end)
+    summary = [
+        from_row(
+            MachineGroupCapacity,
+            row,
+            unallocated_share=efficiency(row["unallocated_gpu_hours"], row["capacity_gpu_hours"]),
+        )
+        for row in fetch_rows(con, "report_overview_capacity.sql", params)
+    ]
+    points: dict[str, list[CapacityHour]] = {}
+    models: dict[str, str] = {}
+    for row in fetch_rows(con, "report_overview_capacity_hourly.sql", params):
+        models[row["machine_group"]] = row["gpu_model"]
+        points.setdefault(row["machine_group"], []).append(from_row(CapacityHour, row))
+    order = [row.machine_group for row in summary]
+    series = [CapacitySeries(machine_group=group, gpu_model=models[group], points=points[group]) for group in order]
+    return summary, series
+
+
+def load_fragmentation(
+    con: duckdb.DuckDBPyConnection, window_start: date, window_end: date
+) -> tuple[list[FragmentationSummary], list[FragmentationSeries]]:
+    """Fragmentation per Machine Group and for the cluster (last): window summary and snapshot series."""
+    params = window_params(window_start, window_end)
+    summary = [
+        from_row(FragmentationSummary, row) for row in fetch_rows(con, "report_overview_fragmentation.sql", params)
+    ]
+    points: dict[str, list[FragmentationPoint]] = {}
+    for row in fetch_rows(con, "report_overview_fragmentation_hourly.sql", params):
+        points.setdefault(row["scope"], []).append(from_row(FragmentationPoint, row))
+    series = [
+        FragmentationSeries(scope=row.scope, gpu_model=row.gpu_model, points=points.get(row.scope, []))
+        for row in summary
+    ]
+    return summary, series
+
+
+def load_defrag_plans(con: duckdb.DuckDBPyConnection, window_start: date, window_end: date) -> list[DefragPlan]:
+    """The latest consolidation plan of each Machine Group in the window."""
+    return [
+        from_row(
+            DefragPlan,
+            row,
+            freed_nodes=row["freed_nodes"] or "",
+            low_use_hours_utc=[int(hour) for hour in row["low_use_hours_utc"] or []],
+        )
+        for row in fetch_rows(con, "report_overview_defrag_plans.sql", window_params(window_start, window_end))
+    ]
+
+
+def load_cluster_tickets(
+    con: duckdb.DuckDBPyConnection, window_start: date, window_end: date
+) -> tuple[list[ClusterTicket], date | None]:
+    """The cluster-level `defragment` tickets of the latest evaluation in the window, and its date."""
+    rows = fetch_rows(con, "report_overview_defragment_tickets.sql", window_params(window_start, window_end))
+    tickets = [
+        from_row(
+            ClusterTicket,
+            row,
+            id=row["finding_id"],
+            exempt=bool(row["exempt"]),
+            evidence=evidence_labels(row["evidence_json"]),
+        )
+        for row in rows
+    ]
+    return tickets, (rows[0]["evaluated_on"] if rows else None)

@@ -1,0 +1,128 @@
+"""The rules' inputs read from DuckDB, and their findings stored in `recommendations`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+import polars as pl
+from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.rule_settings import RecommendationSettings
+from gpu_reclaim.core.warehouse import query_relation, run_sql, transaction
+from gpu_reclaim.scoring.findings import Finding
+from gpu_reclaim.scoring.rules.base import RuleInputs
+from gpu_reclaim.scoring.rules.evaluate import evaluate_rules
+
+
+def fetch_frame(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
+    """A named query's result as a polars frame (through Arrow, without a row-by-row copy)."""
+    frame = pl.from_arrow(query_relation(con, name, params).to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def load_rule_inputs(
+    con: duckdb.DuckDBPyConnection,
+    step_seconds: int,
+    rules: RecommendationSettings,
+    window_start: datetime,
+    window_end: datetime,
+) -> RuleInputs:
+    """Stage the window's pod and GPU steps, then read every frame the rules judge."""
+    params: dict[str, Any] = {
+        "window_start": window_start.replace(tzinfo=None),
+        "window_end": window_end.replace(tzinfo=None),
+        "step_seconds": step_seconds,
+        "fake_util_min": rules.fake_busy.gpu_util_min,
+        "fake_profiling_max": rules.fake_busy.profiling_max,
+        "fake_power_max_w": rules.fake_busy.power_max_w if rules.fake_busy.power_max_w is not None else 1e12,
+        "percentile": rules.quota_reclaim.percentile,
+    }
+    run_sql(con, "rules_create_pod_steps.sql", params)
+    run_sql(con, "rules_create_gpu_steps.sql", params)
+    idle_rule, held_rule = rules.idle_allocation, rules.idle_held_memory
+    idle = {
+        **params,
+        "activity_max": idle_rule.activity_max,
+        "memory_fraction_min": 0.0,
+        "min_run_hours": idle_rule.shortest_hours,
+    }
+    held = {
+        **params,
+        "activity_max": held_rule.activity_max,
+        "memory_fraction_min": held_rule.fraction_min,
+        "min_run_hours": held_rule.min_hours,
+    }
+    return RuleInputs(
+        window_start=window_start,
+        window_end=window_end,
+        step_seconds=step_seconds,
+        workloads=fetch_frame(con, "rules_workloads.sql", params),
+        gpu_stats=fetch_frame(con, "rules_gpu_stats.sql", params),
+        idle_runs=fetch_frame(con, "rules_idle_runs.sql", idle),
+        held_memory_runs=fetch_frame(con, "rules_idle_runs.sql", held),
+        serving_load=fetch_frame(con, "rules_serving_load.sql", params),
+        quotas=fetch_frame(con, "rules_quota.sql", params),
+        defrag_plans=fetch_frame(con, "rules_defrag_plans.sql", params),
+    )
+
+
+def _recommendation_row(evaluated_on: date, finding: Finding) -> dict[str, Any]:
+    ticket = {
+        "id": finding.id,
+        **finding.ticket_body(),
+        "exempt": finding.exempt,
+        "insufficient_data": finding.insufficient_data,
+    }
+    return {
+        "evaluated_on": evaluated_on,
+        "finding_id": finding.id,
+        **finding.model_dump(
+            include={
+                "rule",
+                "severity",
+                "workspace",
+                "project",
+                "namespace",
+                "workload",
+                "exempt",
+                "gpu_model",
+                "gpus_allocated",
+                "gpus_reclaimable",
+                "idle_gpu_hours",
+                "gpu_hours_recoverable_per_week",
+            }
+        ),
+        "window_start": finding.window_start.replace(tzinfo=None),
+        "window_end": finding.window_end.replace(tzinfo=None),
+        "ticket": json.dumps(ticket, sort_keys=True),
+    }
+
+
+def store_recommendations(con: duckdb.DuckDBPyConnection, evaluated_on: date, findings: list[Finding]) -> None:
+    """Replace the evaluation's rows of `recommendations` in one transaction."""
+    with transaction(con):
+        run_sql(con, "rules_delete_recommendations.sql", {"evaluated_on": evaluated_on})
+        for finding in findings:
+            run_sql(con, "rules_insert_recommendation.sql", _recommendation_row(evaluated_on, finding))
+
+
+def evaluate_recommendations(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    recommendation_settings: RecommendationSettings,
+    window_start: datetime,
+    window_end: datetime,
+    evaluated_on: date,
+) -> list[Finding]:
+    """Every rule's findings for [window_start, window_end), stored in `recommendations` under evaluated_on.
+
+    Exempt findings and insufficient-data records are returned and stored but never ticketed.
+    """
+    inputs = load_rule_inputs(con, settings.step_seconds, recommendation_settings, window_start, window_end)
+    findings = evaluate_rules(settings, recommendation_settings, inputs)
+    store_recommendations(con, evaluated_on, findings)
+    return findings
