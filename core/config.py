@@ -159,6 +159,7 @@ class Settings(_Strict):
     exempt_workloads: list[str] = Field(
         default_factory=list, description="'namespace/owner_kind/owner_name' of exempt workloads."
     )
+    warehouse: WarehouseConfig = Field(default_factory=lambda: WarehouseConfig())
 
 
 class ConfigError(ValueError):
@@ -204,3 +205,15 @@ def h100_equivalent_weight(settings: Settings, gpu_model: str | None) -> float:
             if model.match.lower() in lowered:
                 return model.h100_equivalent
     return settings.default_h100_equivalent
+
+
+class WarehouseConfig(_Strict):
+    """`[warehouse]`: the DuckDB file."""
+
+    backup_before_migrate: bool = Field(
+        True,
+        description="Copy the file to <file>.bak-<version> before applying schema migrations; off for large files.",
+    )
+
+
+Settings.model_rebuild()

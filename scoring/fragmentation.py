@@ -657,7 +657,7 @@ def pods_from_rows(
 def node_fragmentation_rows(
     scores: Iterable[NodeFragmentation], day: date, snapshot_ts: datetime
 ) -> list[dict[str, Any]]:
-    """Rows of ``node_fragmentation`` (sql/create_fragmentation_tables.sql)."""
+    """Rows of ``node_fragmentation`` (sql/migrations/0001_baseline_v0_1_0.sql)."""
     return [
         {
             "day": day,

@@ -37,7 +37,7 @@ from gpu_reclaim.scoring.fragmentation import (
     typical_pod_classes,
 )
 
-DDL = Path(__file__).resolve().parents[2] / "sql" / "create_fragmentation_tables.sql"
+DDL = Path(__file__).resolve().parents[2] / "sql" / "migrations" / "0001_baseline_v0_1_0.sql"
 BIG = 1 << 30
 
 
