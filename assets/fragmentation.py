@@ -13,6 +13,7 @@ from gpu_reclaim.assets.ingest import DUCKDB_POOL, kube_state, partition_day
 from gpu_reclaim.assets.partitions import daily_partitions
 from gpu_reclaim.assets.stages import StageResult
 from gpu_reclaim.assets.usage import gpu_usage
+from gpu_reclaim.core.provenance import record_computed_day
 from gpu_reclaim.core.warehouse import Warehouse, run_sql, transaction
 from gpu_reclaim.pipelines.resources import WarehouseResource
 from gpu_reclaim.scoring.fragmentation import (
@@ -182,6 +183,7 @@ def store_fragmentation(con: duckdb.DuckDBPyConnection, day: date, rows: Mapping
                     run_sql(con, f"insert_{table}.sql")
                 finally:
                     con.unregister("staged_rows")
+        record_computed_day(con, "fragmentation", day)
 
 
 def fragmentation_day(warehouse: Warehouse, day: date) -> StageResult:

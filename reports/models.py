@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 DECIMALS = 3
 CLUSTER_SCOPE = "cluster"  # the whole cluster in fragmentation tables; the pseudo-workspace of cluster tickets
@@ -131,6 +131,8 @@ class WorkspaceReport(_Model):
     recommendations: list[Recommendation]
     no_data: list[NoDataGpus]
     generated_at: datetime
+    # results of this window computed by another gpu-reclaim version (core/provenance.py), one sentence each
+    computed_by: list[str] = Field(default_factory=list)
 
     @property
     def active_recommendations(self) -> list[Recommendation]:
@@ -297,6 +299,8 @@ class ClusterOverview(_Model):
     evaluated_on: date | None
     data_quality: list[DataQualityRow]
     generated_at: datetime
+    # results of this window computed by another gpu-reclaim version (core/provenance.py), one sentence each
+    computed_by: list[str] = Field(default_factory=list)
 
     @property
     def cluster_fragmentation(self) -> FragmentationSummary | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.provenance import provenance_notes
 from gpu_reclaim.core.warehouse import fetch_records as fetch_rows
 from gpu_reclaim.reports.models import (
     CapacityHour,
@@ -264,6 +265,7 @@ def load_workspace_report(
             for row in fetch_rows(con, "report_workspace_no_data.sql", params)
         ],
         generated_at=generated_at,
+        computed_by=provenance_notes(con, window_start, window_end),
     )
 
 
@@ -330,6 +332,7 @@ def load_cluster_overview(
         evaluated_on=evaluated_on,
         data_quality=data_quality,
         generated_at=generated_at,
+        computed_by=provenance_notes(con, window_start, window_end),
     )
 
 

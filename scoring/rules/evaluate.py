@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import duckdb
 from gpu_reclaim.core.config import Settings, h100_equivalent_weight
+from gpu_reclaim.core.provenance import record_computed_day
 from gpu_reclaim.scoring.findings import Finding, priority_key
 from gpu_reclaim.scoring.rules import sql
 from gpu_reclaim.scoring.rules.base import Rule, load_rule_inputs
@@ -112,6 +113,7 @@ def store_recommendations(con: duckdb.DuckDBPyConnection, evaluated_on: date, fi
                     "ticket": json.dumps(ticket, sort_keys=True),
                 },
             )
+        record_computed_day(con, "recommendations", evaluated_on)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
