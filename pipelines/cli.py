@@ -11,9 +11,11 @@ from typing import Annotated
 
 import typer
 from gpu_reclaim.core.config import ConfigError, Settings, load_config
+from gpu_reclaim.core.migrations import MigrationError, SchemaError
 from gpu_reclaim.core.victoria import SourceError, VictoriaMetricsClient
 from gpu_reclaim.core.warehouse import WarehouseLockedError
 from gpu_reclaim.pipelines.runner import days_between, run_pipeline
+from gpu_reclaim.pipelines.upgrade import NothingStoredError, rescore_days, upgrade_database
 from rich.console import Console
 
 app = typer.Typer(
@@ -132,8 +134,9 @@ def run(
     except SourceError as error:
         raise fail(str(error)) from None
     try:
+        upgrade_database(db, settings, lock_timeout, announce=_announce)
         seconds = _execute(config, vm_url, db, out, days_between(first, last), lock_timeout)
-    except (SourceError, WarehouseLockedError) as error:
+    except (SourceError, WarehouseLockedError, SchemaError, MigrationError) as error:
         raise fail(str(error), code=1) from None
     except KeyboardInterrupt:
         raise fail(INTERRUPTED, code=130) from None
@@ -202,6 +205,62 @@ def _write_step_config(out: Path, config: Path | None, step: int) -> Path | None
     path = out / "demo_config.toml"
     path.write_text(f"step_seconds = {int(step)}\n", encoding="utf-8")
     return path
+
+
+@app.command()
+def rescore(
+    start: Annotated[str, typer.Option(help="First UTC day to recompute (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option(help="Last UTC day to recompute, included (YYYY-MM-DD).")],
+    db: Annotated[Path, typer.Option(help="DuckDB database file.")] = Path("data/gpu_reclaim.duckdb"),
+    out: Annotated[Path, typer.Option(help="Folder for reports/ and tickets.jsonl.")] = Path("out"),
+    config: Annotated[Path | None, typer.Option(help="TOML or YAML config file.")] = None,
+    lock_timeout: Annotated[
+        float, typer.Option(min=0.1, max=86400, help="Seconds to wait for another process writing --db.")
+    ] = 120.0,
+) -> None:
+    """Recompute usage, fragmentation, findings and the ticket feed of START to END with this gpu-reclaim version,
+    from the samples stored in --db (VictoriaMetrics is not read), then the reports of every complete week.
+
+    After an upgrade the findings of old days stay as the old version computed them (the reports name it); this
+    recomputes them. The file is upgraded first (after a backup, unless [warehouse] backup_before_migrate = false).
+    """
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as error:
+        raise fail(f"--start/--end must be dates as YYYY-MM-DD ({error})") from None
+    if last < first:
+        raise fail(f"--end {last} is before --start {first}")
+    if not db.is_file():
+        raise fail(f"{db}: no such database file; rescore recomputes days stored in an existing one")
+    settings = _load_settings(config, None)
+    started = time.monotonic()
+    try:
+        upgrade_database(db, settings, lock_timeout, announce=_announce)
+        with console.status("rescoring") as status:
+            summary = rescore_days(
+                config,
+                db,
+                out,
+                days_between(first, last),
+                lock_timeout,
+                on_step=lambda s: status.update(f"rescoring: {s}"),
+            )
+    except (SchemaError, MigrationError, NothingStoredError, WarehouseLockedError) as error:
+        raise fail(str(error), code=1) from None
+    except KeyboardInterrupt:
+        raise fail(INTERRUPTED, code=130) from None
+    except Exception as error:
+        if os.environ.get("GPU_RECLAIM_DEBUG"):
+            raise
+        raise fail(f"{_one_line(error)} (set GPU_RECLAIM_DEBUG=1 to see the traceback)", code=1) from None
+    for warning in summary.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    console.print(f"[green]rescored[/] {len(summary.days)} days in {time.monotonic() - started:.1f}s")
+    _print_outputs(out, db)
+
+
+def _announce(line: str) -> None:
+    console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def main() -> None:
