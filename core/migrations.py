@@ -210,6 +210,8 @@ def apply_pending(con: duckdb.DuckDBPyConnection, state: SchemaState, migrations
                     adopt = False
                 con.execute(migration.sql)
                 _record(con, migration, "applied", __version__)
+        except duckdb.InterruptException:
+            raise  # rolled back; an interrupt stays an interrupt for the caller
         except duckdb.Error as error:
             first = (str(error).strip().splitlines() or [""])[0]
             raise MigrationError(

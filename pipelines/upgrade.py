@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
+import duckdb
 from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.warehouse import Upgrade, Warehouse, fetch_records
 from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
@@ -34,7 +35,10 @@ def upgrade_database(
     if not db.exists():
         return None
     warehouse = Warehouse(db, lock_timeout_seconds, backup_before_migrate=settings.warehouse.backup_before_migrate)
-    upgrade = warehouse.upgrade()
+    try:
+        upgrade = warehouse.upgrade()
+    except duckdb.InterruptException:
+        raise KeyboardInterrupt from None  # the migration running was rolled back
     if upgrade.applied:
         announce(upgrade.describe())
     return upgrade
