@@ -1,4 +1,5 @@
--- Migration 0002 (gpu-reclaim 0.2.0): which gpu-reclaim version computed each day's derived tables.
+-- Migration 0002 (gpu-reclaim 0.2.0): which gpu-reclaim version computed each day's derived tables; and
+-- ticket_deliveries in every file.
 -- One row per (stage, day): the usage tables of a day (stage 'usage'), its fragmentation tables ('fragmentation'),
 -- and the findings evaluated on it ('recommendations', day = evaluated_on). A stage writes its row in the same
 -- transaction as its tables, so the row always names the code that wrote what is stored. The reports list the days
@@ -28,3 +29,21 @@ CROSS JOIN (
     UNION SELECT day FROM cluster_fragmentation
     UNION SELECT evaluated_on AS day FROM recommendations
 ) AS days;
+
+-- ticket_deliveries: gpu-reclaim 0.1.0 created it only when a sink first delivered (sql/tickets_create_deliveries.sql,
+-- which scoring/sinks.py still runs), so a v0.1.0 file may or may not have it. From here on every file has it; a
+-- v0.1.0 file that has it keeps it as it is (the same definition as below).
+CREATE TABLE IF NOT EXISTS ticket_deliveries (
+    sink VARCHAR NOT NULL,
+    idempotency_key VARCHAR NOT NULL,
+    ticket_id VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,
+    attempts INTEGER NOT NULL,
+    attempted_at TIMESTAMP NOT NULL,
+    sent_at TIMESTAMP,
+    remote_ref VARCHAR,
+    error VARCHAR,
+    PRIMARY KEY (sink, idempotency_key)
+);

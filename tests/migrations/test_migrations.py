@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -18,7 +18,10 @@ from gpu_reclaim.core.migrations import (
     parse_migrations,
 )
 from gpu_reclaim.core.provenance import day_spans, record_computed_day
+from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
 from gpu_reclaim.core.warehouse import Warehouse, prepare_connection
+from gpu_reclaim.pipelines.cli import app
+from typer.testing import CliRunner
 
 from gpu_reclaim import __version__
 from tests.migrations.conftest import sha256
@@ -71,7 +74,7 @@ def test_a_new_file_is_initialised_from_0001(tmp_path: Path) -> None:
     finally:
         con.close()
     assert rows == [(m.version, m.name, __version__, "applied") for m in known_migrations()]
-    assert tables == set(baseline_columns()) | {"schema_migrations", "computed_days"}
+    assert tables == set(baseline_columns()) | {"schema_migrations", "computed_days", "ticket_deliveries"}
     assert not list(tmp_path.glob("*.bak-*"))
 
 
@@ -143,3 +146,56 @@ def test_day_spans() -> None:
     days = [date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25), date(2026, 11, 27)]
     assert day_spans(days) == ["2026-11-23 to 2026-11-25", "2026-11-27"]
     assert day_spans([]) == []
+
+
+def test_a_v010_file_with_ticket_deliveries_keeps_them(tmp_path: Path) -> None:
+    """v0.1.0 created ticket_deliveries only once a sink had delivered: a file with it is still a v0.1.0 file."""
+    db = tmp_path / "with_sinks.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(known_migrations()[0].sql)
+    con.execute((MIGRATIONS_DIR.parent / "tickets_create_deliveries.sql").read_text(encoding="utf-8"))
+    con.execute(
+        "INSERT INTO ticket_deliveries VALUES ('hook', 'k1', 'idle_allocation-1', 'new', 'high', 'sent', 1, "
+        "TIMESTAMP '2026-11-29 00:00:00', TIMESTAMP '2026-11-29 00:00:01', 'ref-1', NULL)"
+    )
+    con.close()
+    upgrade = Warehouse(db).upgrade()
+    assert (upgrade.from_version, upgrade.from_release) == (1, "0.1.0")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT sink, idempotency_key, remote_ref FROM ticket_deliveries").fetchall() == [
+            ("hook", "k1", "ref-1")
+        ]
+    finally:
+        con.close()
+
+
+@pytest.mark.e2e
+def test_run_refuses_a_newer_file_before_any_work(tmp_path: Path, victoria_metrics: LocalVictoriaMetrics) -> None:
+    db = tmp_path / "newer.duckdb"
+    Warehouse(db).upgrade()
+    con = duckdb.connect(str(db))
+    con.execute("INSERT INTO schema_migrations VALUES (99, 'from_the_future', now(), '9.9.0', 'x', 'applied')")
+    con.close()
+    before = sha256(db)
+    day = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--vm-url",
+            victoria_metrics.url,
+            "--start",
+            day,
+            "--end",
+            day,
+            "--db",
+            str(db),
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "9.9.0" in lines[0] and f"gpu-reclaim {__version__}" in lines[0], result.output
+    assert sha256(db) == before and not (tmp_path / "tickets.jsonl").exists()

@@ -64,8 +64,8 @@ def has_table(db: Path, table: str) -> bool:
     con = duckdb.connect(str(db), read_only=True)
     try:
         return bool(
-            con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = $t", {"t": table}).fetchone()[0]
-        )  # type: ignore[index]
+            con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name = $t", {"t": table}).fetchall()
+        )
     finally:
         con.close()
 
@@ -93,6 +93,7 @@ def test_upgrade_keeps_every_row_and_records_the_versions(old_release: OldReleas
         *[(m.version, m.name, __version__, "applied") for m in known_migrations()[1:]],
     ]
     assert old_release.fingerprint() == old_release.manifest["tables"]  # every row: same counts, same sums
+    assert has_table(old_release.db, "ticket_deliveries")  # 0.1.0 made it only once a sink had delivered
     # the backup is the file as v0.1.0 left it, byte for byte
     assert upgrade.backup == old_release.db.with_name("gpu_reclaim.duckdb.bak-0.1.0")
     assert sha256(upgrade.backup) == old_release.manifest["database"]["sha256"]
