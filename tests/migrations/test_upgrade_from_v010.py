@@ -334,9 +334,13 @@ def test_an_interrupt_during_a_migration_rolls_it_back(
     monkeypatch.setattr(Warehouse, "_open", keep)
     announced = _Announced(f"applying migration {LATEST + 1:04d}_slow.sql")
     logger = logging.getLogger(migrations.__name__)
+    # an earlier test's logging setup (Dagster, logging.config) may have disabled it: enable it for this test, with
+    # the calls that also clear the loggers' level caches
+    previous = (logger.level, logger.disabled, logging.root.manager.disable)
+    logger.disabled = False
+    logger.setLevel(logging.INFO)
+    logging.disable(logging.NOTSET)
     logger.addHandler(announced)
-    monkeypatch.setattr(logger, "level", logging.INFO)
-    monkeypatch.setattr(logger, "disabled", False)  # a logging.config call of an earlier test may have disabled it
     done = threading.Event()
 
     def interrupt() -> None:
@@ -354,6 +358,9 @@ def test_an_interrupt_during_a_migration_rolls_it_back(
         done.set()
         worker.join()
         logger.removeHandler(announced)
+        logger.setLevel(previous[0])
+        logger.disabled = previous[1]
+        logging.disable(previous[2])
     assert announced.seen.is_set()
     monkeypatch.undo()
     assert_rolled_back_to_the_version_before(old_release)
