@@ -23,6 +23,7 @@ from gpu_reclaim.core.extract import (
     metric_params,
     stage_export,
 )
+from gpu_reclaim.core.provenance import record_computed_day
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.core.warehouse import Warehouse, run_sql, transaction
 
@@ -93,6 +94,7 @@ def compute_usage(con: duckdb.DuckDBPyConnection, settings: Settings, day: date)
             run_sql(con, f"delete_{table}_partition.sql", params)
         for table in USAGE_TABLES:
             run_sql(con, f"insert_{table}.sql", params)
+        record_computed_day(con, "usage", day)
 
 
 def _ingest_day(

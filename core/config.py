@@ -156,6 +156,7 @@ class Settings(_Strict):
         default_factory=list, description="'namespace/owner_kind/owner_name' of exempt workloads."
     )
     write_back: WriteBackSettings = Field(default_factory=lambda: WriteBackSettings())
+    warehouse: WarehouseConfig = Field(default_factory=lambda: WarehouseConfig())
 
 
 class ConfigError(ValueError):
@@ -260,6 +261,15 @@ class WriteBackSettings(_Strict):
         if any(not 0 <= value <= 1 for value in self.workspace_efficiency_thresholds.values()):
             raise ValueError("write_back.workspace_efficiency_thresholds values must be between 0 and 1")
         return self
+
+
+class WarehouseConfig(_Strict):
+    """`[warehouse]`: the DuckDB file."""
+
+    backup_before_migrate: bool = Field(
+        True,
+        description="Copy the file to <file>.bak-<version> before applying schema migrations; off for large files.",
+    )
 
 
 Settings.model_rebuild()

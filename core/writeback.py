@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import httpx
 from gpu_reclaim.core.config import Settings, WriteBackSettings
-from gpu_reclaim.core.warehouse import Warehouse, fetch_records, read_sql, run_sql
+from gpu_reclaim.core.warehouse import Warehouse, fetch_records, run_sql
 from gpu_reclaim.core.writeback_series import (
     LAST_SUCCESS,
     STAGE_QUERIES,
@@ -38,7 +38,6 @@ from gpu_reclaim.core.writeback_series import (
 
 log = logging.getLogger(__name__)
 
-MIGRATION = "migrations/0003_write_back.sql"
 BATCH_BYTES = 8 << 20
 ATTEMPTS = 2  # per request and run; the next run retries what still failed
 
@@ -195,11 +194,6 @@ class WriteBackResult:
         return sum(samples for _, samples in self.written.values())
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create write_back_status (migration 0003, idempotent) until the migration runner applies it."""
-    con.execute(read_sql(MIGRATION))
-
-
 def stage_series(con: duckdb.DuckDBPyConnection, settings: Settings, day: date, stage: str) -> list[Series]:
     """Every series of one stage of one day, from its named SQL files."""
     config = settings.write_back
@@ -261,7 +255,6 @@ def write_back(warehouse: Warehouse, settings: Settings, day: date, now: datetim
     result = WriteBackResult()
     config = settings.write_back
     with warehouse.connect() as con, WriteBackClient(settings) as client:
-        ensure_schema(con)
         refused: WriteBackError | None = None
         for one_day in days_to_write(con, settings, day):
             for stage in STAGES:

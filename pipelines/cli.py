@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from gpu_reclaim.core.config import ConfigError, Settings, load_config
+from gpu_reclaim.core.migrations import MigrationError, SchemaError
 from gpu_reclaim.core.victoria import SourceError, VictoriaMetricsClient
 from gpu_reclaim.core.warehouse import Warehouse, WarehouseLockedError
+from gpu_reclaim.pipelines.upgrade import NothingStoredError, rescore_days, upgrade_database
 from gpu_reclaim.pipelines.window import DayRange, WindowError, required_days, resolve_days, utc_today
 from gpu_reclaim.reports.models import ReportIndex
 from rich.console import Console
@@ -58,7 +60,7 @@ def one_line_errors(interrupted: str = INTERRUPTED) -> Iterator[None]:
         yield
     except typer.Exit:
         raise
-    except (SourceError, WarehouseLockedError) as error:
+    except (SourceError, WarehouseLockedError, SchemaError, MigrationError, NothingStoredError) as error:
         raise fail(str(error), code=1) from None
     except KeyboardInterrupt:
         raise fail(interrupted, code=130) from None
@@ -210,6 +212,7 @@ def run(
     except SourceError as error:
         raise fail(str(error)) from None
     with one_line_errors():
+        upgrade_database(db, settings, lock_timeout, announce=_announce)
         summary, seconds = _execute(config, vm_url, db, out, window.days, lock_timeout, write_back)
     console.print(f"[green]done[/] {window} in {seconds:.1f}s", highlight=False, soft_wrap=True)
     _print_outputs(db, out / FEED_FILE if summary.feed_written else None, summary.reports)
@@ -238,6 +241,8 @@ def report(
 
     started = time.monotonic()
     interrupted = "interrupted: every file is written whole or not at all; run the same command again"
+    with one_line_errors(interrupted):
+        upgrade_database(db, settings, lock_timeout, announce=_announce)
     with one_line_errors(interrupted), console.status(f"rebuilding the reports of {window}"):
         rebuilt = rebuild_window(Warehouse(db, lock_timeout), settings, out, out / FEED_FILE, window.first, window.last)
     console.print(
@@ -305,6 +310,44 @@ def _write_step_config(out: Path, config: Path | None, step: int) -> Path | None
     path = out / "demo_config.toml"
     path.write_text(f"step_seconds = {int(step)}\n", encoding="utf-8")
     return path
+
+
+@app.command()
+def rescore(
+    start: Annotated[str, typer.Option(help="First UTC day to recompute (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option(help="Last UTC day to recompute, included (YYYY-MM-DD).")],
+    db: Annotated[Path, typer.Option(help="DuckDB database file.")] = Path("data/gpu_reclaim.duckdb"),
+    out: Annotated[Path, typer.Option(help="Folder for reports/ and tickets.jsonl.")] = Path("out"),
+    config: Annotated[Path | None, typer.Option(help="TOML or YAML config file.")] = None,
+    lock_timeout: Annotated[
+        float, typer.Option(min=0.1, max=86400, help="Seconds to wait for another process writing --db.")
+    ] = 120.0,
+) -> None:
+    """Recompute usage, fragmentation, findings and the ticket feed of START to END with this gpu-reclaim version,
+    from the samples stored in --db (VictoriaMetrics is not read), then the reports of every complete week.
+
+    After an upgrade the findings of old days stay as the old version computed them (the reports name it); this
+    recomputes them. The file is upgraded first (after a backup, unless [warehouse] backup_before_migrate = false).
+    """
+    window = _window(lambda: required_days(start, end, utc_today()))
+    if not db.is_file():
+        raise fail(f"{db}: no such database file; rescore recomputes days stored in an existing one")
+    settings = _load_settings(config, None)
+    started = time.monotonic()
+    with one_line_errors():
+        upgrade_database(db, settings, lock_timeout, announce=_announce)
+        with console.status("rescoring") as status:
+            summary = rescore_days(
+                config, db, out, window.days, lock_timeout, on_step=lambda s: status.update(f"rescoring: {s}")
+            )
+    for warning in summary.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    console.print(f"[green]rescored[/] {window} in {time.monotonic() - started:.1f}s", highlight=False, soft_wrap=True)
+    _print_outputs(db, out / FEED_FILE if summary.feed_written else None, summary.reports)
+
+
+def _announce(line: str) -> None:
+    console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 DECIMALS = 3
 CLUSTER_SCOPE = "cluster"  # the whole cluster in fragmentation tables; the pseudo-workspace of cluster tickets
@@ -166,6 +166,8 @@ class WorkspaceReport(_Model):
     no_data: list[NoDataGpus]
     generated_at: datetime
     coverage: WindowCoverage | None = None  # set by reports.build
+    # results of this window computed by another gpu-reclaim version (core/provenance.py), one sentence each
+    computed_by: list[str] = Field(default_factory=list)
 
     @property
     def active_recommendations(self) -> list[Recommendation]:
@@ -333,6 +335,8 @@ class ClusterOverview(_Model):
     data_quality: list[DataQualityRow]
     generated_at: datetime
     coverage: WindowCoverage | None = None  # set by reports.build
+    # results of this window computed by another gpu-reclaim version (core/provenance.py), one sentence each
+    computed_by: list[str] = Field(default_factory=list)
 
     @property
     def cluster_fragmentation(self) -> FragmentationSummary | None:

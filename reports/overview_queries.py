@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import duckdb
+from gpu_reclaim.core.provenance import provenance_notes
 from gpu_reclaim.core.warehouse import fetch_records as fetch_rows
 from gpu_reclaim.reports.models import (
     CapacityHour,
@@ -73,6 +74,7 @@ def load_cluster_overview(
         evaluated_on=evaluated_on,
         data_quality=data_quality,
         generated_at=generated_at,
+        computed_by=provenance_notes(con, window_start, window_end),
     )
 
 

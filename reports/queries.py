@@ -8,6 +8,7 @@ from typing import Any
 
 import duckdb
 from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.provenance import provenance_notes
 from gpu_reclaim.core.warehouse import fetch_records as fetch_rows
 from gpu_reclaim.reports.models import (
     HeatmapCell,
@@ -201,6 +202,7 @@ def load_workspace_report(
         recommendations=recommendations,
         no_data=[from_row(NoDataGpus, row) for row in fetch_rows(con, "report_workspace_no_data.sql", params)],
         generated_at=generated_at,
+        computed_by=provenance_notes(con, window_start, window_end),
     )
 
 

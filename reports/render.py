@@ -319,6 +319,7 @@ def overview_document(overview: ClusterOverview) -> dict[str, Any]:
             row.model_dump(mode="json", exclude={"evidence", "action", "summary"}) for row in overview.cluster_tickets
         ],
         "data_quality": [row.model_dump(mode="json") for row in overview.data_quality],
+        "computed_by": list(overview.computed_by),
     }
 
 
@@ -370,6 +371,7 @@ def summary_document(report: WorkspaceReport) -> dict[str, Any]:
             for item in report.recommendations
         ],
         "no_data": [row.model_dump(mode="json") for row in report.no_data],
+        "computed_by": list(report.computed_by),
     }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+from gpu_reclaim.core.provenance import record_computed_day
 from gpu_reclaim.core.warehouse import fetch_records, run_sql, transaction
 from gpu_reclaim.scoring.fragmentation import (
     PLACEMENT_SIZES,
@@ -263,3 +264,4 @@ def store_fragmentation(con: duckdb.DuckDBPyConnection, day: date, rows: Mapping
                     run_sql(con, f"insert_{table}.sql")
                 finally:
                     con.unregister("staged_rows")
+        record_computed_day(con, "fragmentation", day)

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import polars as pl
 from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.provenance import record_computed_day
 from gpu_reclaim.core.rule_settings import RecommendationSettings
 from gpu_reclaim.core.warehouse import query_relation, run_sql, transaction
 from gpu_reclaim.scoring.findings import Finding
@@ -108,6 +109,7 @@ def store_recommendations(con: duckdb.DuckDBPyConnection, evaluated_on: date, fi
         run_sql(con, "rules_delete_recommendations.sql", {"evaluated_on": evaluated_on})
         for finding in findings:
             run_sql(con, "rules_insert_recommendation.sql", _recommendation_row(evaluated_on, finding))
+        record_computed_day(con, "recommendations", evaluated_on)
 
 
 def evaluate_recommendations(

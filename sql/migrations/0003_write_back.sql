@@ -1,7 +1,7 @@
 -- 0003: the write-back's bookkeeping (core/writeback.py). One row per (day, stage) of series imported into
 -- VictoriaMetrics: 'written' with its counts, or 'failed' with the error, so a failed write-back is retried by
--- the next run. Idempotent (IF NOT EXISTS) so that it can also run before the migration runner lands.
-CREATE TABLE IF NOT EXISTS write_back_status (
+-- the next run.
+CREATE TABLE write_back_status (
     day DATE NOT NULL,
     stage VARCHAR NOT NULL,
     status VARCHAR NOT NULL,

@@ -38,7 +38,7 @@ from gpu_reclaim.store.fragmentation import (
     typical_pod_class_rows,
 )
 
-DDL = Path(__file__).resolve().parents[2] / "sql" / "create_fragmentation_tables.sql"
+DDL = Path(__file__).resolve().parents[2] / "sql" / "migrations" / "0001_baseline_v0_1_0.sql"
 BIG = 1 << 30
 
 

@@ -1,4 +1,4 @@
-"""A hand-built cluster in an in-memory DuckDB, for rule and ticket tests (tables from sql/create_tables.sql).
+"""A hand-built cluster in an in-memory DuckDB, for rule and ticket tests (tables from sql/migrations/).
 
 Times are hours after START; steps are STEP seconds (5 min, so a day is 288 steps). A GPU's activity,
 utilisation and memory are given per step by a function of the hour, so each test states its own numbers.

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from gpu_reclaim.core.config import ConfigError, settings_from_mapping
 from gpu_reclaim.core.warehouse import Warehouse, fetch_records
-from gpu_reclaim.core.writeback import WriteBackClient, days_to_write, ensure_schema, stage_series
+from gpu_reclaim.core.writeback import WriteBackClient, days_to_write, stage_series
 from gpu_reclaim.core.writeback_series import (
     LAST_SUCCESS,
     STAGE_METRICS,
@@ -195,8 +195,6 @@ def test_workspace_thresholds_default_and_override(tmp_path: Path) -> None:
 def test_missing_and_failed_days_are_retried_within_the_window(tmp_path: Path) -> None:
     settings = settings_from_mapping({"write_back": {"retry_days": 5}})
     with Warehouse(tmp_path / "t.duckdb").connect() as con:
-        ensure_schema(con)
-        ensure_schema(con)  # idempotent
         for day in (date(2026, 11, 1), date(2026, 11, 4), date(2026, 11, 5), date(2026, 11, 6)):
             con.execute(
                 "INSERT INTO machine_group_usage_hourly VALUES ($d, $d, 'g', 'm', 8, 1, 1, 0, 7, 0, 0)", {"d": day}

@@ -1,0 +1,1 @@
+"""Numbered schema migrations NNNN_<name>.sql, applied in order by gpu_reclaim.core.migrations."""

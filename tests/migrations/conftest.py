@@ -1,0 +1,80 @@
+"""The v0.1.0 fixture (tests/fixtures/v0.1.0): a DuckDB file gpu-reclaim 0.1.0 wrote from the demo week, its ticket
+feed, and MANIFEST.json (origin, row counts and sums per table). Each test gets its own decompressed copy."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from tests.migrations.fingerprint import fingerprint
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "v0.1.0"
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def manifest() -> dict[str, Any]:
+    return dict(json.loads((FIXTURE / "MANIFEST.json").read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class OldRelease:
+    """A copy of the v0.1.0 database and its out/ folder (with the v0.1.0 tickets.jsonl)."""
+
+    db: Path
+    out: Path
+    manifest: dict[str, Any]
+
+    @property
+    def first_day(self) -> date:
+        return date.fromisoformat(self.manifest["demo_days"][0])
+
+    @property
+    def last_day(self) -> date:
+        return date.fromisoformat(self.manifest["demo_days"][1])
+
+    @property
+    def old_tables(self) -> list[str]:
+        return sorted(self.manifest["tables"])
+
+    def fingerprint(self, path: Path | None = None) -> dict[str, dict[str, Any]]:
+        con = duckdb.connect(str(path or self.db), read_only=True)
+        try:
+            return fingerprint(con, self.old_tables)
+        finally:
+            con.close()
+
+
+@pytest.fixture(scope="session")
+def v010_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture decompressed once per session (never written: tests copy it)."""
+    target = tmp_path_factory.mktemp("v010") / "gpu_reclaim.duckdb"
+    with gzip.open(FIXTURE / "gpu_reclaim.duckdb.gz", "rb") as source, target.open("wb") as sink:
+        shutil.copyfileobj(source, sink, length=16 << 20)
+    assert sha256(target) == manifest()["database"]["sha256"], "the fixture does not match its MANIFEST"
+    return target
+
+
+@pytest.fixture
+def old_release(v010_database: Path, tmp_path: Path) -> OldRelease:
+    db = tmp_path / "gpu_reclaim.duckdb"
+    shutil.copyfile(v010_database, db)
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copyfile(FIXTURE / "tickets.jsonl", out / "tickets.jsonl")
+    return OldRelease(db=db, out=out, manifest=manifest())
