@@ -25,7 +25,7 @@ bench: setup
 	$(PY) -m bench.run_benchmark
 
 dev: setup
-	mkdir -p .dagster_home && cp -n pipelines/dagster.yaml .dagster_home/dagster.yaml
+	mkdir -p .dagster_home && cp -n deploy/dagster.yaml .dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(VENV)/bin/dagster dev -m gpu_reclaim.pipelines.definitions
 
 clean:

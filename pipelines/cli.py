@@ -272,7 +272,11 @@ def demo(
     run every stage for every day, and write the reports and the ticket feed under OUT."""
     from gpu_reclaim.core.vmserver import LocalServerError, LocalVictoriaMetrics
     from gpu_reclaim.pipelines.runner import days_between
-    from gpu_reclaim.scenarios.demo_cluster import DemoScenario, default_demo_start, load_demo
+
+    try:
+        from gpu_reclaim.scenarios.demo_cluster import DemoScenario, default_demo_start, load_demo
+    except ModuleNotFoundError as error:
+        raise fail(str(error)) from None  # numpy comes with the demo extra only
 
     settings = _load_settings(config, None)
     if settings.step_seconds != step:

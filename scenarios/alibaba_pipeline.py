@@ -6,7 +6,7 @@ at a fixed past UTC day, runs the pipeline's stages for that day (kube-state ing
 a DuckDB file, and reads the per-model figures back from the fragmentation tables (a Machine Group is a GPU
 model in the trace). The placement is held constant over the steps, so every hourly snapshot is the same.
 
-``python -m scenarios.alibaba_pipeline --policy first_fit|best_fit --share 0.9`` prints the figures of both
+``python -m gpu_reclaim.scenarios.alibaba_pipeline --policy first_fit|best_fit --share 0.9`` prints the figures of both
 policies (or of the one given) as a table.
 """
 
