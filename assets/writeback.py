@@ -30,7 +30,9 @@ def score_write_back(
 ) -> MaterializeResult:
     loaded = settings.load()
     if not loaded.write_back.enabled:
-        return MaterializeResult(metadata={"enabled": MetadataValue.bool(False)})
+        return MaterializeResult(
+            metadata={"enabled": MetadataValue.bool(False), **preview_metadata(0, ["day", "stage", "status"], [])}
+        )
     day = partition_day(context)
     try:
         result = write_back(warehouse.warehouse(), loaded, day)

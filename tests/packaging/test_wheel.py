@@ -65,7 +65,7 @@ def test_wheel_carries_every_module_and_data_file_under_one_top_level_name(insta
     assert {name for name in expected if name.endswith(".sql")}, "no SQL file found in the repository"
     assert expected - names == set(), f"missing from the wheel: {sorted(expected - names)[:20]}"
     for required in (
-        "gpu_reclaim/sql/create_tables.sql",
+        "gpu_reclaim/sql/migrations/0001_baseline_v0_1_0.sql",
         "gpu_reclaim/reports/templates/report.css",
         "gpu_reclaim/scenarios/data/alibaba-gpu-v2023/openb_node_list_gpu_node.csv",
         "gpu_reclaim/scenarios/data/alibaba-gpu-v2023/LICENSE.md",
@@ -86,7 +86,7 @@ def test_installed_package_imports_from_the_venv_only(installed_package: Install
         "from importlib import resources\n"
         "from gpu_reclaim.scenarios.alibaba_replay import DEFAULT_DATA_DIR, NODE_FILE, load_nodes\n"
         "print(json.dumps({'file': gpu_reclaim.__file__, 'path': sys.path,\n"
-        "  'sql': str(resources.files('gpu_reclaim.sql') / 'create_tables.sql'),\n"
+        "  'sql': str(resources.files('gpu_reclaim.sql') / 'migrations' / '0001_baseline_v0_1_0.sql'),\n"
         "  'trace_nodes': len(load_nodes(DEFAULT_DATA_DIR / NODE_FILE)), 'trace_dir': str(DEFAULT_DATA_DIR),\n"
         f"  'generic': [n for n in {list(GENERIC_NAMES)!r} if importlib.util.find_spec(n)]}}))\n"
     )

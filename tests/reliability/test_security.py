@@ -78,7 +78,7 @@ SQL_WORDS = re.compile(
 SQL_CALLS = {"execute", "executemany", "sql", "query", "from_query", "run_sql"}
 # (file, enclosing function, source of the expression): identifiers from code, never from data
 ALLOWED = {
-    ("core/warehouse.py", "connect", "f'SET threads = {int(self.threads)}'"),
+    ("core/warehouse.py", "_prepare", "f'SET threads = {int(self.threads)}'"),
     ("assets/stages.py", "_count_day", "f'SELECT count(*) FROM {table} WHERE day = $day'"),
 }
 

@@ -69,8 +69,17 @@ def run_days(url: str, config: Path, db: Path, out: Path, days: list[date]) -> R
 
 
 @pytest.fixture(scope="session")
-def written(victoria_metrics: LocalVictoriaMetrics, tmp_path_factory: pytest.TempPathFactory) -> Written:
-    """The demo's three days before today, scored and written back into the session's VictoriaMetrics."""
+def writeback_vm() -> Iterator[LocalVictoriaMetrics]:
+    """A VictoriaMetrics of the write-back tests alone: other tests import demo days into the session's server, and
+    a re-run of a day here must read exactly the source series this module imported."""
+    with LocalVictoriaMetrics() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def written(writeback_vm: LocalVictoriaMetrics, tmp_path_factory: pytest.TempPathFactory) -> Written:
+    """The demo's three days before today, scored and written back into the write-back tests' VictoriaMetrics."""
+    victoria_metrics = writeback_vm
     workdir = tmp_path_factory.mktemp("writeback")
     first = datetime.now(UTC).date() - timedelta(days=DAYS)
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
