@@ -13,6 +13,7 @@ from gpu_reclaim.assets.metadata import KINDS_INGEST, OWNERS, preview_metadata
 from gpu_reclaim.assets.partitions import daily_partitions
 from gpu_reclaim.assets.reclamation import recommendations
 from gpu_reclaim.assets.resources import SettingsResource, WarehouseResource
+from gpu_reclaim.core.errors import named_one_line
 from gpu_reclaim.core.writeback import WriteBackResult, write_back
 
 
@@ -37,7 +38,8 @@ def score_write_back(
     try:
         result = write_back(warehouse.warehouse(), loaded, day)
     except Exception as error:  # a day never fails because of its write-back; the next run retries it
-        result = WriteBackResult(warnings=[f"write-back for {day} failed (retried next run): {_one_line(error)}"])
+        reason = named_one_line(error, 300)
+        result = WriteBackResult(warnings=[f"write-back for {day} failed (retried next run): {reason}"])
     for warning in result.warnings:
         context.log.warning(warning)
     metadata: dict[str, Any] = {
@@ -56,8 +58,3 @@ def score_write_back(
     if result.warnings:
         metadata["warnings"] = MetadataValue.text("\n".join(result.warnings))
     return MaterializeResult(metadata=metadata)
-
-
-def _one_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0] if lines else ''}"[:300]

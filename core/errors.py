@@ -9,6 +9,12 @@ def one_line(error: BaseException) -> str:
     return (text[0] if text else type(error).__name__)[:240]
 
 
+def named_one_line(error: BaseException, limit: int) -> str:
+    """The error's type name and the first line of its message, at most `limit` characters."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"[:limit]
+
+
 class SourceError(RuntimeError):
     """The metrics source cannot be used; the message is one line naming the URL and what to check."""
 

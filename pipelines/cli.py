@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from gpu_reclaim.core.config import ConfigError, Settings, load_config
+from gpu_reclaim.core.errors import named_one_line
 from gpu_reclaim.core.migrations import MigrationError, SchemaError
 from gpu_reclaim.core.victoria import SourceError, VictoriaMetricsClient
 from gpu_reclaim.core.warehouse import Warehouse, WarehouseLockedError
@@ -43,11 +44,6 @@ INTERRUPTED = (
 )
 
 
-def _one_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0] if lines else ''}"[:400]
-
-
 def fail(message: str, code: int = 2) -> typer.Exit:
     console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
@@ -67,7 +63,7 @@ def one_line_errors(interrupted: str = INTERRUPTED) -> Iterator[None]:
     except Exception as error:
         if os.environ.get("GPU_RECLAIM_DEBUG"):
             raise
-        raise fail(f"{_one_line(error)} (set GPU_RECLAIM_DEBUG=1 to see the traceback)", code=1) from None
+        raise fail(f"{named_one_line(error, 400)} (set GPU_RECLAIM_DEBUG=1 to see the traceback)", code=1) from None
 
 
 def _window(resolve: Callable[[], DayRange]) -> DayRange:

@@ -194,65 +194,63 @@ def _time_layout(height: int, y_title: str, x_range: tuple[str, str] | None = No
     return layout
 
 
+# the capacity chart's traces of a placed Machine Group, bottom to top: (CapacityPoint field, name, style)
+_CAPACITY_TRACES: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    (
+        "allocated_gpus",
+        "allocated",
+        {
+            "stackgroup": "capacity",
+            "line": {"color": ALLOCATED_COLOR, "width": 1, "shape": "hv"},
+            "fillcolor": "rgba(154,165,177,0.45)",
+        },
+    ),
+    (
+        "unallocated_gpus",
+        "unallocated",
+        {
+            "stackgroup": "capacity",
+            "line": {"color": "#9fd3cb", "width": 1, "shape": "hv"},
+            "fillcolor": "rgba(42,157,143,0.16)",
+        },
+    ),
+    (
+        "used_gpus",
+        "used",
+        {
+            "fill": "tozeroy",
+            "line": {"color": USED_COLOR, "width": 1.5, "shape": "hv"},
+            "fillcolor": "rgba(31,111,235,0.35)",
+        },
+    ),
+    ("capacity_gpus", "capacity", {"line": {"color": QUOTA_COLOR, "width": 1, "dash": "dot", "shape": "hv"}}),
+)
+
+
+def _hourly_trace(series: CapacitySeries, field: str, name: str, style: dict[str, Any]) -> go.Scatter:
+    return go.Scatter(
+        x=[point.hour.isoformat() for point in series.points],
+        y=[getattr(point, field) for point in series.points],
+        name=name,
+        mode="lines",
+        hovertemplate=f"%{{y:.3f}} GPUs {name}<extra></extra>",
+        **style,
+    )
+
+
 def capacity_chart(series: CapacitySeries, x_range: tuple[str, str] | None = None) -> str:
     """One Machine Group hour by hour: allocated and unallocated GPUs stacked up to capacity, used GPUs
     inside the allocation, and GPUs requested by Pending pods (unmet demand). For the pseudo-group of Pending
     pods not bound to any node only the demand is drawn."""
-    hours = [point.hour.isoformat() for point in series.points]
     traces: list[go.Scatter] = []
     if not series.unplaced:
-        traces += [
-            go.Scatter(
-                x=hours,
-                y=[point.allocated_gpus for point in series.points],
-                name="allocated",
-                mode="lines",
-                stackgroup="capacity",
-                line={"color": ALLOCATED_COLOR, "width": 1, "shape": "hv"},
-                fillcolor="rgba(154,165,177,0.45)",
-                hovertemplate="%{y:.3f} GPUs allocated<extra></extra>",
-            ),
-            go.Scatter(
-                x=hours,
-                y=[point.unallocated_gpus for point in series.points],
-                name="unallocated",
-                mode="lines",
-                stackgroup="capacity",
-                line={"color": "#9fd3cb", "width": 1, "shape": "hv"},
-                fillcolor="rgba(42,157,143,0.16)",
-                hovertemplate="%{y:.3f} GPUs unallocated<extra></extra>",
-            ),
-            go.Scatter(
-                x=hours,
-                y=[point.used_gpus for point in series.points],
-                name="used",
-                mode="lines",
-                fill="tozeroy",
-                line={"color": USED_COLOR, "width": 1.5, "shape": "hv"},
-                fillcolor="rgba(31,111,235,0.35)",
-                hovertemplate="%{y:.3f} GPUs used<extra></extra>",
-            ),
-            go.Scatter(
-                x=hours,
-                y=[point.capacity_gpus for point in series.points],
-                name="capacity",
-                mode="lines",
-                line={"color": QUOTA_COLOR, "width": 1, "dash": "dot", "shape": "hv"},
-                hovertemplate="%{y:.3f} GPUs capacity<extra></extra>",
-            ),
-        ]
-    traces.append(
-        go.Scatter(
-            x=hours,
-            y=[point.pending_gpus for point in series.points],
-            name="pending",
-            mode="lines",
-            fill="tozeroy" if series.unplaced else None,
-            line={"color": PENDING_COLOR, "width": 2, "shape": "hv"},
-            fillcolor="rgba(194,65,12,0.2)",
-            hovertemplate="%{y:.3f} GPUs pending<extra></extra>",
-        )
-    )
+        traces += [_hourly_trace(series, field, name, style) for field, name, style in _CAPACITY_TRACES]
+    pending_style: dict[str, Any] = {
+        "fill": "tozeroy" if series.unplaced else None,
+        "line": {"color": PENDING_COLOR, "width": 2, "shape": "hv"},
+        "fillcolor": "rgba(194,65,12,0.2)",
+    }
+    traces.append(_hourly_trace(series, "pending_gpus", "pending", pending_style))
     return figure_json(go.Figure(data=traces, layout=_time_layout(250, "GPUs (hourly mean)", x_range)))
 
 
