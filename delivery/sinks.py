@@ -3,6 +3,7 @@ webhook and Jira (REST v2). A sink turns one ticket event into one HTTP request;
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -41,7 +42,7 @@ def ticket_text(ticket: Ticket) -> str:
     )
 
 
-class Sink:
+class Sink(ABC):
     """One destination; subclasses say what a ticket event looks like there."""
 
     kind: ClassVar[str]
@@ -73,9 +74,9 @@ class Sink:
         return Request("POST", url.rstrip("/") + path if path else url, body, {"Idempotency-Key": key, **headers},
                        auth, shown.rstrip("/") + path if path else shown)  # fmt: skip
 
+    @abstractmethod
     def body(self, ticket: Ticket, key: str, remote_ref: str | None) -> tuple[str, dict[str, Any]]:
-        """(path below the sink's URL, JSON body)."""
-        raise NotImplementedError
+        """(path below the sink's URL, JSON body): each registered kind says what it sends."""
 
     def remote_ref(self, response: httpx.Response) -> str | None:
         """What the remote side calls the ticket (a Jira issue key), to comment on it later."""
