@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import duckdb
+
 
 def one_line(error: BaseException) -> str:
     """The first line of the error's message (its type's name when it has none), at most 240 characters."""
@@ -29,3 +31,11 @@ class TooManySeriesError(SourceError):
 
 class FatalSourceError(SourceError):
     """A failure that asking again cannot fix (credentials refused, a response whose end cannot be verified)."""
+
+
+def is_query_interrupt(error: BaseException | None) -> bool:
+    """SIGINT as DuckDB surfaces it: `RuntimeError('Query interrupted')` when the signal arrived during a query
+    (which was then rolled back), or DuckDB's InterruptException (its own interrupt call)."""
+    if isinstance(error, KeyboardInterrupt | duckdb.InterruptException):
+        return True
+    return isinstance(error, RuntimeError) and str(error) == "Query interrupted"

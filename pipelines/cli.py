@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from gpu_reclaim.core.config import ConfigError, Settings, load_config
-from gpu_reclaim.core.errors import named_one_line
+from gpu_reclaim.core.errors import is_query_interrupt, named_one_line
 from gpu_reclaim.core.migrations import MigrationError, SchemaError
 from gpu_reclaim.core.victoria import SourceError, VictoriaMetricsClient
 from gpu_reclaim.core.warehouse import Warehouse, WarehouseLockedError
@@ -61,6 +61,8 @@ def one_line_errors(interrupted: str = INTERRUPTED) -> Iterator[None]:
     except KeyboardInterrupt:
         raise fail(interrupted, code=130) from None
     except Exception as error:
+        if is_query_interrupt(error):  # Ctrl-C during a query outside a Dagster step (migrations, reports)
+            raise fail(interrupted, code=130) from None
         if os.environ.get("GPU_RECLAIM_DEBUG"):
             raise
         raise fail(f"{named_one_line(error, 400)} (set GPU_RECLAIM_DEBUG=1 to see the traceback)", code=1) from None

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 from dagster import (
     AssetsDefinition,
     DagsterExecutionInterruptedError,
@@ -18,6 +17,7 @@ from dagster import (
     materialize,
 )
 from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.errors import is_query_interrupt
 from gpu_reclaim.core.warehouse import Warehouse
 from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.reports.build import default_window, write_reports
@@ -93,12 +93,9 @@ def _unpack(resources: Resources) -> tuple[Settings, Warehouse, Path]:
 
 
 def is_interrupt(error: BaseException | None) -> bool:
-    """SIGINT as it surfaces from a step: Dagster's interrupt error, KeyboardInterrupt, or DuckDB's
-    `RuntimeError('Query interrupted')` when the signal arrived during a query (which was then rolled back), or
-    DuckDB's InterruptException (its own interrupt call)."""
-    if isinstance(error, DagsterExecutionInterruptedError | KeyboardInterrupt | duckdb.InterruptException):
-        return True
-    return isinstance(error, RuntimeError) and str(error) == "Query interrupted"
+    """SIGINT as it surfaces from a step: Dagster's interrupt error, or a KeyboardInterrupt or DuckDB interrupt
+    (core.errors.is_query_interrupt)."""
+    return isinstance(error, DagsterExecutionInterruptedError) or is_query_interrupt(error)
 
 
 def _materialize(
