@@ -39,6 +39,18 @@ def find_binary() -> str:
     return binary
 
 
+def terminate(process: subprocess.Popen[bytes], grace_seconds: float = 10) -> None:
+    """Stop a child server: SIGTERM, then SIGKILL after `grace_seconds`; nothing when it has already exited."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 class LocalVictoriaMetrics:
     """`with LocalVictoriaMetrics() as vm: vm.url` — a private server, removed on exit unless `data_dir` given."""
 
@@ -94,13 +106,8 @@ class LocalVictoriaMetrics:
         raise LocalServerError(f"victoria-metrics did not answer /health on {self.url} within {self.startup_timeout}s")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        if self.process is not None:
+            terminate(self.process, grace_seconds=15)
         self.process = None
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)

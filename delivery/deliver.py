@@ -169,7 +169,6 @@ def deliver(
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[Delivery]:
     """Send the tickets that need it to one sink (or print them when the sink is disabled)."""
-    run_sql(con, "tickets_create_deliveries.sql")
     history = _past_deliveries(con, sink)
     http = client or httpx.Client()
     context = _Context(con, sink_for(sink), os.environ if env is None else env, http, naive_utc(now), sleep)

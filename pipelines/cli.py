@@ -38,6 +38,23 @@ console = Console(stderr=True)
 FEED_FILE = "tickets.jsonl"  # = assets.reclamation.FEED_NAME, which imports Dagster (a test keeps them equal)
 
 
+# The options several commands share, declared once.
+DbOption = Annotated[Path, typer.Option("--db", help="DuckDB database file.")]
+OutOption = Annotated[Path, typer.Option("--out", help="Folder for reports/ and tickets.jsonl.")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML or YAML config file.")]
+LockTimeoutOption = Annotated[
+    float, typer.Option("--lock-timeout", min=0.1, max=86400, help="Seconds to wait for another process writing --db.")
+]
+WriteBackOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--write-back/--no-write-back",
+        help="Import each day's scores into VictoriaMetrics (default: [write_back] enabled in the config).",
+    ),
+]
+DEFAULT_DB = Path("data/gpu_reclaim.duckdb")
+
+
 INTERRUPTED = (
     "interrupted: every stage that finished is kept and the one running was rolled back; "
     "run the same command again to complete the remaining days"
@@ -180,19 +197,11 @@ def run(
     days: Annotated[
         str | None, typer.Option("--days", metavar="N", help="Evaluate the last N complete UTC days.")
     ] = None,
-    db: Annotated[Path, typer.Option(help="DuckDB database file.")] = Path("data/gpu_reclaim.duckdb"),
-    out: Annotated[Path, typer.Option(help="Folder for reports/ and tickets.jsonl.")] = Path("out"),
-    config: Annotated[Path | None, typer.Option(help="TOML or YAML config file.")] = None,
-    lock_timeout: Annotated[
-        float, typer.Option(min=0.1, max=86400, help="Seconds to wait for another process writing --db.")
-    ] = 120.0,
-    write_back: Annotated[
-        bool | None,
-        typer.Option(
-            "--write-back/--no-write-back",
-            help="Import each day's scores into VictoriaMetrics (default: [write_back] enabled in the config).",
-        ),
-    ] = None,
+    db: DbOption = DEFAULT_DB,
+    out: OutOption = Path("out"),
+    config: ConfigOption = None,
+    lock_timeout: LockTimeoutOption = 120.0,
+    write_back: WriteBackOption = None,
 ) -> None:
     """Run every stage for each day against an existing VictoriaMetrics server: the last complete UTC day by
     default (what a daily cron job wants), the last N complete days with --days N, or START to END. Then write
@@ -221,11 +230,9 @@ def report(
     start: Annotated[str | None, typer.Option(help="First UTC day of the window (YYYY-MM-DD).")] = None,
     end: Annotated[str | None, typer.Option(help="Last UTC day of the window, included (YYYY-MM-DD).")] = None,
     db: Annotated[Path, typer.Option(help="DuckDB database file to read.")] = Path("data/gpu_reclaim.duckdb"),
-    out: Annotated[Path, typer.Option(help="Folder for reports/ and tickets.jsonl.")] = Path("out"),
-    config: Annotated[Path | None, typer.Option(help="TOML or YAML config file.")] = None,
-    lock_timeout: Annotated[
-        float, typer.Option(min=0.1, max=86400, help="Seconds to wait for another process writing --db.")
-    ] = 120.0,
+    out: OutOption = Path("out"),
+    config: ConfigOption = None,
+    lock_timeout: LockTimeoutOption = 120.0,
 ) -> None:
     """Rebuild the reports and the ticket feed of the days START to END from the DuckDB file alone:
     VictoriaMetrics is not contacted. The feed is the one the daily run of the window's last evaluated day
@@ -257,14 +264,8 @@ def demo(
     days: Annotated[int, typer.Option(min=1, max=28, help="Days to simulate.")] = 7,
     seed: Annotated[int, typer.Option(help="Seed of the simulated cluster.")] = 7,
     step: Annotated[int, typer.Option(min=10, max=600, help="Scrape step of the simulation, in seconds.")] = 60,
-    config: Annotated[Path | None, typer.Option(help="TOML or YAML config file.")] = None,
-    write_back: Annotated[
-        bool | None,
-        typer.Option(
-            "--write-back/--no-write-back",
-            help="Import each day's scores into VictoriaMetrics (default: [write_back] enabled in the config).",
-        ),
-    ] = None,
+    config: ConfigOption = None,
+    write_back: WriteBackOption = None,
 ) -> None:
     """Start a private VictoriaMetrics on 127.0.0.1, load a simulated week of a multi-tenant GPU cluster,
     run every stage for every day, and write the reports and the ticket feed under OUT."""
@@ -318,12 +319,10 @@ def _write_step_config(out: Path, config: Path | None, step: int) -> Path | None
 def rescore(
     start: Annotated[str, typer.Option(help="First UTC day to recompute (YYYY-MM-DD).")],
     end: Annotated[str, typer.Option(help="Last UTC day to recompute, included (YYYY-MM-DD).")],
-    db: Annotated[Path, typer.Option(help="DuckDB database file.")] = Path("data/gpu_reclaim.duckdb"),
-    out: Annotated[Path, typer.Option(help="Folder for reports/ and tickets.jsonl.")] = Path("out"),
-    config: Annotated[Path | None, typer.Option(help="TOML or YAML config file.")] = None,
-    lock_timeout: Annotated[
-        float, typer.Option(min=0.1, max=86400, help="Seconds to wait for another process writing --db.")
-    ] = 120.0,
+    db: DbOption = DEFAULT_DB,
+    out: OutOption = Path("out"),
+    config: ConfigOption = None,
+    lock_timeout: LockTimeoutOption = 120.0,
 ) -> None:
     """Recompute usage, fragmentation, findings and the ticket feed of START to END with this gpu-reclaim version,
     from the samples stored in --db (VictoriaMetrics is not read), then the reports of every complete week.

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from gpu_reclaim.core.vmserver import free_port
 
+from tests.cli import run_cli
+
 pytestmark = pytest.mark.e2e
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gpu_reclaim.pipelines.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_unreachable_server_is_one_line_and_writes_nothing(tmp_path: Path) -> None:

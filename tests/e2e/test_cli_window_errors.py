@@ -3,24 +3,14 @@ nothing written, nothing contacted (the --vm-url given is a closed port)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from gpu_reclaim.core.vmserver import free_port
 
+from tests.cli import run_cli
+
 pytestmark = pytest.mark.e2e
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gpu_reclaim.pipelines.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,8 @@ from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, free_port
 from gpu_reclaim.pipelines.window import utc_today
 from gpu_reclaim.scenarios.demo_cluster import DemoScenario, load_demo
 
+from tests.cli import run_cli
+
 pytestmark = [pytest.mark.e2e]
 
 STEP = 300
@@ -29,17 +29,6 @@ TODAY = utc_today()
 DAY1, DAY2 = TODAY - timedelta(days=2), TODAY - timedelta(days=1)
 FIGURES = ("allocated_gpu_hours", "used_gpu_hours", "idle_gpu_hours", "no_data_gpu_hours")
 OUTPUT_LABELS = ("database:", "ticket feed:", "reports:")
-
-
-def run_cli(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gpu_reclaim.pipelines.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-        env=env,
-    )
 
 
 def without_victoria_metrics() -> dict[str, str]:

@@ -153,12 +153,16 @@ def test_day_spans() -> None:
     assert day_spans([]) == []
 
 
+# v0.1.0 created ticket_deliveries (when a sink first delivered) exactly as migration 0002 does for every file now.
+V010_TICKET_DELIVERIES = re.compile(r"CREATE TABLE IF NOT EXISTS ticket_deliveries \(.*?\n\);", re.DOTALL)
+
+
 def test_a_v010_file_with_ticket_deliveries_keeps_them(tmp_path: Path) -> None:
     """v0.1.0 created ticket_deliveries only once a sink had delivered: a file with it is still a v0.1.0 file."""
     db = tmp_path / "with_sinks.duckdb"
     con = duckdb.connect(str(db))
     con.execute(known_migrations()[0].sql)
-    con.execute((MIGRATIONS_DIR.parent / "tickets_create_deliveries.sql").read_text(encoding="utf-8"))
+    con.execute(V010_TICKET_DELIVERIES.search(known_migrations()[1].sql).group(0))  # type: ignore[union-attr]
     con.execute(
         "INSERT INTO ticket_deliveries VALUES ('hook', 'k1', 'idle_allocation-1', 'new', 'high', 'sent', 1, "
         "TIMESTAMP '2026-11-29 00:00:00', TIMESTAMP '2026-11-29 00:00:01', 'ref-1', NULL)"

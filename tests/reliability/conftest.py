@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -109,14 +107,3 @@ def reference(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dict[tupl
         rows.get((table, day)) for table in ("gpu_samples", "pod_steps", "pod_usage_daily") for day in FIRST_DAYS
     )
     return rows
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gpu_reclaim.pipelines.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env=env,
-    )

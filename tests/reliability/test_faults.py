@@ -25,13 +25,13 @@ from gpu_reclaim.pipelines.runner import is_interrupt
 from gpu_reclaim.scenarios.demo_cluster import DemoScenario, load_demo
 from gpu_reclaim.scoring.tickets import Ticket
 
+from tests.cli import run_cli
 from tests.reliability.conftest import (
     FIRST_DAYS,
     START,
     STEP,
     Demo,
     day_rows,
-    run_cli,
     run_days,
     write_config,
 )

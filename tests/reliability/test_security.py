@@ -21,7 +21,8 @@ import pytest
 from gpu_reclaim.core.config import Settings, VictoriaMetricsConfig
 from gpu_reclaim.core.victoria import VictoriaMetricsClient, escape_label_value, series_json_line, series_selector
 
-from tests.reliability.conftest import DAY_TABLES, START, Demo, run_cli, run_days, write_config
+from tests.cli import run_cli
+from tests.reliability.conftest import DAY_TABLES, START, Demo, run_days, write_config
 from tests.reliability.proxy import FaultProxy
 
 REPO = Path(__file__).resolve().parents[2]

@@ -55,6 +55,13 @@ class Server:
         return [request for request in self.received if request["status"] < 300]
 
 
+def migrated_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory database with the schema, as every warehouse connection has it."""
+    con = duckdb.connect()
+    prepare_connection(con)
+    return con
+
+
 @pytest.fixture
 def server() -> Iterator[Server]:
     running = Server()
@@ -104,7 +111,7 @@ def run(con: duckdb.DuckDBPyConnection, target: SinkSettings, tickets: list[Tick
 
 
 def test_retries_on_5xx_then_sends_once_and_never_again(server: Server) -> None:
-    con = duckdb.connect()
+    con = migrated_connection()
     server.script = [500, 503]
     assert run(con, sink(server.url), [ticket()]) == ["sent"]
     assert [r["status"] for r in server.received] == [500, 503, 200]
@@ -116,7 +123,7 @@ def test_retries_on_5xx_then_sends_once_and_never_again(server: Server) -> None:
 
 
 def test_gives_up_after_retries_and_retries_on_the_next_run(server: Server) -> None:
-    con = duckdb.connect()
+    con = migrated_connection()
     server.script = [500, 500]
     assert run(con, sink(server.url, retries=1), [ticket()]) == ["failed"]
     assert run(con, sink(server.url, retries=1), [ticket()]) == ["sent"]
@@ -125,7 +132,7 @@ def test_gives_up_after_retries_and_retries_on_the_next_run(server: Server) -> N
 
 def test_client_errors_are_not_retried(server: Server) -> None:
     server.script = [400]
-    assert run(duckdb.connect(), sink(server.url), [ticket()]) == ["failed"]
+    assert run(migrated_connection(), sink(server.url), [ticket()]) == ["failed"]
     assert len(server.received) == 1
 
 
@@ -137,14 +144,14 @@ def test_timeouts_are_retried() -> None:
     listener.listen(8)  # accepts connections, never answers
     try:
         url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-        result = run(duckdb.connect(), sink(url, timeout_seconds=0.2, retries=2), [ticket()])
+        result = run(migrated_connection(), sink(url, timeout_seconds=0.2, retries=2), [ticket()])
     finally:
         listener.close()
     assert result == ["failed"]
 
 
 def test_a_pending_delivery_left_by_a_crash_is_never_reposted(server: Server) -> None:
-    con = duckdb.connect()
+    con = migrated_connection()
     run(con, sink(server.url, enabled=False), [], printer=lambda _: None)  # creates the table
     con.execute(
         "INSERT INTO ticket_deliveries VALUES ('hook', $k, 'idle_allocation-1', 'new', 'medium', 'pending', 0, "
@@ -156,7 +163,7 @@ def test_a_pending_delivery_left_by_a_crash_is_never_reposted(server: Server) ->
 
 
 def test_only_new_severity_changes_and_resolutions_are_sent(server: Server) -> None:
-    con = duckdb.connect()
+    con = migrated_connection()
     target = sink(server.url)
     assert run(con, target, [ticket("new")]) == ["sent"]
     assert run(con, target, [ticket("ongoing")], NOW + timedelta(days=8)) == []
@@ -166,7 +173,7 @@ def test_only_new_severity_changes_and_resolutions_are_sent(server: Server) -> N
 
 
 def test_cooldown_of_seven_days_except_for_resolution(server: Server) -> None:
-    con = duckdb.connect()
+    con = migrated_connection()
     target = sink(server.url)
     run(con, target, [ticket("new")])
     assert run(con, target, [ticket("ongoing", "high")], NOW + timedelta(days=2)) == ["cooldown"]
@@ -176,24 +183,24 @@ def test_cooldown_of_seven_days_except_for_resolution(server: Server) -> None:
 
 
 def test_resolution_of_a_ticket_never_sent_is_not_sent(server: Server) -> None:
-    assert run(duckdb.connect(), sink(server.url), [ticket("resolved")]) == []
+    assert run(migrated_connection(), sink(server.url), [ticket("resolved")]) == []
 
 
 def test_min_severity(server: Server) -> None:
-    assert run(duckdb.connect(), sink(server.url, min_severity="high"), [ticket(severity="medium")]) == []
+    assert run(migrated_connection(), sink(server.url, min_severity="high"), [ticket(severity="medium")]) == []
 
 
 def test_disabled_sink_prints_without_sending_or_reading_secrets(server: Server) -> None:
     printed: list[str] = []
     target = SinkSettings(name="slack", kind="slack", url_env="TEST_SLACK_URL")
     assert not target.enabled
-    assert run(duckdb.connect(), target, [ticket()], printer=printed.append, env={}) == ["dry_run"]
+    assert run(migrated_connection(), target, [ticket()], printer=printed.append, env={}) == ["dry_run"]
     assert server.received == []
     assert printed[0].startswith("[dry-run slack] POST $TEST_SLACK_URL ")
 
 
 def test_slack_url_and_webhook_token_come_from_the_environment(server: Server) -> None:
-    con = duckdb.connect()
+    con = migrated_connection()
     slack = SinkSettings(name="slack", kind="slack", enabled=True, url_env="TEST_SLACK_URL")
     assert run(con, slack, [ticket()], env={"TEST_SLACK_URL": server.url + "/hooks/x"}) == ["sent"]
     assert server.received[0]["path"] == "/hooks/x"
@@ -201,11 +208,11 @@ def test_slack_url_and_webhook_token_come_from_the_environment(server: Server) -
     hook = sink(server.url, token_env="TEST_HOOK_TOKEN")
     assert run(con, hook, [ticket()], env={"TEST_HOOK_TOKEN": "s3cret"}) == ["sent"]
     assert server.received[1]["headers"]["Authorization"] == "Bearer s3cret"
-    assert run(duckdb.connect(), hook, [ticket()], env={}) == ["failed"]
+    assert run(migrated_connection(), hook, [ticket()], env={}) == ["failed"]
 
 
 def test_jira_creates_an_issue_then_comments_on_it(server: Server) -> None:
-    con = duckdb.connect()
+    con = migrated_connection()
     jira = SinkSettings(
         name="jira", kind="jira", enabled=True, url=server.url, jira_project_key="OPS",
         token_env="TEST_JIRA_TOKEN", user_env="TEST_JIRA_USER", backoff_seconds=0,
@@ -249,7 +256,7 @@ def test_every_configurable_kind_has_a_sink_class() -> None:
 def test_deliver_evaluation_reads_the_tickets_from_ticket_history(server: Server) -> None:
     from tests.unit.test_tickets import DAY1, DAY2, at_noon, finding
 
-    con = duckdb.connect()
+    con = migrated_connection()
     prepare_connection(con)
     target = sink(server.url)
     assert deliver_evaluation(con, [target], NOW, sleep=lambda _: None) == {"hook": []}  # no evaluation yet

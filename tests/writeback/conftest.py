@@ -20,7 +20,7 @@ import httpx
 import pytest
 from gpu_reclaim.core.config import Settings, VictoriaMetricsConfig, load_config
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
-from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, free_port
+from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, free_port, terminate
 from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.pipelines.runner import RunSummary, days_between, run_pipeline
 from gpu_reclaim.scenarios.demo_cluster import DemoScenario, load_demo
@@ -252,13 +252,7 @@ def run_vmalert(rules: Path, datasource: str, notifier: str, workdir: Path, eval
 
 
 def stop_vmalert(vmalert: VmAlert) -> None:
-    if vmalert.process.poll() is None:
-        vmalert.process.terminate()
-        try:
-            vmalert.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            vmalert.process.kill()
-            vmalert.process.wait(timeout=5)
+    terminate(vmalert.process)
 
 
 @pytest.fixture
