@@ -150,9 +150,15 @@ def build_reports(
         written += atomic_write(entry.index_html, page)
         files.append(entry)
 
-    overview = load_cluster_overview(con, slugs, window_start, window_end, generated_at).model_copy(
-        update={"coverage": coverage}
-    )
+    overview = load_cluster_overview(
+        con,
+        slugs,
+        window_start,
+        window_end,
+        generated_at,
+        idle_threshold=settings.usage.idle_activity_threshold,
+        step_seconds=settings.step_seconds,
+    ).model_copy(update={"coverage": coverage})
     overview_path = out_dir / "index.html"
     written += atomic_write(
         overview_path,

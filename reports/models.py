@@ -368,6 +368,39 @@ class ClusterTicket(_Model):
     evidence: dict[str, str]
 
 
+class OccupancyNode(_Model):
+    """One node at the window's last snapshot, for the occupancy map: its GPUs free, allocated and working,
+    and allocated but idle (activity below the idle threshold in the snapshot's hour)."""
+
+    machine_group: str
+    gpu_model: str
+    node: str
+    snapshot_ts: datetime
+    gpus: Count
+    free_gpus: Count
+    allocated_gpus: Count
+    allocated_idle_gpus: Count
+
+    @property
+    def allocated_busy_gpus(self) -> int:
+        return max(self.allocated_gpus - self.allocated_idle_gpus, 0)
+
+
+class WaitingDemand(_Model):
+    """Unmet demand tied to who waits: a Project's Pending GPU pods on one Machine Group ('unplaced': no node)."""
+
+    workspace: str
+    project: str
+    namespace: str
+    machine_group: str
+    pending_gpu_hours: Hours
+    peak_pending_gpus: Hours
+    first_waiting: datetime
+    last_waiting: datetime
+    pods: Count
+    workloads: str
+
+
 class DataQualityRow(_Model):
     stage: str
     rule: str
@@ -389,6 +422,17 @@ class ClusterOverview(_Model):
     evaluated_on: date | None
     data_quality: list[DataQualityRow]
     open_tickets: list[Recommendation] = Field(default_factory=list)
+    occupancy: list[OccupancyNode] = Field(default_factory=list)
+    waiting: list[WaitingDemand] = Field(default_factory=list)
+
+    @property
+    def occupancy_groups(self) -> list[tuple[str, str, list[OccupancyNode]]]:
+        """The occupancy map's nodes per Machine Group: (group, GPU model, nodes), in the query's order."""
+        groups: dict[str, list[OccupancyNode]] = {}
+        for node in self.occupancy:
+            groups.setdefault(node.machine_group, []).append(node)
+        return [(group, nodes[0].gpu_model, nodes) for group, nodes in groups.items()]
+
     generated_at: datetime
     coverage: WindowCoverage | None = None  # set by reports.build
     # results of this window computed by another gpu-reclaim version (core/provenance.py), one sentence each

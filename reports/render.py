@@ -347,6 +347,7 @@ def render_overview(overview: ClusterOverview, currency: str, idle: float, low_u
         actions_total=len([item for item in overview.open_tickets if item.is_action]),
         show_money=any(item.cost_recoverable_per_week is not None for item in overview.open_tickets),
         currency=currency,
+        idle_threshold=idle,
         workspace_figure=charts.workspace_ranking_chart(overview.workspaces),
         machine_group_figure=charts.machine_group_chart(overview.machine_groups),
         capacity_figures=[charts.capacity_chart(series, span) for series in overview.capacity_series],

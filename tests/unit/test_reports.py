@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.warehouse import prepare_connection
+from gpu_reclaim.reports import numbers
 from gpu_reclaim.reports.build import atomic_write, build_reports, default_window, slugify
 from gpu_reclaim.reports.charts import figure_json, quota_chart
 from gpu_reclaim.reports.models import ProjectReport, ReportIndex
@@ -681,8 +682,10 @@ def test_overview_html_shows_the_summary_numbers(built: tuple[ReportIndex, duckd
     }
     for row in overview["capacity"]:
         for key, value in row.items():
-            if key.endswith(("_gpu_hours", "_gpus")):
+            if key.endswith("_gpu_hours"):
                 assert f">{format_hours(value)}<" in tables["capacity-table"], (row["machine_group"], key)
+            elif key.endswith("_gpus"):  # GPUs are whole numbers on the pages
+                assert f">{numbers.gpus(value)}<" in tables["capacity-table"], (row["machine_group"], key)
             elif key in ("pending_snapshots", "peak_blocked_pods"):
                 assert f">{value}<" in tables["capacity-table"], (row["machine_group"], key)
         assert format_share(row["unallocated_share"]) in tables["capacity-table"]
