@@ -29,10 +29,11 @@
       };
       result.ticketOrder = order();
       var headers = tickets.tHead.rows[0].cells;
+      var sortBy = document.body.getAttribute("data-probe-sort") || "";
       for (var index = 0; index < headers.length; index += 1) {
-        if (headers[index].textContent.indexOf("GPU-h / wk") >= 0) { headers[index].querySelector("button").click(); }
+        if (sortBy && headers[index].textContent.trim() === sortBy) { headers[index].querySelector("button").click(); }
       }
-      result.ticketOrderByGpuHours = order();
+      result.ticketOrderSorted = order();
       var filter = document.getElementById("ticket-filter");
       filter.value = document.body.getAttribute("data-probe-filter") || "";
       filter.dispatchEvent(new Event("input"));
