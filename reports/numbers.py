@@ -132,7 +132,7 @@ def _number_text(key: str, number: float) -> str:
     if key in _PERCENT_KEYS:
         return percent(number)
     if key.endswith("_gpu_hours"):
-        return f"{hours(number)} GPU-hours"
+        return hours(number)  # the label says GPU-hours
     if key.endswith("_hours"):
         return f"{hours(number)} h"
     if key.endswith("_w"):
@@ -141,11 +141,11 @@ def _number_text(key: str, number: float) -> str:
         return f"{hours(number)} GiB"
     if key.endswith("util_min") or key.endswith("gpu_util"):
         return percent(number)  # GPU_UTIL is a percent already
+    if "gpus" in key or "replicas" in key:
+        return gpus(number)
     if any(hint in key for hint in _SHARE_HINTS) and abs(number) <= 1.5:
         return share(number)
-    if "gpus" in key or float(number).is_integer():
-        return count(number) if float(number).is_integer() else hours(number)
-    return hours(number)
+    return count(number) if float(number).is_integer() else hours(number)
 
 
 def _timestamp_text(text: str) -> str:

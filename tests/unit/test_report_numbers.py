@@ -57,7 +57,8 @@ def test_evidence_reads_as_labelled_sentences() -> None:
     raw = (
         '{"threshold_hours": 4.0, "idle_runs": 2, "longest_idle_hours": 60.01666666666667,'
         ' "longest_idle_start": "2026-11-24T00:00:00Z", "gpus_idle_at_window_end": 8, "idle_since": null,'
-        ' "mean_activity": 0.123456789012345, "observed_gpu_hours": 1234.5678, "low_use_hours_utc": [3, 4],'
+        ' "mean_activity": 0.123456789012345, "gpus_needed_at_target": 1.0, "target_activity": 0.5,'
+        ' "observed_gpu_hours": 1234.5678, "low_use_hours_utc": [3, 4],'
         ' "h100_equivalent_hours_recoverable_per_week": 472.0, "cost_recoverable_per_week": null}'
     )
     assert evidence_labels(raw) == {
@@ -68,7 +69,9 @@ def test_evidence_reads_as_labelled_sentences() -> None:
         "GPUs idle at the window's end": "8",
         "Idle since": "none",
         "Mean activity": "12.3%",
-        "Observed GPU-hours": "1,235 GPU-hours",
+        "GPUs needed at target": "1",
+        "Target activity": "50.0%",
+        "Observed GPU-hours": "1,235",
         "Low-use hours (UTC)": "03:00, 04:00",
     }  # the recoverable H100-equivalent hours and money have their own columns: no "cost: null"
     text = " ".join(evidence_labels(raw).values())
