@@ -5,6 +5,8 @@ Layout of `out_dir` (every file written atomically: a temp file in the same fold
     index.html                       cluster overview, links to every Workspace
     summary.json                     the overview's figures, machine-readable
     plotly.min.js                    plotly.js from the installed plotly package (pages work offline)
+    glossary.html                    every figure of every page in one sentence each, linked from every page
+    <slug>/plotly.min.js             the Workspace's own copy: the folder copied on its own still draws every chart
     <slug>/index.html                the Workspace's latest report
     <slug>/<window_start>.html       the same report, kept as a dated archive
     <slug>/summary.json              the report's figures, machine-readable
@@ -27,7 +29,9 @@ from gpu_reclaim.core.warehouse import Warehouse, run_sql
 from gpu_reclaim.reports.models import ReportIndex, WindowCoverage, WorkspaceFiles
 from gpu_reclaim.reports.queries import list_workspaces, load_cluster_overview, load_workspace_report
 from gpu_reclaim.reports.render import (
+    GLOSSARY_HTML,
     PLOTLY_JS,
+    render_glossary,
     render_overview,
     render_overview_summary,
     render_summary,
@@ -132,6 +136,7 @@ def build_reports(
             con, settings, workspace, slugs[workspace], window_start, window_end, generated_at
         ).model_copy(update={"coverage": coverage})
         folder = out_dir / slugs[workspace]
+        written += write_plotly_js(folder)[1]
         page = render_workspace(report)
         entry = WorkspaceFiles(
             workspace=workspace,
@@ -145,9 +150,15 @@ def build_reports(
         written += atomic_write(entry.index_html, page)
         files.append(entry)
 
-    overview = load_cluster_overview(con, slugs, window_start, window_end, generated_at).model_copy(
-        update={"coverage": coverage}
-    )
+    overview = load_cluster_overview(
+        con,
+        slugs,
+        window_start,
+        window_end,
+        generated_at,
+        idle_threshold=settings.usage.idle_activity_threshold,
+        step_seconds=settings.step_seconds,
+    ).model_copy(update={"coverage": coverage})
     overview_path = out_dir / "index.html"
     written += atomic_write(
         overview_path,
@@ -160,6 +171,15 @@ def build_reports(
     )
     summary_path = out_dir / "summary.json"
     written += atomic_write(summary_path, render_overview_summary(overview))
+    written += atomic_write(
+        out_dir / GLOSSARY_HTML,
+        render_glossary(
+            settings.report.currency,
+            settings.usage.idle_activity_threshold,
+            settings.usage.low_use_activity_threshold,
+            generated_at,
+        ),
+    )
     return ReportIndex(
         out_dir=out_dir,
         window_start=window_start,

@@ -20,6 +20,7 @@ from gpu_reclaim.reports.models import (
     MachineGroupUsage,
     ProjectReport,
     ProjectSeries,
+    ProjectTrend,
     WorkspaceRanking,
 )
 
@@ -286,3 +287,25 @@ def fragmentation_chart(
         for index, item in enumerate(series)
     ]
     return figure_json(go.Figure(data=traces, layout=_time_layout(260, y_title, x_range)))
+
+
+def project_trend_chart(trend: ProjectTrend) -> str:
+    """A Project's weeks: allocated GPU-hours as a line, used and idle as bars; weeks without data are gaps."""
+    weeks = [week.week_start.strftime("%d %b") for week in trend.weeks]
+
+    def values(field: str) -> list[float | None]:
+        return [getattr(week, field) if week.has_data else None for week in trend.weeks]
+
+    traces: list[go.Bar | go.Scatter] = [
+        go.Bar(x=weeks, y=values("used_gpu_hours"), name="used", marker={"color": USED_COLOR},
+               hovertemplate="%{y:,.0f} GPU-h used<extra></extra>"),
+        go.Bar(x=weeks, y=values("idle_gpu_hours"), name="idle", marker={"color": IDLE_COLOR},
+               hovertemplate="%{y:,.0f} GPU-h idle<extra></extra>"),
+        go.Scatter(x=weeks, y=values("allocated_gpu_hours"), name="allocated", mode="lines+markers",
+                   line={"color": QUOTA_COLOR, "width": 1.5}, connectgaps=False,
+                   hovertemplate="%{y:,.0f} GPU-h allocated<extra></extra>"),
+    ]  # fmt: skip
+    layout = _base_layout(220, barmode="group", hovermode="x unified")
+    layout["yaxis"] = {**layout["yaxis"], "title": {"text": "GPU-hours / week"}, "tickformat": ",.0f"}
+    layout["xaxis"] = {**layout["xaxis"], "type": "category", "title": {"text": "week starting (UTC)"}, "tickangle": 0}
+    return figure_json(go.Figure(data=traces, layout=layout))

@@ -81,6 +81,8 @@ class UsageFigures(_Model):
     allocated_cost: float | None = None
     idle_cost: float | None = None
     cost_complete: bool = True
+    # fake-busy GPU-hours (GPU_UTIL high, no real work): shown as "busy-looking but idle" when the data has them
+    busy_looking_idle_gpu_hours: float | None = None
 
 
 class ProjectReport(UsageFigures):
@@ -131,6 +133,41 @@ class Recommendation(_Model):
     action: str | None
     summary: str | None
     evidence: dict[str, str]
+    workspace: str = ""
+    h100_equivalent_hours_recoverable_per_week: Figure = None
+    cost_recoverable_per_week: Figure = None
+    # The ticket fields of issue 14 (kinds, owners, snooze, exact change, separate totals): None until the
+    # ticket carries them, so the pages render tickets written before and after.
+    kind: str | None = None  # 'reclaim' | 'waste_report'
+    owner: str | None = None
+    owner_channel: str | None = None
+    acknowledged_until: date | None = None
+    acknowledged: bool | None = None
+    change: str | None = None
+    quota_headroom_gpu_hours: Figure = None
+    gpus_freed: Figure = None
+    whole_nodes_freed: Figure = None
+
+    @property
+    def is_action(self) -> bool:
+        """A ticket someone acts on now: not exempt, not acknowledged, not a waste report of an ended workload."""
+        return not self.exempt and not self.acknowledged and self.kind != "waste_report"
+
+    def rank_key(self, by_money: bool) -> tuple[float, float, str]:
+        """Largest first: money when prices are set, else H100-equivalent hours (GPU-hours when unweighted)."""
+        hours = self.h100_equivalent_hours_recoverable_per_week
+        if hours is None:
+            hours = self.gpu_hours_recoverable_per_week or 0.0
+        money = (self.cost_recoverable_per_week or 0.0) if by_money else 0.0
+        return (-money, -hours, self.id)
+
+
+def top_actions(items: list[Recommendation], limit: int) -> list[Recommendation]:
+    """The `limit` tickets to act on first, ranked by recoverable money when any has a price, else by
+    recoverable H100-equivalent hours."""
+    actions = [item for item in items if item.is_action]
+    by_money = any(item.cost_recoverable_per_week is not None for item in actions)
+    return sorted(actions, key=lambda item: item.rank_key(by_money))[:limit]
 
 
 class NoDataGpus(_Model):
@@ -147,6 +184,23 @@ class NoDataGpus(_Model):
     no_data_gpu_hours: Hours
 
 
+class TrendWeek(_Model):
+    """One week of a Project's trend: [week_start, week_end); has_data False when no day of it holds data."""
+
+    week_start: date
+    week_end: date
+    has_data: bool
+    allocated_gpu_hours: Hours
+    used_gpu_hours: Hours
+    idle_gpu_hours: Hours
+
+
+class ProjectTrend(_Model):
+    project: str
+    namespace: str
+    weeks: list[TrendWeek]  # oldest first
+
+
 class WorkspaceReport(_Model):
     workspace: str
     slug: str
@@ -158,7 +212,7 @@ class WorkspaceReport(_Model):
     idle_activity_threshold: float
     low_use_activity_threshold: float
     totals: UsageFigures
-    previous_totals: UsageFigures
+    previous_totals: UsageFigures | None  # None: no day of the previous window holds data
     projects: list[ProjectReport]
     series: list[ProjectSeries]
     heatmap: list[HeatmapCell]
@@ -168,6 +222,7 @@ class WorkspaceReport(_Model):
     coverage: WindowCoverage | None = None  # set by reports.build
     # results of this window computed by another gpu-reclaim version (core/provenance.py), one sentence each
     computed_by: list[str] = Field(default_factory=list)
+    trends: list[ProjectTrend] = Field(default_factory=list)
 
     @property
     def active_recommendations(self) -> list[Recommendation]:
@@ -313,6 +368,39 @@ class ClusterTicket(_Model):
     evidence: dict[str, str]
 
 
+class OccupancyNode(_Model):
+    """One node at the window's last snapshot, for the occupancy map: its GPUs free, allocated and working,
+    and allocated but idle (activity below the idle threshold in the snapshot's hour)."""
+
+    machine_group: str
+    gpu_model: str
+    node: str
+    snapshot_ts: datetime
+    gpus: Count
+    free_gpus: Count
+    allocated_gpus: Count
+    allocated_idle_gpus: Count
+
+    @property
+    def allocated_busy_gpus(self) -> int:
+        return max(self.allocated_gpus - self.allocated_idle_gpus, 0)
+
+
+class WaitingDemand(_Model):
+    """Unmet demand tied to who waits: a Project's Pending GPU pods on one Machine Group ('unplaced': no node)."""
+
+    workspace: str
+    project: str
+    namespace: str
+    machine_group: str
+    pending_gpu_hours: Hours
+    peak_pending_gpus: Hours
+    first_waiting: datetime
+    last_waiting: datetime
+    pods: Count
+    workloads: str
+
+
 class DataQualityRow(_Model):
     stage: str
     rule: str
@@ -333,6 +421,18 @@ class ClusterOverview(_Model):
     cluster_tickets: list[ClusterTicket]
     evaluated_on: date | None
     data_quality: list[DataQualityRow]
+    open_tickets: list[Recommendation] = Field(default_factory=list)
+    occupancy: list[OccupancyNode] = Field(default_factory=list)
+    waiting: list[WaitingDemand] = Field(default_factory=list)
+
+    @property
+    def occupancy_groups(self) -> list[tuple[str, str, list[OccupancyNode]]]:
+        """The occupancy map's nodes per Machine Group: (group, GPU model, nodes), in the query's order."""
+        groups: dict[str, list[OccupancyNode]] = {}
+        for node in self.occupancy:
+            groups.setdefault(node.machine_group, []).append(node)
+        return [(group, nodes[0].gpu_model, nodes) for group, nodes in groups.items()]
+
     generated_at: datetime
     coverage: WindowCoverage | None = None  # set by reports.build
     # results of this window computed by another gpu-reclaim version (core/provenance.py), one sentence each

@@ -20,6 +20,9 @@ from gpu_reclaim.reports.models import (
     FragmentationSummary,
     MachineGroupCapacity,
     MachineGroupUsage,
+    OccupancyNode,
+    Recommendation,
+    WaitingDemand,
     WorkspaceRanking,
 )
 from gpu_reclaim.reports.rows import efficiency, evidence_labels, from_row, window_params
@@ -31,6 +34,8 @@ def load_cluster_overview(
     window_start: date,
     window_end: date,
     generated_at: datetime,
+    idle_threshold: float = 0.01,
+    step_seconds: int = 60,
 ) -> ClusterOverview:
     """The platform team's page: Workspaces ranked by waste, Machine Groups (use, unallocated capacity, unmet
     demand, fragmentation, defrag plans), the cluster-level tickets and data quality."""
@@ -71,6 +76,15 @@ def load_cluster_overview(
         fragmentation_series=fragmentation_series,
         defrag_plans=load_defrag_plans(con, window_start, window_end),
         cluster_tickets=tickets,
+        open_tickets=load_open_tickets(con, window_start, window_end),
+        occupancy=[
+            from_row(OccupancyNode, row)
+            for row in fetch_rows(con, "report_overview_occupancy.sql", {**params, "idle_threshold": idle_threshold})
+        ],
+        waiting=[
+            from_row(WaitingDemand, row, workloads=row["workloads"] or "")
+            for row in fetch_rows(con, "report_overview_waiting_pods.sql", {**params, "step_seconds": step_seconds})
+        ],
         evaluated_on=evaluated_on,
         data_quality=data_quality,
         generated_at=generated_at,
@@ -148,3 +162,17 @@ def load_cluster_tickets(
         for row in rows
     ]
     return tickets, (rows[0]["evaluated_on"] if rows else None)
+
+
+def load_open_tickets(con: duckdb.DuckDBPyConnection, window_start: date, window_end: date) -> list[Recommendation]:
+    """Every open (non-exempt) ticket of the latest evaluation in the window, of every Workspace and the cluster."""
+    return [
+        from_row(
+            Recommendation,
+            row,
+            id=row["finding_id"],
+            exempt=bool(row["exempt"]),
+            evidence=evidence_labels(row["evidence_json"]),
+        )
+        for row in fetch_rows(con, "report_overview_open_tickets.sql", window_params(window_start, window_end))
+    ]

@@ -10,6 +10,7 @@ import duckdb
 from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.provenance import provenance_notes
 from gpu_reclaim.core.warehouse import fetch_records as fetch_rows
+from gpu_reclaim.core.warehouse import run_sql
 from gpu_reclaim.reports.models import (
     HeatmapCell,
     HourlyPoint,
@@ -24,6 +25,7 @@ from gpu_reclaim.reports.models import (
 )
 from gpu_reclaim.reports.overview_queries import load_cluster_overview
 from gpu_reclaim.reports.rows import efficiency, evidence_labels, from_row, percentile, window_params
+from gpu_reclaim.reports.trends import load_trends
 
 
 def list_workspaces(con: duckdb.DuckDBPyConnection, window_start: date, window_end: date) -> list[str]:
@@ -49,6 +51,7 @@ def usage_figures(row: dict[str, Any], recoverable: float) -> dict[str, Any]:
         "allocated_cost": rounded(row["allocated_cost"]) if cost_rows else None,
         "idle_cost": rounded(row["idle_cost"]) if cost_rows else None,
         "cost_complete": cost_rows == int(row.get("usage_rows") or 0),
+        "busy_looking_idle_gpu_hours": rounded(row.get("busy_looking_idle_gpu_hours")),
     }
 
 
@@ -94,6 +97,17 @@ def load_totals(
     if recommendations is None:
         recommendations, _ = load_recommendations(con, workspace, window_start, window_end)
     return UsageFigures(**usage_figures(row, _recoverable(recommendations)))
+
+
+def load_previous_totals(
+    con: duckdb.DuckDBPyConnection, workspace: str, previous_start: date, window_start: date
+) -> UsageFigures | None:
+    """The Workspace's figures of the previous window, or None when no day of it holds data (no usage, node or
+    pod row): a window never observed is not a window of zeros, so nothing is compared with it."""
+    days = run_sql(con, "report_covered_days.sql", window_params(previous_start, window_start)).fetchall()
+    if not days:
+        return None
+    return load_totals(con, workspace, previous_start, window_start)
 
 
 _USAGE_COLUMNS = (
@@ -195,7 +209,7 @@ def load_workspace_report(
         idle_activity_threshold=settings.usage.idle_activity_threshold,
         low_use_activity_threshold=settings.usage.low_use_activity_threshold,
         totals=load_totals(con, workspace, window_start, window_end, recommendations),
-        previous_totals=load_totals(con, workspace, previous_start, window_start),
+        previous_totals=load_previous_totals(con, workspace, previous_start, window_start),
         projects=projects,
         series=series,
         heatmap=heatmap,
@@ -203,6 +217,7 @@ def load_workspace_report(
         no_data=[from_row(NoDataGpus, row) for row in fetch_rows(con, "report_workspace_no_data.sql", params)],
         generated_at=generated_at,
         computed_by=provenance_notes(con, window_start, window_end),
+        trends=load_trends(con, workspace, window_end),
     )
 
 

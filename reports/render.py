@@ -12,8 +12,9 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any, Literal
 
-from gpu_reclaim.reports import charts
-from gpu_reclaim.reports.models import ClusterOverview, UsageFigures, WorkspaceReport, rounded
+from gpu_reclaim.reports import charts, numbers
+from gpu_reclaim.reports.models import ClusterOverview, UsageFigures, WorkspaceReport, rounded, top_actions
+from gpu_reclaim.reports.trends import TREND_WEEKS
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel
 
@@ -57,23 +58,10 @@ class Change(BaseModel):
     direction: Literal["better", "worse", "same", "none"]
 
 
-def format_hours(value: float | None) -> str:
-    """A figure as pages show it: thousands separators and the 3 decimals of summary.json."""
-    return "—" if value is None else f"{value:,.3f}"
-
-
-def format_share(value: float | None) -> str:
-    """A ratio (3 decimals) as a percentage with 1 decimal: 0.452 -> 45.2%."""
-    return "—" if value is None else f"{value * 100:.1f}%"
-
-
-def format_percent(value: float | None) -> str:
-    """A figure already in percent (3 decimals) with 1 decimal: 18.519 -> 18.5%."""
-    return "—" if value is None else f"{value:.1f}%"
-
-
-def format_money(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.2f}"
+format_hours = numbers.hours
+format_share = numbers.share
+format_percent = numbers.percent
+format_money = numbers.money
 
 
 def change(
@@ -82,19 +70,22 @@ def change(
     higher_is: Literal["better", "worse", "neutral"],
     kind: Literal["hours", "ratio"] = "hours",
 ) -> Change:
-    """The change from the previous window, as text and whether it is good news."""
-    if current is None or previous is None:
+    """The change from the previous window, as text and whether it is good news; "no previous data" when the
+    previous window holds none (`previous` None), so a first week never shows a rise from zero."""
+    if previous is None:
+        return Change(text="no previous data", direction="none")
+    if current is None:
         return Change(text="no comparison", direction="none")
     delta = rounded(current - previous) or 0.0
-    if delta == 0:
-        return Change(text="no change", direction="same")
-    arrow = "▲" if delta > 0 else "▼"
     if kind == "ratio":
-        text = f"{arrow} {delta * 100:+.1f} pp"
-    elif previous == 0:
-        text = f"{arrow} {delta:+,.3f} (new)"
+        if abs(delta * 100) < 0.05:
+            return Change(text="no change", direction="same")
+        text = f"{'▲' if delta > 0 else '▼'} {delta * 100:+.1f} pp"
     else:
-        text = f"{arrow} {delta:+,.3f} ({delta / previous * 100:+.1f}%)"
+        if numbers.hours(abs(delta)) == "0":
+            return Change(text="no change", direction="same")
+        text = f"{'▲' if delta > 0 else '▼'} {numbers.signed_hours(delta)}"
+        text += " (new)" if previous == 0 else f" ({delta / previous * 100:+.1f}%)"
     if higher_is == "neutral":
         direction: Literal["better", "worse", "same", "none"] = "same"
     else:
@@ -117,7 +108,13 @@ def glossary(currency: str, idle_threshold: float, low_use_threshold: float) -> 
         ),
         (
             "Idle GPU-hours",
-            f"Allocated GPU-hours observed with activity below {idle_threshold:.0%}: held but unused.",
+            f"Allocated GPU-hours observed with activity below {idle_threshold:.0%}: held but unused. This is the "
+            "only meaning of idle on every page.",
+        ),
+        (
+            "Busy-looking but idle GPU-hours",
+            "GPU-hours where GPU utilisation looked high but the profiling counters show no real work (a busy "
+            "loop holding the GPU, rule fake_busy); shown apart and never counted as used, when the data has them.",
         ),
         (
             "Low-use GPU-hours",
@@ -140,7 +137,32 @@ def glossary(currency: str, idle_threshold: float, low_use_threshold: float) -> 
         ),
         (
             "Recoverable GPU-hours per week",
-            "GPU-hours a week that the non-exempt recommendations would give back to the shared pool.",
+            "GPU-hours a week that the non-exempt tickets would give back to the shared pool: held GPUs released, "
+            "quota cut, nodes a defrag frees; each ticket says which.",
+        ),
+        (
+            "What to give back",
+            "The top tickets to act on now, ranked by recoverable H100-equivalent hours per week (by money when "
+            "prices are set), each with who acts, the one-line action and the exact change to apply.",
+        ),
+        (
+            "Reclaim now / waste report",
+            "A reclaim-now ticket is about GPUs a running workload holds now; a waste report is about waste by a "
+            "workload that has ended or stopped wasting: no release, the fix for next time.",
+        ),
+        ("Owner", "Who acts on a ticket: from a namespace or pod label or annotation, or the config's contacts."),
+        (
+            "Acknowledged",
+            "A ticket its team snoozed until a date: still listed, not in the box of actions, no sink notifies.",
+        ),
+        (
+            "Quota headroom GPU-hours",
+            "Reserved quota (ResourceQuota) no pod requested, in GPU-hours: what a quota cut gives back.",
+        ),
+        (
+            "Trends",
+            "Allocated, used and idle GPU-hours per Project for each of the last 8 weeks ending with the window; "
+            "a week without any data in the DuckDB file is a gap, not a zero.",
         ),
         (
             "Reserved GPUs",
@@ -164,7 +186,16 @@ def glossary(currency: str, idle_threshold: float, low_use_threshold: float) -> 
             "Exempt",
             "A workload marked reclaim_exempt or allow-listed in the config: counted, never reclaimed.",
         ),
-        ("Previous window", "The same number of days just before this window; changes compare the two."),
+        (
+            "Previous window",
+            "The same number of days just before this window; changes compare the two only when it holds data, "
+            "otherwise the page says 'no previous data'.",
+        ),
+        (
+            "Numbers",
+            "GPUs are whole numbers, hours whole numbers (one decimal below 10), shares one decimal; summary.json "
+            "and tickets.jsonl keep the full figures.",
+        ),
     ]
 
 
@@ -188,6 +219,16 @@ OVERVIEW_GLOSSARY = [
         "over nodes (Weng et al., USENIX ATC '23); 0% when every free GPU is usable.",
     ),
     ("Free whole GPUs", "GPUs that no pod holds at all at the snapshot."),
+    (
+        "Occupancy map",
+        "Every node of a Machine Group at the window's last snapshot, one square per GPU: free, allocated and "
+        "working, or allocated but idle (activity below the idle threshold in that hour).",
+    ),
+    (
+        "Waiting pods",
+        "Pending GPU pods of a Workspace and Project: the GPU-hours they asked for while waiting and the most "
+        "that waited at once.",
+    ),
     (
         "Placeable 8-GPU pods",
         "How many pods of 8 whole GPUs still fit on free GPUs at the snapshot (GPUs only): room for gang jobs.",
@@ -213,11 +254,9 @@ def make_environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["hours"] = format_hours
-    env.filters["pct"] = format_share
-    env.filters["money"] = format_money
-    env.filters["percent"] = format_percent
+    env.filters.update(numbers.FILTERS)
     env.globals["change"] = change
+    env.globals["price_hint"] = numbers.PRICE_HINT
     return env
 
 
@@ -232,28 +271,59 @@ def _heatmap_rows(report: WorkspaceReport) -> list[tuple[str, list[str]]]:
     return list(zip(charts.WEEKDAYS, grid, strict=True))
 
 
+ACTIONS_SHOWN = 5  # tickets in the "What to give back" box
+GLOSSARY_HTML = "glossary.html"  # one page beside the overview, linked from every report
+
+
+def _previous(report: WorkspaceReport) -> dict[str, Any]:
+    """The previous window's figures for the templates; every figure None when that window holds no data."""
+    if report.previous_totals is None:
+        return dict.fromkeys(UsageFigures.model_fields)
+    return report.previous_totals.model_dump()
+
+
 def render_workspace(report: WorkspaceReport) -> str:
-    """The Workspace's HTML page, for a file one folder below plotly.min.js."""
+    """The Workspace's HTML page, for a file in the Workspace's own folder beside its copy of plotly.min.js
+    (the folder copied on its own still draws every chart); the glossary is one folder up."""
     totals_rows = list(TOTALS_ROWS)
     show_cost = report.totals.allocated_cost is not None
-    if show_cost or report.previous_totals.allocated_cost is not None:
+    if show_cost or (report.previous_totals is not None and report.previous_totals.allocated_cost is not None):
         totals_rows += COST_ROWS
     allocated = report.totals.allocated_gpu_hours
+    actionable = [item for item in report.recommendations if item.is_action]
+    trend_weeks = {index for trend in report.trends for index, week in enumerate(trend.weeks) if week.has_data}
     return ENVIRONMENT.get_template("workspace.html").render(
         report=report,
         window_start=report.window_start,
         window_end=report.window_end,
         coverage=report.coverage,
         generated_at=report.generated_at,
-        plotly_src=f"../{PLOTLY_JS}",
+        plotly_src=PLOTLY_JS,
+        glossary_href=f"../{GLOSSARY_HTML}",
+        previous=_previous(report),
         totals_rows=totals_rows,
         show_cost=show_cost,
+        show_money=any(item.cost_recoverable_per_week is not None for item in actionable),
+        show_busy_looking=any(project.busy_looking_idle_gpu_hours is not None for project in report.projects),
+        actions=top_actions(report.recommendations, ACTIONS_SHOWN),
+        actions_total=len(actionable),
         no_data_share=rounded(report.totals.no_data_gpu_hours / allocated) if allocated > 0 else None,
         quota_figure=charts.quota_chart(report.projects),
         project_figures=[charts.project_allocation_chart(series) for series in report.series],
         heatmap_figure=charts.activity_heatmap_chart(report.heatmap),
         heatmap_rows=_heatmap_rows(report),
-        glossary=glossary(report.currency, report.idle_activity_threshold, report.low_use_activity_threshold),
+        trend_figures=[charts.project_trend_chart(trend) for trend in report.trends],
+        trend_weeks=TREND_WEEKS,
+        trend_weeks_with_data=len(trend_weeks),
+    )
+
+
+def render_glossary(currency: str, idle: float, low_use: float, generated_at: datetime) -> str:
+    """The one glossary page (reports/glossary.html): every figure of every report in one sentence each."""
+    return ENVIRONMENT.get_template("glossary.html").render(
+        workspace_terms=glossary(currency, idle, low_use),
+        cluster_terms=OVERVIEW_GLOSSARY,
+        generated_at=generated_at,
     )
 
 
@@ -271,6 +341,13 @@ def render_overview(overview: ClusterOverview, currency: str, idle: float, low_u
         coverage=overview.coverage,
         generated_at=overview.generated_at,
         plotly_src=PLOTLY_JS,
+        glossary_href=GLOSSARY_HTML,
+        slugs={row.workspace: row.slug for row in overview.workspaces},
+        actions=top_actions(overview.open_tickets, ACTIONS_SHOWN),
+        actions_total=len([item for item in overview.open_tickets if item.is_action]),
+        show_money=any(item.cost_recoverable_per_week is not None for item in overview.open_tickets),
+        currency=currency,
+        idle_threshold=idle,
         workspace_figure=charts.workspace_ranking_chart(overview.workspaces),
         machine_group_figure=charts.machine_group_chart(overview.machine_groups),
         capacity_figures=[charts.capacity_chart(series, span) for series in overview.capacity_series],
@@ -294,7 +371,6 @@ def render_overview(overview: ClusterOverview, currency: str, idle: float, low_u
                 charts.fragmentation_chart(fragmentation, "placeable_8gpu", "8-GPU pods", ".0f", span),
             ),
         ],
-        glossary=glossary(currency, idle, low_use) + OVERVIEW_GLOSSARY,
     )
 
 
@@ -342,7 +418,8 @@ def summary_document(report: WorkspaceReport) -> dict[str, Any]:
         "evaluated_on": report.evaluated_on.isoformat() if report.evaluated_on else None,
         "currency": report.currency,
         "totals": _figures(report.totals),
-        "previous_totals": _figures(report.previous_totals),
+        "previous_totals": None if report.previous_totals is None else _figures(report.previous_totals),
+        "previous_window_has_data": report.previous_totals is not None,
         "projects": [
             {
                 "project": project.project,

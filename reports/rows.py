@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from gpu_reclaim.reports.models import rounded
+from gpu_reclaim.reports.numbers import evidence_sentences, evidence_value
 from pydantic import BaseModel
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -44,14 +45,17 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
 
 
+# Evidence keys the pages show in their own columns (and never as "none" when prices are not set).
+_SHOWN_ELSEWHERE = ("h100_equivalent_hours_recoverable_per_week", "cost_recoverable_per_week")
+
+
 def evidence_labels(raw: str | None) -> dict[str, str]:
-    """The ticket's evidence as label -> printable value (nested values as compact JSON)."""
+    """The ticket's evidence as short labelled sentences, label -> value as a person reads it
+    ('Longest idle run' -> '60 h'); the recoverable H100-equivalent hours and money have their own columns."""
     if not raw:
         return {}
     parsed = json.loads(raw)
     if not isinstance(parsed, dict):
-        return {"evidence": json.dumps(parsed, ensure_ascii=False)}
-    return {
-        str(key): value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        for key, value in parsed.items()
-    }
+        return {"Evidence": evidence_value("evidence", parsed)}
+    shown = {key: value for key, value in parsed.items() if key not in _SHOWN_ELSEWHERE}
+    return dict(evidence_sentences(shown))
