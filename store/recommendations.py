@@ -31,12 +31,14 @@ def load_rule_inputs(
     rules: RecommendationSettings,
     window_start: datetime,
     window_end: datetime,
+    idle_threshold: float = 0.01,
 ) -> RuleInputs:
     """Stage the window's pod and GPU steps, then read every frame the rules judge."""
     params: dict[str, Any] = {
         "window_start": window_start.replace(tzinfo=None),
         "window_end": window_end.replace(tzinfo=None),
         "step_seconds": step_seconds,
+        "idle_threshold": idle_threshold,
         "fake_util_min": rules.fake_busy.gpu_util_min,
         "fake_profiling_max": rules.fake_busy.profiling_max,
         "fake_power_max_w": rules.fake_busy.power_max_w if rules.fake_busy.power_max_w is not None else 1e12,
@@ -124,7 +126,14 @@ def evaluate_recommendations(
 
     Exempt findings and insufficient-data records are returned and stored but never ticketed.
     """
-    inputs = load_rule_inputs(con, settings.step_seconds, recommendation_settings, window_start, window_end)
+    inputs = load_rule_inputs(
+        con,
+        settings.step_seconds,
+        recommendation_settings,
+        window_start,
+        window_end,
+        settings.usage.idle_activity_threshold,
+    )
     findings = evaluate_rules(settings, recommendation_settings, inputs)
     store_recommendations(con, evaluated_on, findings)
     return findings
