@@ -11,6 +11,7 @@ from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.provenance import provenance_notes
 from gpu_reclaim.core.warehouse import fetch_records as fetch_rows
 from gpu_reclaim.reports.models import (
+    FindingTotals,
     HeatmapCell,
     HourlyPoint,
     NoDataGpus,
@@ -22,7 +23,7 @@ from gpu_reclaim.reports.models import (
     rounded,
     rounded_hours,
 )
-from gpu_reclaim.reports.overview_queries import load_cluster_overview
+from gpu_reclaim.reports.overview_queries import load_cluster_overview, load_finding_totals
 from gpu_reclaim.reports.rows import efficiency, evidence_labels, from_row, percentile, window_params
 
 
@@ -203,6 +204,7 @@ def load_workspace_report(
         no_data=[from_row(NoDataGpus, row) for row in fetch_rows(con, "report_workspace_no_data.sql", params)],
         generated_at=generated_at,
         computed_by=provenance_notes(con, window_start, window_end),
+        finding_totals=load_finding_totals(con, window_start, window_end).get(workspace, FindingTotals()),
     )
 
 

@@ -20,11 +20,19 @@ SELECT
     r.gpus_reclaimable,
     r.idle_gpu_hours,
     r.gpu_hours_recoverable_per_week,
+    coalesce(json_extract_string(r.ticket, '$.kind'), 'reclaim') AS kind,
+    json_extract_string(r.ticket, '$.owner') AS owner,
+    json_extract_string(r.ticket, '$.owner_channel') AS owner_channel,
+    coalesce(CAST(json_extract(r.ticket, '$.acknowledged') AS BOOLEAN), false) AS acknowledged,
+    CAST(json_extract_string(r.ticket, '$.acknowledged_until') AS DATE) AS acknowledged_until,
+    json_extract_string(r.ticket, '$.change') AS change,
+    coalesce(CAST(json_extract(r.ticket, '$.wasted_gpu_hours') AS DOUBLE), 0) AS wasted_gpu_hours,
+    coalesce(CAST(json_extract(r.ticket, '$.quota_headroom_gpu_hours') AS DOUBLE), 0) AS quota_headroom_gpu_hours,
     json_extract_string(r.ticket, '$.action') AS action,
     json_extract_string(r.ticket, '$.summary') AS summary,
     CAST(json_extract(r.ticket, '$.evidence') AS VARCHAR) AS evidence_json
 FROM recommendations AS r
 JOIN latest AS l ON r.evaluated_on = l.evaluated_on
 WHERE r.workspace = $workspace AND NOT (r.workspace = 'cluster' AND r.namespace = '')
-ORDER BY r.exempt, r.gpu_hours_recoverable_per_week DESC NULLS LAST, r.idle_gpu_hours DESC NULLS LAST,
+ORDER BY r.exempt, kind, r.gpu_hours_recoverable_per_week DESC NULLS LAST, r.idle_gpu_hours DESC NULLS LAST,
     r.finding_id;

@@ -209,6 +209,11 @@ def test_low_efficiency_over_fifty_gpu_hours() -> None:
     assert finding.evidence["mean_activity"] == pytest.approx(0.1)
     assert finding.gpu_hours_recoverable_per_week == pytest.approx(76.8 * 7)
     assert finding.severity == "high"
+    assert finding.idle_gpu_hours == 0  # 10 % activity is low, never idle (< 1 %): one meaning per figure
+    assert finding.wasted_gpu_hours == pytest.approx(76.8)
+    assert finding.change == (
+        "# Job/slow: pod template, the GPU container\nresources:\n  limits:\n    nvidia.com/gpu: 1\n"
+    )
 
 
 def test_low_efficiency_needs_more_than_fifty_gpu_hours() -> None:
@@ -249,6 +254,10 @@ def test_downsize_profile_on_an_80gb_gpu() -> None:
     assert finding.gpu_model == H100
     assert finding.evidence["peak_memory_gib"] == pytest.approx(4.0)
     assert finding.id != finding.model_copy(update={"machine_group": "a100-8x"}).id
+    assert finding.kind == "waste_report"  # it ended at 8 h of the 24 h window: the request for next time
+    assert finding.change is not None and "nvidia.com/mig-1g.10gb: 1" in finding.change
+    [running] = by_rule(evaluate(cluster, hours=8), "downsize_profile")
+    assert running.kind == "reclaim" and running.change == finding.change
 
 
 def test_quota_recommendation_is_p95_with_headroom_never_below_peak() -> None:
