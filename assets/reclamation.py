@@ -45,15 +45,18 @@ def recommend_day(warehouse: Warehouse, settings: Settings, day: date, feed_path
     `day` and write the feed, unless the history is already past `day` (a backfill of an older day): the feed
     tells what is open now, so an older day's findings are stored but never reopen or resolve tickets."""
     window_start, window_end = evaluation_window(settings, day)
+    warnings: list[str] = []
     with warehouse.connect() as con:
-        findings = evaluate_recommendations(con, settings, settings.recommendations, window_start, window_end, day)
+        findings = evaluate_recommendations(
+            con, settings, settings.recommendations, window_start, window_end, day, warnings
+        )
         latest = latest_evaluation(con)
         if latest is not None and day < latest:
             warning = f"ticket history is at {latest}; {day} re-evaluated and stored, the ticket feed left as it is"
-            return Recommendation(findings, [], feed_written=False, warnings=[warning])
+            return Recommendation(findings, [], feed_written=False, warnings=[*warnings, warning])
         tickets = update_ticket_feed(con, findings, day, window_end)
     write_feed(feed_path, tickets)
-    return Recommendation(findings, tickets, feed_written=True, warnings=[])
+    return Recommendation(findings, tickets, feed_written=True, warnings=warnings)
 
 
 @asset(

@@ -111,7 +111,7 @@ class Finding(BaseModel):
             "kind": self.kind,
             "owner": self.owner,
             "owner_channel": self.owner_channel,
-            "acknowledged_until": self.acknowledged_until,
+            "acknowledged_until": self.acknowledged_until.isoformat() if self.acknowledged_until else None,
             "acknowledged": self.acknowledged,
             "change": self.change,
             "wasted_gpu_hours": round(self.wasted_gpu_hours, 3),
