@@ -85,6 +85,8 @@ def recommendations(
             "tickets": MetadataValue.int(len(tickets)),
             "findings_by_rule": MetadataValue.json(dict(sorted(by_rule.items()))),
             "tickets_by_status": MetadataValue.json(dict(sorted(by_status.items()))),
+            "tickets_by_kind": MetadataValue.json(dict(sorted(Counter(t.kind for t in tickets).items()))),
+            "acknowledged_tickets": MetadataValue.int(sum(1 for t in tickets if t.acknowledged)),
             "exempt_findings": MetadataValue.int(sum(1 for f in findings if f.exempt)),
             "feed_written": MetadataValue.bool(result.feed_written),
             **({"warnings": MetadataValue.text("\n".join(result.warnings))} if result.warnings else {}),
