@@ -38,7 +38,8 @@ class IdleAllocation(RuleBase[IdleAllocationSettings]):
 
     Late idle (busy first, idle at the end) is found because runs are islands of consecutive idle steps,
     not window averages. Serving (never_categories) is never judged. Recoverable hours are the idle
-    hours beyond the threshold: what an idle timeout of that length would have given back.
+    hours beyond the threshold: what an idle timeout of that length would have given back. Reclaim now: the GPUs
+    whose long idle run reaches the window's end of a workload still running; otherwise a waste report.
     """
 
     name: ClassVar[str] = "idle_allocation"
