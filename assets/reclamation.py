@@ -45,15 +45,18 @@ def recommend_day(warehouse: Warehouse, settings: Settings, day: date, feed_path
     `day` and write the feed, unless the history is already past `day` (a backfill of an older day): the feed
     tells what is open now, so an older day's findings are stored but never reopen or resolve tickets."""
     window_start, window_end = evaluation_window(settings, day)
+    warnings: list[str] = []
     with warehouse.connect() as con:
-        findings = evaluate_recommendations(con, settings, settings.recommendations, window_start, window_end, day)
+        findings = evaluate_recommendations(
+            con, settings, settings.recommendations, window_start, window_end, day, warnings
+        )
         latest = latest_evaluation(con)
         if latest is not None and day < latest:
             warning = f"ticket history is at {latest}; {day} re-evaluated and stored, the ticket feed left as it is"
-            return Recommendation(findings, [], feed_written=False, warnings=[warning])
+            return Recommendation(findings, [], feed_written=False, warnings=[*warnings, warning])
         tickets = update_ticket_feed(con, findings, day, window_end)
     write_feed(feed_path, tickets)
-    return Recommendation(findings, tickets, feed_written=True, warnings=[])
+    return Recommendation(findings, tickets, feed_written=True, warnings=warnings)
 
 
 @asset(
@@ -82,6 +85,8 @@ def recommendations(
             "tickets": MetadataValue.int(len(tickets)),
             "findings_by_rule": MetadataValue.json(dict(sorted(by_rule.items()))),
             "tickets_by_status": MetadataValue.json(dict(sorted(by_status.items()))),
+            "tickets_by_kind": MetadataValue.json(dict(sorted(Counter(t.kind for t in tickets).items()))),
+            "acknowledged_tickets": MetadataValue.int(sum(1 for t in tickets if t.acknowledged)),
             "exempt_findings": MetadataValue.int(sum(1 for f in findings if f.exempt)),
             "feed_written": MetadataValue.bool(result.feed_written),
             **({"warnings": MetadataValue.text("\n".join(result.warnings))} if result.warnings else {}),

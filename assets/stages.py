@@ -29,7 +29,7 @@ from gpu_reclaim.core.warehouse import Warehouse, run_sql, transaction
 
 log = logging.getLogger(__name__)
 
-KUBE_STATE_TABLES = ("pod_steps", "pods", "namespaces", "nodes", "quota_steps")
+KUBE_STATE_TABLES = ("pod_steps", "pods", "namespaces", "nodes", "quota_steps", "ticket_labels")
 USAGE_TABLES = (
     "pod_gpu_usage_daily",
     "pod_usage_daily",

@@ -73,6 +73,9 @@ def metric_params(settings: Settings) -> dict[str, Any]:
         gpu_share_index_key=labels.gpu_share_index_annotation,
         machine_group_key=labels.machine_group,
         gpu_product_key=labels.gpu_product,
+        owner_keys=settings.tickets.owner_label_keys,
+        channel_keys=settings.tickets.channel_label_keys,
+        snooze_key=settings.tickets.snooze_annotation,
     )
     return params
 

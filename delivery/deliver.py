@@ -41,7 +41,7 @@ class Delivery:
     status: str
     severity: str
     idempotency_key: str
-    outcome: str  # sent, dry_run, failed, unconfirmed, cooldown
+    outcome: str  # sent, dry_run, failed, unconfirmed, cooldown, acknowledged
     detail: str = ""
 
 
@@ -110,9 +110,12 @@ def _past_deliveries(con: duckdb.DuckDBPyConnection, sink: SinkSettings) -> dict
 def reason_to_skip(
     sink: SinkSettings, ticket: Ticket, key: str, past: list[dict[str, Any]], now: datetime
 ) -> str | None:
-    """None when the event should be sent; else why not (an outcome, or '' for nothing to say)."""
+    """None when the event should be sent; else why not (an outcome, or '' for nothing to say). An acknowledged
+    ticket is never sent (outcome `acknowledged`); once its date has passed it is judged like any other."""
     if SEVERITY_RANK[ticket.severity] < SEVERITY_RANK[sink.min_severity]:
         return ""
+    if ticket.acknowledged:
+        return "acknowledged"
     same = [row for row in past if row["idempotency_key"] == key]
     if same and same[0]["state"] == "sent":
         return ""

@@ -35,9 +35,10 @@ def _env(name: str, env: Mapping[str, str], settings: SinkSettings) -> str:
 
 
 def ticket_text(ticket: Ticket) -> str:
-    """One line a person reads in a chat or a comment."""
+    """One line a person reads in a chat or a comment (naming the owner, when known)."""
+    owner = f" · owner {ticket.owner}" if ticket.owner else ""
     return (
-        f"[gpu-reclaim] {ticket.status} · {ticket.severity} · {ticket.rule} · "
+        f"[gpu-reclaim] {ticket.status} · {ticket.severity} · {ticket.rule}{owner} · "
         f"{ticket.namespace}/{ticket.workload}: {ticket.summary} {ticket.action}"
     )
 
@@ -105,18 +106,27 @@ def sink_for(settings: SinkSettings) -> Sink:
 
 @register("webhook")
 class WebhookSink(Sink):
-    """POST {"idempotency_key", "ticket"} to the URL."""
+    """POST {"idempotency_key", "owner", "owner_channel", "ticket"} to the URL (a router keys on `owner`)."""
 
     def body(self, ticket: Ticket, key: str, remote_ref: str | None) -> tuple[str, dict[str, Any]]:
-        return "", {"idempotency_key": key, "ticket": ticket.model_dump(mode="json")}
+        return "", {
+            "idempotency_key": key,
+            "owner": ticket.owner,
+            "owner_channel": ticket.owner_channel,
+            "ticket": ticket.model_dump(mode="json"),
+        }
 
 
 @register("slack")
 class SlackSink(Sink):
-    """A Slack incoming webhook: one line of text."""
+    """A Slack incoming webhook: one line of text, posted to the owner's channel when the ticket names one
+    (otherwise to the webhook's own channel)."""
 
     def body(self, ticket: Ticket, key: str, remote_ref: str | None) -> tuple[str, dict[str, Any]]:
-        return "", {"text": ticket_text(ticket)}
+        message: dict[str, Any] = {"text": ticket_text(ticket)}
+        if ticket.owner_channel:
+            message["channel"] = ticket.owner_channel
+        return "", message
 
 
 @register("jira")
@@ -139,6 +149,8 @@ class JiraSink(Sink):
             "description": f"{ticket_text(ticket)}\n\nTicket id: {ticket.id}\nEvidence: {ticket.evidence}",
             "labels": ["gpu-reclaim", ticket.rule],
         }
+        if ticket.owner:
+            fields["assignee"] = {"name": ticket.owner}  # Jira Server/Data Center user name
         return "/rest/api/2/issue", {"fields": fields}
 
     def remote_ref(self, response: httpx.Response) -> str | None:

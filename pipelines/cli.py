@@ -305,13 +305,16 @@ def demo(
 
 
 def _write_step_config(out: Path, config: Path | None, step: int) -> Path | None:
-    """The demo's step must reach the pipeline: write it into a config beside the outputs when it differs."""
-    if step == Settings().step_seconds:
-        return config
+    """The demo's step and its example contacts (scenarios/demo_owners.py) reach the pipeline through a config
+    beside the outputs; with --config, that file is used as it is."""
+    from gpu_reclaim.scenarios.demo_owners import config_toml
+
     if config is not None:
-        raise fail("--step other than 60 with --config: set step_seconds in the config file instead")
+        if step != Settings().step_seconds:
+            raise fail("--step other than 60 with --config: set step_seconds in the config file instead")
+        return config
     path = out / "demo_config.toml"
-    path.write_text(f"step_seconds = {int(step)}\n", encoding="utf-8")
+    path.write_text(config_toml(step), encoding="utf-8")
     return path
 
 

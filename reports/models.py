@@ -147,6 +147,7 @@ class Recommendation(_Model):
     quota_headroom_gpu_hours: Figure = None
     gpus_freed: Figure = None
     whole_nodes_freed: Figure = None
+    wasted_gpu_hours: Figure = None
 
     @property
     def is_action(self) -> bool:
@@ -168,6 +169,27 @@ def top_actions(items: list[Recommendation], limit: int) -> list[Recommendation]
     actions = [item for item in items if item.is_action]
     by_money = any(item.cost_recoverable_per_week is not None for item in actions)
     return sorted(actions, key=lambda item: item.rank_key(by_money))[:limit]
+
+
+class FindingTotals(_Model):
+    """What the findings of one evaluation add up to, each under its own name (never added together):
+    held-and-idle GPUs that reclaim-now tickets give back, quota to release, whole nodes a defrag frees, and the
+    waste that waste reports describe (sql/report_finding_totals.sql)."""
+
+    reclaim_findings: Count = 0
+    waste_reports: Count = 0
+    held_and_idle_gpu_hours_per_week: Hours = 0.0
+    held_and_idle_gpus: Hours = 0.0
+    quota_to_release_gpu_hours: Hours = 0.0
+    quota_to_release_gpus: Hours = 0.0
+    whole_nodes_defrag_frees: Count = 0
+    gpus_defrag_frees: Hours = 0.0
+    wasted_gpu_hours: Hours = 0.0
+
+    @classmethod
+    def summed(cls, parts: list[FindingTotals]) -> FindingTotals:
+        """Totals over several Workspaces."""
+        return cls.model_validate({key: sum(getattr(part, key) for part in parts) for key in cls.model_fields})
 
 
 class NoDataGpus(_Model):
@@ -223,6 +245,7 @@ class WorkspaceReport(_Model):
     # results of this window computed by another gpu-reclaim version (core/provenance.py), one sentence each
     computed_by: list[str] = Field(default_factory=list)
     trends: list[ProjectTrend] = Field(default_factory=list)
+    finding_totals: FindingTotals = Field(default_factory=FindingTotals)
 
     @property
     def active_recommendations(self) -> list[Recommendation]:
@@ -366,6 +389,11 @@ class ClusterTicket(_Model):
     action: str | None
     summary: str | None
     evidence: dict[str, str]
+    gpus_freed: Hours = 0.0
+    whole_nodes_freed: Count = 0
+    change: str | None = None
+    owner: str | None = None
+    acknowledged: bool = False
 
 
 class OccupancyNode(_Model):
@@ -437,6 +465,7 @@ class ClusterOverview(_Model):
     coverage: WindowCoverage | None = None  # set by reports.build
     # results of this window computed by another gpu-reclaim version (core/provenance.py), one sentence each
     computed_by: list[str] = Field(default_factory=list)
+    finding_totals: FindingTotals = Field(default_factory=FindingTotals)  # the whole cluster's
 
     @property
     def cluster_fragmentation(self) -> FragmentationSummary | None:

@@ -15,6 +15,7 @@ from gpu_reclaim.reports.models import (
     ClusterTicket,
     DataQualityRow,
     DefragPlan,
+    FindingTotals,
     FragmentationPoint,
     FragmentationSeries,
     FragmentationSummary,
@@ -89,7 +90,16 @@ def load_cluster_overview(
         data_quality=data_quality,
         generated_at=generated_at,
         computed_by=provenance_notes(con, window_start, window_end),
+        finding_totals=FindingTotals.summed(list(load_finding_totals(con, window_start, window_end).values())),
     )
+
+
+def load_finding_totals(
+    con: duckdb.DuckDBPyConnection, window_start: date, window_end: date
+) -> dict[str, FindingTotals]:
+    """Per Workspace (and `cluster`): the findings' totals of the latest evaluation in the window."""
+    rows = fetch_rows(con, "report_finding_totals.sql", window_params(window_start, window_end))
+    return {str(row["workspace"]): from_row(FindingTotals, row) for row in rows}
 
 
 def load_capacity(

@@ -12,6 +12,7 @@ from gpu_reclaim.core.provenance import provenance_notes
 from gpu_reclaim.core.warehouse import fetch_records as fetch_rows
 from gpu_reclaim.core.warehouse import run_sql
 from gpu_reclaim.reports.models import (
+    FindingTotals,
     HeatmapCell,
     HourlyPoint,
     NoDataGpus,
@@ -23,7 +24,7 @@ from gpu_reclaim.reports.models import (
     rounded,
     rounded_hours,
 )
-from gpu_reclaim.reports.overview_queries import load_cluster_overview
+from gpu_reclaim.reports.overview_queries import load_cluster_overview, load_finding_totals
 from gpu_reclaim.reports.rows import efficiency, evidence_labels, from_row, percentile, window_params
 from gpu_reclaim.reports.trends import load_trends
 
@@ -218,6 +219,7 @@ def load_workspace_report(
         generated_at=generated_at,
         computed_by=provenance_notes(con, window_start, window_end),
         trends=load_trends(con, workspace, window_end),
+        finding_totals=load_finding_totals(con, window_start, window_end).get(workspace, FindingTotals()),
     )
 
 

@@ -386,6 +386,7 @@ def overview_document(overview: ClusterOverview) -> dict[str, Any]:
         "unallocated_gpu_hours": overview.unallocated_gpu_hours,
         "pending_gpu_hours": overview.pending_gpu_hours,
         "slots_opened_by_defrag": overview.slots_opened_by_defrag,
+        "finding_totals": overview.finding_totals.model_dump(mode="json"),
         "workspaces": [row.model_dump(mode="json") for row in overview.workspaces],
         "machine_groups": [row.model_dump(mode="json") for row in overview.machine_groups],
         "capacity": [row.model_dump(mode="json") for row in overview.capacity],
@@ -418,6 +419,7 @@ def summary_document(report: WorkspaceReport) -> dict[str, Any]:
         "evaluated_on": report.evaluated_on.isoformat() if report.evaluated_on else None,
         "currency": report.currency,
         "totals": _figures(report.totals),
+        "finding_totals": report.finding_totals.model_dump(mode="json"),
         "previous_totals": None if report.previous_totals is None else _figures(report.previous_totals),
         "previous_window_has_data": report.previous_totals is not None,
         "projects": [
@@ -444,6 +446,19 @@ def summary_document(report: WorkspaceReport) -> dict[str, Any]:
                 "gpus_reclaimable": item.gpus_reclaimable,
                 "idle_gpu_hours": item.idle_gpu_hours,
                 "gpu_hours_recoverable_per_week": item.gpu_hours_recoverable_per_week,
+                **item.model_dump(
+                    mode="json",
+                    include={
+                        "kind",
+                        "owner",
+                        "owner_channel",
+                        "acknowledged",
+                        "acknowledged_until",
+                        "change",
+                        "wasted_gpu_hours",
+                        "quota_headroom_gpu_hours",
+                    },
+                ),
             }
             for item in report.recommendations
         ],

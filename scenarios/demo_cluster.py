@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
+from gpu_reclaim.scenarios import demo_owners
 
 try:
     import numpy as np
@@ -870,6 +871,7 @@ def _ksm_lines(cluster: DemoCluster, writer: _Writer) -> Iterator[tuple[bytes, b
             labels["label_workspace"] = ns.workspace
         if ns.project:
             labels["label_project"] = ns.project
+        labels.update(demo_owners.NAMESPACE_LABELS.get(ns.name, {}))
         yield from _constant_series(writer, labels, 0, n)
         hard = quota_hard(cluster, ns)
         if hard is not None:
@@ -932,7 +934,12 @@ def _pod_lines(pod: Pod, writer: _Writer) -> Iterator[tuple[bytes, bytes, int]]:
     if wl.exempt:
         pod_labels["label_reclaim_exempt"] = "true"
     pod_labels["label_app_kubernetes_io_name"] = wl.name
+    pod_labels.update(demo_owners.pod_labels(pod.namespace, wl.ref))
     yield from _constant_series(writer, pod_labels, a, b)
+    last_day = writer.scenario.start.date() + timedelta(days=writer.scenario.days - 1)
+    annotations = demo_owners.pod_annotations(pod.namespace, wl.ref, last_day)
+    if annotations:
+        yield from _constant_series(writer, {"__name__": "kube_pod_annotations", **ident, **annotations}, a, b)
 
 
 def iter_import_lines(cluster: DemoCluster) -> Iterator[bytes]:
@@ -1067,7 +1074,10 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
         else:
             reclaimable = gpus
         rule = "idle_allocation" if wl.expect == "late_idle" else wl.expect
-        finding = {"rule": rule, **common, "gpus_reclaimable": reclaimable}
+        # a workload that ended before the scenario's end is a waste report: nothing left to give back
+        ended = all(p.run_end < sc.n_steps for p in members)
+        kind = "waste_report" if ended else "reclaim"
+        finding = {"rule": rule, **common, "kind": kind, "gpus_reclaimable": 0 if ended else reclaimable}
         if wl.expect == "late_idle":
             finding["late_idle"] = True
         findings.append(finding)
@@ -1101,6 +1111,7 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
             findings.append(
                 {
                     "rule": "quota_reclaim",
+                    "kind": "reclaim",
                     "namespace": ns.name,
                     "workload": "ResourceQuota/gpu-quota",
                     "pods": [],
@@ -1141,7 +1152,30 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
         "healthy": healthy,
         "quotas": quotas,
         "pods": pod_rows,
+        "ended_workloads": _ended_workloads(cluster),
+        **demo_owners.owners_truth(
+            [
+                {
+                    **finding,
+                    "workspace": cluster.namespace(finding["namespace"]).workspace_or_unassigned,
+                    "project": cluster.namespace(finding["namespace"]).project_or_namespace,
+                }
+                for finding in findings
+            ],
+            sc.start.date() + timedelta(days=sc.days - 1),
+        ),
     }
+
+
+def _ended_workloads(cluster: DemoCluster) -> list[dict[str, Any]]:
+    """Workloads that ran and whose every pod ended before the scenario's end: no reclaim-now ticket names them."""
+    ended = []
+    for wl in cluster.workloads:
+        ran = [p for p in cluster.pods if p.workload == wl and p.run_end > p.run_start]
+        if ran and all(p.run_end < cluster.scenario.n_steps for p in ran):
+            ended_at = _ts(cluster.scenario, max(p.run_end for p in ran))
+            ended.append({"namespace": wl.namespace, "workload": wl.ref, "ended_at": ended_at})
+    return ended
 
 
 def _ts(scenario: DemoScenario, step: int) -> str:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Severity = Literal["none", "low", "medium", "high"]
+# reclaim: GPUs (or quota, or a defrag) to act on now; waste_report: waste by a workload that has ended or has
+# stopped wasting, with the fix that prevents it next time (README "Kinds of finding").
+FindingKind = Literal["reclaim", "waste_report"]
 SEVERITY_RANK: dict[str, int] = {"none": 0, "low": 1, "medium": 2, "high": 3}
 
 
@@ -42,10 +45,23 @@ class Finding(BaseModel):
     category: str = "unknown"
     purpose: str = "unknown"
     provisioning_type: str = "unknown"
+    kind: FindingKind = "reclaim"
     gpus_allocated: float = 0.0
-    gpus_reclaimable: float = 0.0
-    idle_gpu_hours: float = 0.0
-    gpu_hours_recoverable_per_week: float = 0.0
+    gpus_reclaimable: float = Field(default=0.0, description="GPUs to give back now (0 in a waste report).")
+    idle_gpu_hours: float = Field(default=0.0, description="Allocated GPU-hours at activity < 1 %, nothing else.")
+    gpu_hours_recoverable_per_week: float = Field(
+        default=0.0, description="Held GPU-hours per week that acting now gives back (0: waste report, quota, defrag)."
+    )
+    wasted_gpu_hours: float = Field(default=0.0, description="GPU-hours of the window the fix would have saved.")
+    quota_headroom_gpu_hours: float = Field(default=0.0, description="Reserved-but-unused quota GPU-hours.")
+    gpus_freed: float = Field(default=0.0, description="GPUs on the whole nodes a defrag frees.")
+    whole_nodes_freed: int = Field(default=0, description="Whole nodes a defrag frees.")
+    change: str | None = Field(default=None, description="The exact change: kubectl, a quota patch or YAML.")
+    workload_ended_at: datetime | None = Field(default=None, description="Set when the workload ended in the window.")
+    owner: str | None = None
+    owner_channel: str | None = None
+    acknowledged_until: date | None = None
+    acknowledged: bool = False
     h100_equivalent_hours_recoverable_per_week: float | None = None
     cost_recoverable_per_week: float | None = None
     severity: Severity = "low"
@@ -89,19 +105,39 @@ class Finding(BaseModel):
             "gpu_hours_recoverable_per_week": round(self.gpu_hours_recoverable_per_week, 3),
             "window_start": rfc3339(self.window_start),
             "window_end": rfc3339(self.window_end),
-            "evidence": {
-                **self.evidence,
-                "h100_equivalent_hours_recoverable_per_week": self.h100_equivalent_hours_recoverable_per_week,
-                "cost_recoverable_per_week": self.cost_recoverable_per_week,
-            },
+            "evidence": self.ticket_evidence(),
             "action": self.action,
             "summary": self.summary,
+            "kind": self.kind,
+            "owner": self.owner,
+            "owner_channel": self.owner_channel,
+            "acknowledged_until": self.acknowledged_until.isoformat() if self.acknowledged_until else None,
+            "acknowledged": self.acknowledged,
+            "change": self.change,
+            "wasted_gpu_hours": round(self.wasted_gpu_hours, 3),
+            "quota_headroom_gpu_hours": round(self.quota_headroom_gpu_hours, 3),
+            "gpus_freed": round(self.gpus_freed, 3),
+            "whole_nodes_freed": self.whole_nodes_freed,
         }
 
+    def ticket_evidence(self) -> dict[str, Any]:
+        """The rule's figures, the H100-equivalent hours, and money only when a price is set (never a null)."""
+        evidence = {
+            **self.evidence,
+            "h100_equivalent_hours_recoverable_per_week": self.h100_equivalent_hours_recoverable_per_week,
+        }
+        if self.cost_recoverable_per_week is not None:
+            evidence["cost_recoverable_per_week"] = self.cost_recoverable_per_week
+        if self.workload_ended_at is not None:
+            evidence["workload_ended_at"] = rfc3339(self.workload_ended_at)
+        return evidence
 
-def priority_key(finding: Finding) -> tuple[int, int, float, str]:
-    """Sort key: reserved service last, then by severity and recoverable hours, then by id."""
+
+def priority_key(finding: Finding) -> tuple[int, int, int, float, str]:
+    """Sort key: reclaim-now before waste reports, reserved service last, then by severity and recoverable
+    hours, then by id."""
     return (
+        0 if finding.kind == "reclaim" else 1,
         1 if finding.reserved_service else 0,
         -SEVERITY_RANK[finding.severity],
         -finding.gpu_hours_recoverable_per_week,

@@ -21,6 +21,7 @@ from gpu_reclaim.scoring.findings import Finding, rfc3339
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 TicketStatus = Literal["new", "ongoing", "resolved"]
+TicketKind = Literal["reclaim", "waste_report"]
 TicketSeverity = Literal["low", "medium", "high"]
 
 
@@ -46,9 +47,14 @@ UtcTimestamp = Annotated[
 
 
 class Ticket(BaseModel):
-    """One reclamation ticket, with exactly the fields of CONTRACT.md, in its order (one line of tickets.jsonl)."""
+    """One reclamation ticket: the fields of CONTRACT.md in its order, then kind, owner, acknowledgement, the exact
+    change and the figures that each have one meaning (one line of tickets.jsonl)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, title="gpu-reclaim ticket")
+    # Fields after `summary` have defaults only so that tickets stored by earlier versions still read; the feed
+    # always writes every field (the published schema requires them all).
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, title="gpu-reclaim ticket", json_schema_serialization_defaults_required=True
+    )
 
     id: str = Field(description="Stable across runs for the same finding: <rule>-<hash of what it is about>.")
     status: TicketStatus
@@ -70,8 +76,33 @@ class Ticket(BaseModel):
     first_seen: UtcTimestamp
     last_seen: UtcTimestamp
     evidence: dict[str, Any] = Field(description="The figures that justify the ticket.")
-    action: str = Field(description="What to do, in one sentence.")
+    action: str = Field(description="What to do, in one sentence (in a waste report: the fix for next time).")
     summary: str = Field(description="One line a person reads.")
+    kind: TicketKind = Field(
+        default="reclaim",
+        description="reclaim: GPUs, quota or a defrag to act on now; waste_report: waste by a workload that has "
+        "ended or stopped wasting (gpus_reclaimable 0, the fix that prevents it next time).",
+    )
+    owner: str | None = Field(
+        default=None, description="Who acts: pod label, else namespace label, else the config's contact."
+    )
+    owner_channel: str | None = Field(default=None, description="The owner's Slack channel, when known.")
+    acknowledged_until: date | None = Field(
+        default=None, description="Snoozed through this day (annotation or config)."
+    )
+    acknowledged: bool = Field(
+        default=False, description="True while acknowledged_until is on or after the evaluated day."
+    )
+    change: str | None = Field(
+        default=None,
+        description="The exact change: a kubectl command, a ResourceQuota patch or a YAML request; null when none.",
+    )
+    wasted_gpu_hours: float = Field(default=0.0, description="GPU-hours of the window that the fix would have saved.")
+    quota_headroom_gpu_hours: float = Field(
+        default=0.0, description="Reserved-but-unused quota GPU-hours (quota_reclaim)."
+    )
+    gpus_freed: float = Field(default=0.0, description="GPUs on the whole nodes a defrag frees (defragment).")
+    whole_nodes_freed: int = Field(default=0, description="Whole nodes a defrag frees (defragment).")
 
     def feed_line(self) -> str:
         """The ticket as one line of tickets.jsonl (without the newline)."""
@@ -103,6 +134,7 @@ class TicketState:
     last_seen: datetime
     last_evaluated_on: date
     ticket: Ticket
+    resolved_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -142,11 +174,30 @@ def _open(finding: Finding, state: TicketState | None, evaluated_on: date, now: 
     return HistoryWrite(make_ticket(finding, status, first, last), first, last)
 
 
+def _report(finding: Finding, state: TicketState | None, evaluated_on: date, now: datetime) -> HistoryWrite:
+    """The ticket of a waste report about a workload that has ended: resolved, for there is nothing left to
+    give back. An open ticket of the same finding (the reclaim ticket of the run) resolves now; one resolved
+    before keeps its first_seen/last_seen and is listed again, resolved, while the waste is in the window; with
+    no history the report is born resolved (sinks only announce resolutions of tickets they were told about)."""
+    resolved_at: datetime | None
+    if state is None:
+        first, last, resolved_at = now, now, now
+    elif state.status == "resolved":
+        first, last, resolved_at = state.first_seen, state.last_seen, state.resolved_at
+    elif state.last_evaluated_on == evaluated_on and state.status == "new":
+        first, last, resolved_at = state.first_seen, state.last_seen, now  # same-day re-run of a fresh ticket
+    else:
+        first, last, resolved_at = state.first_seen, now, now
+    return HistoryWrite(make_ticket(finding, "resolved", first, last), first, last, resolved_at)
+
+
 def plan_feed(
     findings: Iterable[Finding], history: dict[str, TicketState], evaluated_on: date, now: datetime
 ) -> FeedUpdate:
     """Move the history to `evaluated_on`: the tickets to write are new and ongoing in priority order of
     `findings`, then those resolved on this date. Exempt and insufficient-data findings never become tickets.
+    A waste report of an ended workload is resolved (see :func:`_report`); one of a workload still running moves
+    new → ongoing like any ticket, and resolves when the workload ends.
     Evaluating a date earlier than the history's latest is refused (ValueError)."""
     now = naive_utc(now)
     latest = max((state.last_evaluated_on for state in history.values()), default=None)
@@ -158,7 +209,9 @@ def plan_feed(
             present.setdefault(finding.id, finding)
     update = FeedUpdate()
     for finding_id, finding in present.items():
-        write = _open(finding, history.get(finding_id), evaluated_on, now)
+        state = history.get(finding_id)
+        ended = finding.kind == "waste_report" and finding.workload_ended_at is not None
+        write = _report(finding, state, evaluated_on, now) if ended else _open(finding, state, evaluated_on, now)
         update.writes.append(write)
         update.tickets.append(write.ticket)
     for finding_id, state in sorted(history.items()):

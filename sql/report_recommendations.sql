@@ -37,9 +37,10 @@ SELECT
     json_extract_string(r.ticket, '$.change') AS change,
     TRY_CAST(json_extract_string(r.ticket, '$.quota_headroom_gpu_hours') AS DOUBLE) AS quota_headroom_gpu_hours,
     TRY_CAST(json_extract_string(r.ticket, '$.gpus_freed') AS DOUBLE) AS gpus_freed,
-    TRY_CAST(json_extract_string(r.ticket, '$.whole_nodes_freed') AS DOUBLE) AS whole_nodes_freed
+    TRY_CAST(json_extract_string(r.ticket, '$.whole_nodes_freed') AS DOUBLE) AS whole_nodes_freed,
+    TRY_CAST(json_extract_string(r.ticket, '$.wasted_gpu_hours') AS DOUBLE) AS wasted_gpu_hours
 FROM recommendations AS r
 JOIN latest AS l ON r.evaluated_on = l.evaluated_on
 WHERE r.workspace = $workspace AND NOT (r.workspace = 'cluster' AND r.namespace = '')
-ORDER BY r.exempt, r.gpu_hours_recoverable_per_week DESC NULLS LAST, r.idle_gpu_hours DESC NULLS LAST,
+ORDER BY r.exempt, coalesce(json_extract_string(r.ticket, '$.kind'), 'reclaim'), r.gpu_hours_recoverable_per_week DESC NULLS LAST, r.idle_gpu_hours DESC NULLS LAST,
     r.finding_id;

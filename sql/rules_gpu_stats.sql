@@ -1,4 +1,5 @@
--- One row per (pod uid, GPU) over the window: activity, profiling, memory and power figures, and the hours of
+-- One row per (pod uid, GPU) over the window: activity, profiling, memory and power figures, idle hours (activity
+-- < $idle_threshold, as in the usage tables), and the hours of
 -- GPU_UTIL >= $fake_util_min (high_util), of those with SM, tensor and DRAM data (profiled), and of those
 -- where all three stay below $fake_profiling_max with power below $fake_power_max_w or unknown (fake_busy).
 SELECT
@@ -16,6 +17,7 @@ SELECT
     max(activity) AS max_activity,
     avg(activity) AS mean_activity,
     sum(activity) * $step_seconds / 3600.0 AS used_gpu_hours,
+    count(*) FILTER (WHERE activity < $idle_threshold) * $step_seconds / 3600.0 AS idle_hours,
     avg(gpu_util) AS mean_gpu_util,
     avg(sm_active) AS mean_sm_active,
     avg(tensor_active) AS mean_tensor_active,

@@ -14,6 +14,7 @@ from gpu_reclaim.core.provenance import record_computed_day
 from gpu_reclaim.core.rule_settings import RecommendationSettings
 from gpu_reclaim.core.warehouse import query_relation, run_sql, transaction
 from gpu_reclaim.scoring.findings import Finding
+from gpu_reclaim.scoring.routing import Labels, route_findings
 from gpu_reclaim.scoring.rules.base import RuleInputs
 from gpu_reclaim.scoring.rules.evaluate import evaluate_rules
 
@@ -31,12 +32,14 @@ def load_rule_inputs(
     rules: RecommendationSettings,
     window_start: datetime,
     window_end: datetime,
+    idle_threshold: float = 0.01,
 ) -> RuleInputs:
     """Stage the window's pod and GPU steps, then read every frame the rules judge."""
     params: dict[str, Any] = {
         "window_start": window_start.replace(tzinfo=None),
         "window_end": window_end.replace(tzinfo=None),
         "step_seconds": step_seconds,
+        "idle_threshold": idle_threshold,
         "fake_util_min": rules.fake_busy.gpu_util_min,
         "fake_profiling_max": rules.fake_busy.profiling_max,
         "fake_power_max_w": rules.fake_busy.power_max_w if rules.fake_busy.power_max_w is not None else 1e12,
@@ -112,6 +115,22 @@ def store_recommendations(con: duckdb.DuckDBPyConnection, evaluated_on: date, fi
         record_computed_day(con, "recommendations", evaluated_on)
 
 
+def load_ticket_labels(
+    con: duckdb.DuckDBPyConnection, window_start: datetime, window_end: datetime
+) -> tuple[dict[tuple[str, str], Labels], dict[str, Labels]]:
+    """The window's owner labels and snooze annotations per workload (of rule_pod_steps) and per namespace."""
+    params = {"window_start": window_start.replace(tzinfo=None), "window_end": window_end.replace(tzinfo=None)}
+    workloads: dict[tuple[str, str], Labels] = {}
+    namespaces: dict[str, Labels] = {}
+    for row in fetch_frame(con, "rules_ticket_labels.sql", params).iter_rows(named=True):
+        labels = Labels(row["owner"], row["owner_channel"], row["snooze_until"])
+        if row["scope"] == "pod":
+            workloads[(row["namespace"], row["workload"])] = labels
+        else:
+            namespaces[row["namespace"]] = labels
+    return workloads, namespaces
+
+
 def evaluate_recommendations(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -119,12 +138,26 @@ def evaluate_recommendations(
     window_start: datetime,
     window_end: datetime,
     evaluated_on: date,
+    warnings: list[str] | None = None,
 ) -> list[Finding]:
-    """Every rule's findings for [window_start, window_end), stored in `recommendations` under evaluated_on.
+    """Every rule's findings for [window_start, window_end), with owner and acknowledgement (scoring.routing),
+    stored in `recommendations` under evaluated_on; warnings about malformed snooze dates go to `warnings`.
 
     Exempt findings and insufficient-data records are returned and stored but never ticketed.
     """
-    inputs = load_rule_inputs(con, settings.step_seconds, recommendation_settings, window_start, window_end)
-    findings = evaluate_rules(settings, recommendation_settings, inputs)
+    inputs = load_rule_inputs(
+        con,
+        settings.step_seconds,
+        recommendation_settings,
+        window_start,
+        window_end,
+        settings.usage.idle_activity_threshold,
+    )
+    workloads, namespaces = load_ticket_labels(con, window_start, window_end)
+    findings, routing_warnings = route_findings(
+        evaluate_rules(settings, recommendation_settings, inputs), settings.tickets, workloads, namespaces, evaluated_on
+    )
+    if warnings is not None:
+        warnings.extend(routing_warnings)
     store_recommendations(con, evaluated_on, findings)
     return findings

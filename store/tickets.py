@@ -26,6 +26,7 @@ def read_history(con: duckdb.DuckDBPyConnection) -> dict[str, TicketState]:
             first_seen=row["first_seen"],
             last_seen=row["last_seen"],
             last_evaluated_on=row["last_evaluated_on"],
+            resolved_at=row["resolved_at"],
             ticket=Ticket.model_validate_json(row["ticket"]),
         )
         for row in fetch_records(con, "tickets_select_history.sql")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import polars as pl
 from gpu_reclaim.core.rule_settings import SeveritySettings
-from gpu_reclaim.scoring.findings import Finding
+from gpu_reclaim.scoring.findings import Finding, rfc3339
 from pydantic import BaseModel
+
+# A workload whose last allocated step ends this long before the window's end has ended: its GPUs were given back.
+ENDED_GAP = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,22 @@ class RuleInputs:
 
     def workload_rows(self) -> dict[tuple[str, str], dict[str, Any]]:
         return {(row["namespace"], row["workload"]): row for row in self.workloads.iter_rows(named=True)}
+
+    def ended_at(self, workload: dict[str, Any]) -> datetime | None:
+        """When the workload's last allocated step ended, if that is ENDED_GAP or more before the window's end."""
+        last = workload.get("last_ts")
+        if last is None:
+            return None
+        end = last + timedelta(seconds=self.step_seconds)
+        window_end = self.window_end.replace(tzinfo=None) if last.tzinfo is None else self.window_end
+        return end if window_end - end >= ENDED_GAP else None
+
+    def idle_gpu_hours(self, namespace: str, workload: str) -> float:
+        """The workload's allocated GPU-hours at activity < usage.idle_activity_threshold (1 %) in the window."""
+        if "idle_hours" not in self.gpu_stats.columns:
+            return 0.0
+        rows = self.gpu_stats.filter((pl.col("namespace") == namespace) & (pl.col("workload") == workload))
+        return float(rows["idle_hours"].sum() or 0.0)
 
 
 def rows_by_workload(frame: pl.DataFrame) -> dict[tuple[str, str], list[dict[str, Any]]]:
@@ -78,19 +97,28 @@ def workload_finding(
     workload: dict[str, Any],
     *,
     gpus_reclaimable: float,
-    idle_gpu_hours: float,
     recoverable_gpu_hours_in_window: float,
     evidence: dict[str, Any],
     action: str,
     summary: str,
+    prevention: str,
+    change: str | None = None,
+    prevention_change: str | None = None,
+    wasting_now: bool = True,
     pods: list[str] | None = None,
     nodes: list[str] | None = None,
     machine_group: str | None = None,
 ) -> Finding:
-    """A finding about one workload row of rules_workloads.sql; severity from recoverable hours per week."""
+    """A finding about one workload row of rules_workloads.sql: reclaim-now when the workload still runs at the
+    window's end, still wastes (`wasting_now`) and has GPUs to give back; otherwise a waste report, whose action
+    is `prevention` (the fix for next time), with gpus_reclaimable and recoverable hours 0. Severity comes from
+    the waste per week either way."""
     per_week = inputs.per_week(recoverable_gpu_hours_in_window)
+    ended_at = inputs.ended_at(workload)
+    reclaim = ended_at is None and wasting_now and gpus_reclaimable > 0
     return Finding(
         rule=rule,
+        kind="reclaim" if reclaim else "waste_report",
         workspace=workload["workspace"],
         project=workload["project"],
         namespace=workload["namespace"],
@@ -103,13 +131,16 @@ def workload_finding(
         purpose=workload["purpose"],
         provisioning_type=workload["provisioning_type"],
         gpus_allocated=float(workload["gpus_allocated"]),
-        gpus_reclaimable=float(gpus_reclaimable),
-        idle_gpu_hours=float(idle_gpu_hours),
-        gpu_hours_recoverable_per_week=per_week,
+        gpus_reclaimable=float(gpus_reclaimable) if reclaim else 0.0,
+        idle_gpu_hours=inputs.idle_gpu_hours(workload["namespace"], workload["workload"]),
+        gpu_hours_recoverable_per_week=per_week if reclaim else 0.0,
+        wasted_gpu_hours=recoverable_gpu_hours_in_window,
         severity=severity.level(per_week),
         evidence=evidence,
-        action=action,
-        summary=summary,
+        action=action if reclaim else prevention,
+        change=change if reclaim else prevention_change,
+        summary=summary if reclaim or ended_at is None else f"{summary} It ended at {rfc3339(ended_at)}.",
+        workload_ended_at=ended_at,
         exempt=bool(workload["reclaim_exempt"]),
         window_start=inputs.window_start,
         window_end=inputs.window_end,

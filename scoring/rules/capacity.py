@@ -6,9 +6,9 @@ import math
 from typing import ClassVar
 
 from gpu_reclaim.core.rule_settings import QuotaReclaimSettings, ServingOverprovisionedSettings
+from gpu_reclaim.scoring.changes import quota_patch, scale_command
 from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs
-from gpu_reclaim.scoring.rules.efficiency import gpus_by_workload
 
 
 def ceil_clean(value: float) -> int:
@@ -23,6 +23,7 @@ class QuotaReclaim(RuleBase[QuotaReclaimSettings]):
     turn unmet demand into more unmet demand."""
 
     name: ClassVar[str] = "quota_reclaim"
+    quota_resource: ClassVar[str] = "requests.nvidia.com/gpu"
 
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
@@ -35,7 +36,7 @@ class QuotaReclaim(RuleBase[QuotaReclaimSettings]):
                 continue
             reclaimable = hard - recommended
             observed = float(quota["observed_hours"])
-            per_week = inputs.per_week(reclaimable * observed)
+            per_week = inputs.per_week(reclaimable * observed)  # severity only: a quota cut frees no held GPU
             pct = round(self.settings.percentile * 100)
             findings.append(
                 Finding(
@@ -46,8 +47,7 @@ class QuotaReclaim(RuleBase[QuotaReclaimSettings]):
                     workload=f"ResourceQuota/{quota['resourcequota']}",
                     gpus_allocated=hard,
                     gpus_reclaimable=reclaimable,
-                    idle_gpu_hours=max(0.0, (hard - float(quota["mean_gpus"])) * observed),
-                    gpu_hours_recoverable_per_week=per_week,
+                    quota_headroom_gpu_hours=max(0.0, (hard - float(quota["mean_gpus"])) * observed),
                     severity=self.severity.level(per_week),
                     evidence={
                         "gpu_hard": hard,
@@ -60,6 +60,7 @@ class QuotaReclaim(RuleBase[QuotaReclaimSettings]):
                         "observed_hours": round(observed, 3),
                     },
                     action=f"Lower the GPU quota of Project {quota['project']} from {hard:g} to {recommended}.",
+                    change=quota_patch(quota["namespace"], quota["resourcequota"], self.quota_resource, recommended),
                     summary=f"Project {quota['project']} reserves {hard:g} GPUs but allocates at "
                     f"most {peak:g} "
                     f"(p{pct} {percentile:g}).",
@@ -80,7 +81,6 @@ class ServingOverprovisioned(RuleBase[ServingOverprovisionedSettings]):
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
         workloads = inputs.workload_rows()
-        gpus = gpus_by_workload(inputs)
         for load in inputs.serving_load.iter_rows(named=True):
             key = (load["namespace"], load["workload"])
             workload = workloads[key]
@@ -93,13 +93,11 @@ class ServingOverprovisioned(RuleBase[ServingOverprovisionedSettings]):
             if needed >= replicas:
                 continue
             reclaimable = (replicas - needed) * gpus_per_replica
-            used = sum(gpu["used_gpu_hours"] or 0.0 for gpu in gpus.get(key, []))
             findings.append(
                 self.finding(
                     inputs,
                     workload,
                     gpus_reclaimable=reclaimable,
-                    idle_gpu_hours=max(0.0, workload["allocated_gpu_hours"] - used),
                     recoverable_gpu_hours_in_window=reclaimable * float(workload["running_hours"]),
                     evidence={
                         "p95_activity": round(float(load["p95_activity"]), 4),
@@ -111,6 +109,9 @@ class ServingOverprovisioned(RuleBase[ServingOverprovisionedSettings]):
                         "min_replicas": self.settings.min_replicas,
                     },
                     action=f"Scale {workload['workload']} from {replicas} to {needed} replicas.",
+                    change=scale_command(workload["namespace"], workload["workload"], needed),
+                    prevention=f"Next time, run {workload['workload']} with {needed} replicas (or autoscale on "
+                    "GPU load).",
                     summary=f"{workload['workload']} in {workload['namespace']}: p95 GPU activity "
                     f"{load['p95_activity']:.0%} across {replicas} replicas.",
                 )

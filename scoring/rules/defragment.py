@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from gpu_reclaim.core.rule_settings import SeveritySettings
+from gpu_reclaim.scoring.changes import drain_commands
 from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.rules.base import RuleInputs
 
@@ -27,7 +28,7 @@ class Defragment:
             if plan["moves"] == 0 or plan["nodes_freed"] == 0:
                 continue
             gpus_opened = max(opened, 0) * WHOLE_NODE_GPUS
-            # a whole 8-GPU slot opened for the rest of the week: hours that gang jobs could use
+            # severity only: whole 8-GPU slots opened for the rest of the week (no held GPU is given back)
             per_week = gpus_opened * 168.0
             hours = ", ".join(f"{hour:02d}:00" for hour in plan["low_use_hours_utc"]) or "a low-use hour"
             group = plan["machine_group"]
@@ -43,9 +44,8 @@ class Defragment:
                     gpu_model=plan["gpu_model"],
                     machine_group=group,
                     gpus_allocated=0.0,
-                    gpus_reclaimable=float(gpus_opened),
-                    idle_gpu_hours=0.0,
-                    gpu_hours_recoverable_per_week=per_week,
+                    gpus_freed=float(gpus_opened),
+                    whole_nodes_freed=int(plan["nodes_freed"]),
                     severity=self.severity.level(per_week) if gpus_opened else "low",
                     evidence={
                         "moves": plan["moves"],
@@ -62,6 +62,7 @@ class Defragment:
                         f"Move {plan['moves']} pods within {group} at {hours} UTC to empty "
                         f"{plan['nodes_freed']} node(s) (see defrag_moves)."
                     ),
+                    change=drain_commands(list(plan["freed_nodes"])),
                     summary=(
                         f"{group}: {plan['moves']} moves free {plan['nodes_freed']} whole node(s); 8-GPU slots "
                         f"{plan['placeable_8gpu_before']} -> {plan['placeable_8gpu_after']}, fragmentation "

@@ -11,6 +11,7 @@ from gpu_reclaim.core.rule_settings import (
     LowEfficiencySettings,
     OverRequestedSettings,
 )
+from gpu_reclaim.scoring.changes import downsize_yaml, request_yaml, scale_command
 from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs, rows_by_workload
 
@@ -19,6 +20,23 @@ GIB = 1024.0
 
 def gpus_by_workload(inputs: RuleInputs) -> dict[tuple[str, str], list[dict[str, Any]]]:
     return rows_by_workload(inputs.gpu_stats)
+
+
+def per_pod_gpus(workload: dict[str, Any]) -> int:
+    """GPUs per pod at the workload's last step (at least 1)."""
+    return max(1, round(float(workload["last_gpus"]) / max(int(workload["last_replicas"]), 1)))
+
+
+def fewer_gpus_change(workload: dict[str, Any], needed: int) -> str:
+    """Run on `needed` GPUs: fewer replicas when the workload has several pods and scales, else a smaller request
+    per pod."""
+    replicas = max(int(workload["last_replicas"]), 1)
+    per_pod = float(workload["last_gpus"]) / replicas
+    if replicas > 1 and per_pod > 0:
+        scaled = scale_command(workload["namespace"], workload["workload"], math.ceil(needed / per_pod - 1e-9))
+        if scaled is not None:
+            return scaled
+    return request_yaml(workload["workload"], max(1, math.ceil(needed / replicas - 1e-9)))
 
 
 class LowEfficiency(RuleBase[LowEfficiencySettings]):
@@ -55,7 +73,6 @@ class LowEfficiency(RuleBase[LowEfficiencySettings]):
                     inputs,
                     workload,
                     gpus_reclaimable=reclaimable,
-                    idle_gpu_hours=max(0.0, allocated - used),
                     recoverable_gpu_hours_in_window=recoverable,
                     evidence={
                         "mean_activity": round(mean, 4),
@@ -68,6 +85,10 @@ class LowEfficiency(RuleBase[LowEfficiencySettings]):
                     },
                     action=f"Run {workload['workload']} on {needed} GPU(s) instead of "
                     f"{workload['gpus_allocated']:g}, or batch more work per GPU.",
+                    change=fewer_gpus_change(workload, needed),
+                    prevention=f"Next run of {workload['workload']}: request {needed} GPU(s) instead of "
+                    f"{workload['gpus_allocated']:g}, or batch more work per GPU (mean activity {mean:.0%}).",
+                    prevention_change=fewer_gpus_change(workload, needed) if reclaimable > 0 else None,
                     summary=f"{workload['workload']} in {workload['namespace']}: mean GPU activity "
                     f"{mean:.0%} "
                     f"over {allocated:.0f} allocated GPU-hours.",
@@ -124,7 +145,6 @@ class OverRequested(RuleBase[OverRequestedSettings]):
                     inputs,
                     workload,
                     gpus_reclaimable=never_active,
-                    idle_gpu_hours=hours_wasted,
                     recoverable_gpu_hours_in_window=hours_wasted,
                     evidence={
                         "pods_judged": len(pods),
@@ -135,6 +155,10 @@ class OverRequested(RuleBase[OverRequestedSettings]):
                         "max_activity_threshold": self.settings.max_activity,
                     },
                     action=f"Request {used} GPU(s) per pod instead of {requested:g} for {workload['workload']}.",
+                    change=request_yaml(workload["workload"], used),
+                    prevention=f"Next run of {workload['workload']}: request {used} GPU(s) per pod instead of "
+                    f"{requested:g}.",
+                    prevention_change=request_yaml(workload["workload"], used),
                     summary=f"{workload['workload']} in {workload['namespace']}: {never_active} "
                     f"requested GPU(s) "
                     "never showed any activity in the window.",
@@ -181,7 +205,6 @@ class DownsizeProfile(RuleBase[DownsizeProfileSettings]):
                     inputs,
                     workload,
                     gpus_reclaimable=count,
-                    idle_gpu_hours=0.0,
                     recoverable_gpu_hours_in_window=observed,
                     evidence={
                         "peak_memory_gib": round(peak_gib, 2),
@@ -193,6 +216,10 @@ class DownsizeProfile(RuleBase[DownsizeProfileSettings]):
                     },
                     action=f"Move {workload['workload']} to a smaller GPU or MIG profile; it peaks at "
                     f"{peak_gib:.1f} GiB of memory.",
+                    change=downsize_yaml(workload["workload"], per_pod_gpus(workload), peak_gib),
+                    prevention=f"Next run of {workload['workload']}: request a smaller GPU or MIG profile; it "
+                    f"peaked at {peak_gib:.1f} GiB of memory.",
+                    prevention_change=downsize_yaml(workload["workload"], per_pod_gpus(workload), peak_gib),
                     summary=f"{workload['workload']} in {workload['namespace']} holds {count} 80 "
                     f"GB-class GPU(s) "
                     f"but peaks at {peak_gib:.1f} GiB with tensor activity {tensor:.0%}.",

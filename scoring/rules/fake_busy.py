@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from gpu_reclaim.core.rule_settings import FakeBusySettings
+from gpu_reclaim.scoring.changes import release_command
 from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs
 from gpu_reclaim.scoring.rules.efficiency import gpus_by_workload
@@ -35,7 +36,6 @@ class FakeBusy(RuleBase[FakeBusySettings]):
                         inputs,
                         workload,
                         gpus_reclaimable=0.0,
-                        idle_gpu_hours=0.0,
                         recoverable_gpu_hours_in_window=0.0,
                         evidence={
                             "gpus_high_util_without_profiling": len(unprofiled),
@@ -43,6 +43,8 @@ class FakeBusy(RuleBase[FakeBusySettings]):
                             "missing": "DCGM_FI_PROF_SM_ACTIVE/PIPE_TENSOR_ACTIVE/DRAM_ACTIVE",
                         },
                         action="Enable DCGM profiling metrics on these GPUs so real work can be told from "
+                        "busy-looking idling.",
+                        prevention="Enable DCGM profiling metrics on these GPUs so real work can be told from "
                         "busy-looking idling.",
                         summary=f"{workload['workload']} in {workload['namespace']}: insufficient "
                         f"data to judge "
@@ -60,7 +62,6 @@ class FakeBusy(RuleBase[FakeBusySettings]):
                     inputs,
                     workload,
                     gpus_reclaimable=len(fake),
-                    idle_gpu_hours=fake_hours,
                     recoverable_gpu_hours_in_window=fake_hours,
                     evidence={
                         "fake_busy_gpu_hours": round(fake_hours, 3),
@@ -74,6 +75,14 @@ class FakeBusy(RuleBase[FakeBusySettings]):
                     },
                     action=f"Ask the owners of {workload['workload']} what runs on its GPUs; reclaim the "
                     f"{len(fake)} GPU(s) if the work is not real.",
+                    change=release_command(
+                        workload["namespace"],
+                        workload["workload"],
+                        int(workload["last_replicas"]),
+                        sorted({gpu["pod"] for gpu in fake}),
+                    ),
+                    prevention=f"Next time, end {workload['workload']} instead of keeping its GPUs busy-looking: "
+                    "no keep-alive kernels on idle GPUs.",
                     summary=f"{workload['workload']} in {workload['namespace']}: {len(fake)} GPU(s) "
                     f"show high "
                     f"GPU_UTIL but near-zero SM, tensor and memory activity for {fake_hours:.1f} GPU-hours.",

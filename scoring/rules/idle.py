@@ -5,13 +5,23 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from gpu_reclaim.core.rule_settings import IdleAllocationSettings, IdleHeldMemorySettings
+from gpu_reclaim.scoring.changes import release_command
 from gpu_reclaim.scoring.findings import Finding, rfc3339
 from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs, hours, rows_by_workload
 
 
-def _run_evidence(runs: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
+def _trailing(inputs: RuleInputs, workload: dict[str, Any], runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The runs still going at the window's end: none when the workload has ended (its GPUs were given back)."""
+    return [] if inputs.ended_at(workload) is not None else [run for run in runs if run["trailing"]]
+
+
+def _release(workload: dict[str, Any], trailing: list[dict[str, Any]]) -> str:
+    pods = sorted({run["pod"] for run in trailing})
+    return release_command(workload["namespace"], workload["workload"], int(workload["last_replicas"]), pods)
+
+
+def _run_evidence(runs: list[dict[str, Any]], threshold: float, trailing: list[dict[str, Any]]) -> dict[str, Any]:
     longest = max(runs, key=lambda run: run["run_hours"])
-    trailing = [run for run in runs if run["trailing"]]
     return {
         "threshold_hours": threshold,
         "idle_runs": len(runs),
@@ -28,7 +38,8 @@ class IdleAllocation(RuleBase[IdleAllocationSettings]):
 
     Late idle (busy first, idle at the end) is found because runs are islands of consecutive idle steps,
     not window averages. Serving (never_categories) is never judged. Recoverable hours are the idle
-    hours beyond the threshold: what an idle timeout of that length would have given back.
+    hours beyond the threshold: what an idle timeout of that length would have given back. Reclaim now: the GPUs
+    whose long idle run reaches the window's end of a workload still running; otherwise a waste report.
     """
 
     name: ClassVar[str] = "idle_allocation"
@@ -44,21 +55,26 @@ class IdleAllocation(RuleBase[IdleAllocationSettings]):
             long_runs = [run for run in runs if run["run_hours"] >= threshold - 1e-9]
             if not long_runs:
                 continue
-            idle_hours = sum(run["run_hours"] for run in long_runs)
             beyond = sum(run["run_hours"] - threshold for run in long_runs)
             gpus = len({(run["uid"], run["gpu_uuid"]) for run in long_runs})
-            evidence = _run_evidence(long_runs, threshold)
+            trailing = _trailing(inputs, workload, long_runs)
+            idle_now = len({(run["uid"], run["gpu_uuid"]) for run in trailing})
+            evidence = _run_evidence(long_runs, threshold, trailing)
             findings.append(
                 self.finding(
                     inputs,
                     workload,
-                    gpus_reclaimable=gpus,
-                    idle_gpu_hours=idle_hours,
+                    gpus_reclaimable=idle_now,
+                    wasting_now=idle_now > 0,
                     recoverable_gpu_hours_in_window=beyond,
                     evidence=evidence,
-                    action=f"Release the {gpus} idle GPU(s) of {workload['workload']}: stop or "
+                    action=f"Release the {idle_now} idle GPU(s) of {workload['workload']}: stop or "
                     f"scale it down, "
                     "and checkpoint before idling.",
+                    change=_release(workload, trailing),
+                    prevention=f"Next run of {workload['workload']}: checkpoint and exit when the work is done, "
+                    f"or set an idle timeout of {hours(threshold)}; it held {gpus} GPU(s) idle for up to "
+                    f"{hours(evidence['longest_idle_hours'])}.",
                     summary=f"{workload['workload']} in {workload['namespace']}: {gpus} GPU(s) idle "
                     f"for up to "
                     f"{hours(evidence['longest_idle_hours'])} (limit {hours(threshold)} for "
@@ -88,8 +104,10 @@ class IdleHeldMemory(RuleBase[IdleHeldMemorySettings]):
                 continue
             idle_hours = sum(run["run_hours"] for run in runs)
             gpus = len({(run["uid"], run["gpu_uuid"]) for run in runs})
+            trailing = _trailing(inputs, workload, runs)
+            idle_now = len({(run["uid"], run["gpu_uuid"]) for run in trailing})
             evidence = {
-                **_run_evidence(runs, threshold),
+                **_run_evidence(runs, threshold, trailing),
                 "memory_fraction_min": self.settings.fraction_min,
                 "highest_run_mean_memory_fraction": round(max(run["mean_memory_fraction"] or 0.0 for run in runs), 3),
             }
@@ -97,12 +115,15 @@ class IdleHeldMemory(RuleBase[IdleHeldMemorySettings]):
                 self.finding(
                     inputs,
                     workload,
-                    gpus_reclaimable=gpus,
-                    idle_gpu_hours=idle_hours,
+                    gpus_reclaimable=idle_now,
+                    wasting_now=idle_now > 0,
                     recoverable_gpu_hours_in_window=idle_hours,
                     evidence=evidence,
-                    action=f"Free the memory held on {gpus} idle GPU(s) of {workload['workload']} "
+                    action=f"Free the memory held on {idle_now} idle GPU(s) of {workload['workload']} "
                     "(end the idle session or unload the model) so the GPUs can be reused.",
+                    change=_release(workload, trailing),
+                    prevention=f"Next time, unload the model or end the session of {workload['workload']} after "
+                    f"{hours(threshold)} idle (an idle timeout); it held memory on {gpus} idle GPU(s).",
                     summary=f"{workload['workload']} in {workload['namespace']}: {gpus} GPU(s) idle "
                     f"for up to "
                     f"{hours(evidence['longest_idle_hours'])} while holding "

@@ -74,16 +74,39 @@ def test_week_figures_match_the_truth_in_tables_and_summaries(demo: dict[str, An
 
 
 def test_every_planted_finding_is_ticketed_by_the_right_rule(demo: dict[str, Any]) -> None:
-    ticketed = {(t["rule"], t["namespace"], t["workload"]): t for t in demo["tickets"] if t["status"] != "resolved"}
+    # open reclaim-now tickets, and waste reports (resolved once their workload has ended)
+    ticketed = {
+        (t["rule"], t["namespace"], t["workload"]): t
+        for t in demo["tickets"]
+        if t["status"] != "resolved" or t["kind"] == "waste_report"
+    }
     missing = []
     for finding in demo["truth"]["findings"]:
         ticket = ticketed.get((finding["rule"], finding["namespace"], finding["workload"]))
         if ticket is None:
             missing.append(finding)
             continue
+        assert ticket["kind"] == finding["kind"], finding
         if finding["rule"] in ("over_requested", "quota_reclaim") or finding.get("late_idle"):
             assert ticket["gpus_reclaimable"] == finding["gpus_reclaimable"], finding
     assert not missing
+
+
+def test_no_active_reclaim_ticket_names_an_ended_workload_and_owners_and_snooze_match(demo: dict[str, Any]) -> None:
+    truth, tickets = demo["truth"], demo["tickets"]
+    ended = {(w["namespace"], w["workload"]) for w in truth["ended_workloads"]}
+    assert {("rl-lab", "Job/rl-ppo-run42"), ("vision", "Job/vision-finetune-vit")} <= ended
+    assert not [t for t in tickets if t["kind"] == "reclaim" and t["status"] != "resolved"
+                and (t["namespace"], t["workload"]) in ended]  # fmt: skip
+    by_key = {(t["rule"], t["namespace"], t["workload"]): t for t in tickets}
+    for owner in truth["owners"]:
+        ticket = by_key[(owner["rule"], owner["namespace"], owner["workload"])]
+        assert (ticket["owner"], ticket["owner_channel"]) == (owner["owner"], owner["owner_channel"]), owner
+    [snoozed] = truth["snoozed"]
+    for ticket in tickets:
+        mine = (ticket["namespace"], ticket["workload"]) == (snoozed["namespace"], snoozed["workload"])
+        assert ticket["acknowledged"] == mine, ticket["id"]
+        assert ticket["acknowledged_until"] == (snoozed["snooze_until"] if mine else None)
 
 
 def test_no_healthy_or_exempt_workload_is_ticketed(demo: dict[str, Any]) -> None:

@@ -21,10 +21,11 @@ from gpu_reclaim.pipelines.definitions import DAILY_ASSETS
 from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.pipelines.runner import days_between, run_pipeline
 from gpu_reclaim.scenarios.demo_cluster import DemoScenario, load_demo
+from gpu_reclaim.scenarios.demo_owners import config_toml
 
 pytestmark = pytest.mark.e2e
 
-DAYS = 2
+DAYS = 5  # long enough for Job/rl-ppo-run42 (day 3) and Job/vision-finetune-vit (day 4) to end in the window
 START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday; VictoriaMetrics runs with a 100y retention
 TOLERANCE = 0.005
 FIGURES = ("allocated_gpu_hours", "used_gpu_hours", "idle_gpu_hours")
@@ -37,8 +38,10 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     with LocalVictoriaMetrics() as server:
         with VictoriaMetricsClient(VictoriaMetricsConfig(url=server.url)) as client:
             load_demo(client, DemoScenario(start=START, days=DAYS), workdir / "truth.json")
+        config = workdir / "demo_config.toml"  # as `gpu-reclaim demo` writes it: the contacts config map
+        config.write_text(config_toml(60), encoding="utf-8")
         resources = {
-            "settings": SettingsResource(vm_url=server.url),
+            "settings": SettingsResource(vm_url=server.url, config_path=str(config)),
             "warehouse": WarehouseResource(database=str(workdir / "e2e.duckdb")),
             "outputs": OutputsResource(out_dir=str(workdir / "out")),
         }
@@ -141,3 +144,50 @@ def test_backfilling_an_older_day_keeps_the_ticket_feed(loaded: dict[str, Any]) 
     with duckdb.connect(str(loaded["db"]), read_only=True) as con:
         evaluated = con.execute("SELECT DISTINCT evaluated_on FROM recommendations ORDER BY 1").fetchall()
     assert [day for (day,) in evaluated] == loaded["days"]
+
+
+def _feed(loaded: dict[str, Any]) -> list[dict[str, Any]]:
+    feed = Path(loaded["resources"]["outputs"].out_dir) / "tickets.jsonl"
+    return [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines()]
+
+
+def test_no_active_reclaim_ticket_names_a_workload_that_ended(loaded: dict[str, Any]) -> None:
+    tickets = _feed(loaded)
+    ended = {(w["namespace"], w["workload"]) for w in loaded["truth"]["ended_workloads"]}
+    assert {("rl-lab", "Job/rl-ppo-run42"), ("vision", "Job/vision-finetune-vit")} <= ended
+    stale = [
+        (t["namespace"], t["workload"], t["rule"])
+        for t in tickets
+        if t["kind"] == "reclaim" and t["status"] != "resolved" and (t["namespace"], t["workload"]) in ended
+    ]
+    assert stale == []
+    # the two Jobs' idle is reported as waste: resolved, nothing to give back, the fix for next time
+    for namespace, workload in (("rl-lab", "Job/rl-ppo-run42"), ("vision", "Job/vision-finetune-vit")):
+        key = (namespace, workload, "idle_allocation")
+        [report] = [t for t in tickets if (t["namespace"], t["workload"], t["rule"]) == key]
+        assert (report["kind"], report["status"], report["gpus_reclaimable"]) == ("waste_report", "resolved", 0)
+        assert report["gpu_hours_recoverable_per_week"] == 0 and report["wasted_gpu_hours"] > 0
+        assert report["evidence"]["gpus_idle_at_window_end"] == 0
+        assert report["action"].startswith(f"Next run of {workload}")
+    # and every reclaim-now ticket of a workload has GPUs to give back
+    workloads = [t for t in tickets if t["kind"] == "reclaim" and t["status"] != "resolved"
+                 and t["rule"] not in ("quota_reclaim", "defragment")]  # fmt: skip
+    assert workloads and all(t["gpus_reclaimable"] > 0 and t["change"] for t in workloads)
+
+
+def test_tickets_name_their_owner_from_pod_namespace_or_config(loaded: dict[str, Any]) -> None:
+    tickets = {(t["rule"], t["namespace"], t["workload"]): t for t in _feed(loaded)}
+    expected = {(o["rule"], o["namespace"], o["workload"]): o for o in loaded["truth"]["owners"]}
+    checked = {key: (tickets[key]["owner"], tickets[key]["owner_channel"]) for key in expected if key in tickets}
+    assert checked == {key: (o["owner"], o["owner_channel"]) for key, o in expected.items() if key in checked}
+    owners = {owner for owner, _ in checked.values()}
+    assert {"alice", "rl-team", "vision-team", "platform-team", "chat-team"} <= owners  # pod, namespace, config
+
+
+def test_the_snoozed_workload_is_acknowledged_and_the_others_are_not(loaded: dict[str, Any]) -> None:
+    [snoozed] = loaded["truth"]["snoozed"]
+    tickets = _feed(loaded)
+    mine = [t for t in tickets if (t["namespace"], t["workload"]) == (snoozed["namespace"], snoozed["workload"])]
+    assert mine and all(t["acknowledged"] and t["acknowledged_until"] == snoozed["snooze_until"] for t in mine)
+    others = [t for t in tickets if t not in mine]
+    assert others and not any(t["acknowledged"] for t in others)

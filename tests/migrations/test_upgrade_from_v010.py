@@ -141,7 +141,12 @@ def test_reports_and_feed_rebuilt_for_the_old_window(old_release: OldRelease, tm
     # the feed, rebuilt from the stored ticket history and written again, is the v0.1.0 feed
     write_feed(tmp_path / "tickets.jsonl", [Ticket.model_validate(json.loads(row[0])) for row in history])
     rebuilt = sorted(feed(tmp_path / "tickets.jsonl"), key=lambda ticket: str(ticket["id"]))
-    assert rebuilt == sorted(feed(FIXTURE / "tickets.jsonl"), key=lambda ticket: str(ticket["id"]))
+    original = sorted(feed(FIXTURE / "tickets.jsonl"), key=lambda ticket: str(ticket["id"]))
+    # v0.1.0's fields as they were; the fields added since read as their defaults (reclaim, no owner, active)
+    assert [{key: t[key] for key in original[0]} for t in rebuilt] == original
+    assert {(t["kind"], t["owner"], t["acknowledged"], t["change"]) for t in rebuilt} == {
+        ("reclaim", None, False, None)
+    }
 
 
 def test_rescore_of_the_last_day_keeps_the_tickets(old_release: OldRelease, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -157,8 +162,15 @@ def test_rescore_of_the_last_day_keeps_the_tickets(old_release: OldRelease, monk
     )
     assert result.exit_code == 0, result.output
     assert "upgraded from schema version 0001 (gpu-reclaim 0.1.0)" in result.output
-    after = identity(feed(old_release.out / "tickets.jsonl"))
-    assert after == before  # the same tickets: same ids, same status (ongoing stays ongoing), same first_seen
+    rescored = {ticket["id"]: ticket for ticket in feed(old_release.out / "tickets.jsonl")}
+    after = identity(list(rescored.values()))
+    # the same tickets (same ids and first_seen); ongoing stays ongoing, except that the Jobs which ended before
+    # the window's end are waste reports now, resolved (v0.1.0 kept asking to release their GPUs)
+    ended = {ticket_id for ticket_id, ticket in rescored.items() if ticket["kind"] == "waste_report"}
+    assert {rescored[ticket_id]["workload"] for ticket_id in ended} >= {"Job/rl-ppo-run42", "Job/vision-finetune-vit"}
+    assert {after[ticket_id][0] for ticket_id in ended} == {"resolved"}
+    assert {k: v for k, v in after.items() if k not in ended} == {k: v for k, v in before.items() if k not in ended}
+    assert {k: v[1] for k, v in after.items()} == {k: v[1] for k, v in before.items()}
     assert "ongoing" in {status for status, _ in after.values()}
     con = duckdb.connect(str(old_release.db), read_only=True)
     try:
@@ -375,3 +387,28 @@ def test_rescore_refuses_days_without_stored_samples(old_release: OldRelease) ->
     with pytest.raises(ValueError, match=rf"no samples for {day.isoformat()}"):
         rescore_days(None, old_release.db, old_release.out, [old_release.last_day, day])
     assert old_release.fingerprint() == before
+
+
+def test_0005_adds_an_empty_ticket_labels_table_that_the_next_ingest_fills(old_release: OldRelease) -> None:
+    Warehouse(old_release.db).upgrade()
+    con = duckdb.connect(str(old_release.db), read_only=True)
+    try:
+        columns = con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'ticket_labels' "
+            "ORDER BY column_index"
+        ).fetchall()
+        rows = con.execute("SELECT count(*) FROM ticket_labels").fetchone()
+    finally:
+        con.close()
+    assert columns == [
+        ("day", "DATE"),
+        ("scope", "VARCHAR"),
+        ("namespace", "VARCHAR"),
+        ("uid", "VARCHAR"),
+        ("pod", "VARCHAR"),
+        ("owner", "VARCHAR"),
+        ("owner_channel", "VARCHAR"),
+        ("snooze_until", "VARCHAR"),
+    ]
+    assert rows == (0,)
+    assert old_release.fingerprint() == old_release.manifest["tables"]  # the old tables as they were

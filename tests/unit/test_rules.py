@@ -27,17 +27,50 @@ def training_cluster(busy_h: float, idle_h: float, *, category: str = "training"
 
 
 def test_late_idle_training_is_found() -> None:
-    # Busy 3 h, then idle 5 h: one idle run of 5 h >= 4 h (training). Window 24 h, so per week = x 7.
-    [finding] = by_rule(evaluate(training_cluster(3, 5)), "idle_allocation")
+    # Busy 3 h, then idle 5 h up to the window's end: one idle run of 5 h >= 4 h (training), still held.
+    # Window 8 h, so per week = x 21.
+    [finding] = by_rule(evaluate(training_cluster(3, 5), hours=8), "idle_allocation")
     assert finding.workload == "Job/train"
+    assert finding.kind == "reclaim"
     assert finding.gpus_reclaimable == 1
     assert finding.idle_gpu_hours == pytest.approx(5.0)
     assert finding.evidence["longest_idle_hours"] == pytest.approx(5.0)
     assert finding.evidence["idle_since"] == "2026-11-02T03:00:00Z"
     assert finding.evidence["gpus_idle_at_window_end"] == 1
-    assert finding.gpu_hours_recoverable_per_week == pytest.approx((5 - 4) * 7)
+    assert finding.gpu_hours_recoverable_per_week == pytest.approx((5 - 4) * 21)
+    assert finding.wasted_gpu_hours == pytest.approx(1.0)
+    assert finding.workload_ended_at is None
+    assert finding.change == "kubectl -n ml delete job/train"
     assert finding.severity == "low"
     assert finding.window_start.isoformat() == "2026-11-02T00:00:00"
+
+
+def test_late_idle_of_a_job_that_ended_is_a_waste_report() -> None:
+    # The same Job ends at 8 h of a 24 h window: its GPUs were given back; the waste is reported, not reclaimed.
+    [finding] = by_rule(evaluate(training_cluster(3, 5)), "idle_allocation")
+    assert finding.kind == "waste_report"
+    assert finding.gpus_reclaimable == 0
+    assert finding.gpu_hours_recoverable_per_week == 0
+    assert finding.wasted_gpu_hours == pytest.approx(1.0)
+    assert finding.idle_gpu_hours == pytest.approx(5.0)
+    assert finding.workload_ended_at is not None and finding.workload_ended_at.isoformat() == "2026-11-02T08:00:00"
+    assert finding.evidence["gpus_idle_at_window_end"] == 0
+    assert finding.action.startswith("Next run of Job/train: checkpoint and exit")
+    assert "idle timeout of 4.0 h" in finding.action
+    assert finding.change is None
+    assert "It ended at 2026-11-02T08:00:00Z." in finding.summary
+
+
+def test_idle_that_stopped_before_the_window_end_is_a_waste_report() -> None:
+    # Idle 5 h, then busy again to the window's end: the workload runs but no longer wastes.
+    cluster = Cluster()
+    cluster.namespace("ml")
+    cluster.node("node-1")
+    cluster.pod("ml", "train-0", "Job/train", category="training", end_h=8)
+    cluster.gpu("ml", "train-0", "GPU-0", end_h=8, activity=lambda h: 0.0 if h < 5 else 0.9)
+    [finding] = by_rule(evaluate(cluster, hours=8), "idle_allocation")
+    assert (finding.kind, finding.gpus_reclaimable, finding.workload_ended_at) == ("waste_report", 0, None)
+    assert finding.evidence["gpus_idle_at_window_end"] == 0
 
 
 def test_training_idle_only_three_hours_is_not_found() -> None:
@@ -91,16 +124,27 @@ def eight_gpu_pod(active: int, idle: int) -> Cluster:
 
 
 def test_eight_gpu_pod_with_six_never_active_gpus() -> None:
-    [finding] = by_rule(evaluate(eight_gpu_pod(2, 6)), "over_requested")
+    [finding] = by_rule(evaluate(eight_gpu_pod(2, 6), hours=8), "over_requested")
     assert finding.gpus_allocated == 8
     assert finding.gpus_reclaimable == 6
     assert finding.idle_gpu_hours == pytest.approx(6 * 8)
     assert finding.evidence["gpus_no_data"] == 0
     assert finding.action == "Request 2 GPU(s) per pod instead of 8 for Job/big."
+    assert finding.change == (
+        "# Job/big: pod template, the GPU container\nresources:\n  limits:\n    nvidia.com/gpu: 2\n"
+    )
+
+
+def test_over_request_of_an_ended_job_is_a_waste_report_with_the_smaller_request() -> None:
+    [finding] = by_rule(evaluate(eight_gpu_pod(2, 6)), "over_requested")
+    assert (finding.kind, finding.gpus_reclaimable) == ("waste_report", 0)
+    assert finding.wasted_gpu_hours == pytest.approx(6 * 8)
+    assert finding.action == "Next run of Job/big: request 2 GPU(s) per pod instead of 8."
+    assert finding.change is not None and "nvidia.com/gpu: 2" in finding.change
 
 
 def test_requested_gpus_without_dcgm_series_are_no_data_not_reclaimable() -> None:
-    [finding] = by_rule(evaluate(eight_gpu_pod(2, 5)), "over_requested")
+    [finding] = by_rule(evaluate(eight_gpu_pod(2, 5), hours=8), "over_requested")
     assert finding.gpus_reclaimable == 5
     assert finding.evidence["gpus_no_data"] == 1
 
@@ -130,10 +174,11 @@ def fake_busy_cluster(*, profiled: bool, real_work: bool = False) -> Cluster:
 
 
 def test_fake_busy_with_profiling_metrics_is_found() -> None:
-    findings = evaluate(fake_busy_cluster(profiled=True))
+    findings = evaluate(fake_busy_cluster(profiled=True), hours=4)
     [finding] = by_rule(findings, "fake_busy")
     assert not finding.insufficient_data
     assert finding.gpus_reclaimable == 1
+    assert finding.change == "kubectl -n ml delete job/spin"
     assert finding.evidence["fake_busy_gpu_hours"] == pytest.approx(4.0)
     assert by_rule(findings, "idle_allocation") == []  # GPU_UTIL 95 % is not idle
 
@@ -164,6 +209,11 @@ def test_low_efficiency_over_fifty_gpu_hours() -> None:
     assert finding.evidence["mean_activity"] == pytest.approx(0.1)
     assert finding.gpu_hours_recoverable_per_week == pytest.approx(76.8 * 7)
     assert finding.severity == "high"
+    assert finding.idle_gpu_hours == 0  # 10 % activity is low, never idle (< 1 %): one meaning per figure
+    assert finding.wasted_gpu_hours == pytest.approx(76.8)
+    assert finding.change == (
+        "# Job/slow: pod template, the GPU container\nresources:\n  limits:\n    nvidia.com/gpu: 1\n"
+    )
 
 
 def test_low_efficiency_needs_more_than_fifty_gpu_hours() -> None:
@@ -204,6 +254,10 @@ def test_downsize_profile_on_an_80gb_gpu() -> None:
     assert finding.gpu_model == H100
     assert finding.evidence["peak_memory_gib"] == pytest.approx(4.0)
     assert finding.id != finding.model_copy(update={"machine_group": "a100-8x"}).id
+    assert finding.kind == "waste_report"  # it ended at 8 h of the 24 h window: the request for next time
+    assert finding.change is not None and "nvidia.com/mig-1g.10gb: 1" in finding.change
+    [running] = by_rule(evaluate(cluster, hours=8), "downsize_profile")
+    assert running.kind == "reclaim" and running.change == finding.change
 
 
 def test_quota_recommendation_is_p95_with_headroom_never_below_peak() -> None:
@@ -222,7 +276,14 @@ def test_quota_recommendation_is_p95_with_headroom_never_below_peak() -> None:
     assert finding.evidence["recommended_gpu_hard"] == 8
     assert finding.gpus_reclaimable == 24
     assert finding.workload == "ResourceQuota/gpu-quota"
-    assert finding.gpu_hours_recoverable_per_week == pytest.approx(24 * 168)
+    # reserved-but-unused quota: (32 - mean demand 6.08) x 100 steps of 5 min; a quota cut frees no held GPU
+    assert finding.quota_headroom_gpu_hours == pytest.approx((32 - (96 * 6 + 4 * 8) / 100) * steps_h)
+    assert finding.gpu_hours_recoverable_per_week == 0 and finding.idle_gpu_hours == 0
+    assert finding.kind == "reclaim" and finding.severity == "high"
+    assert finding.change == (
+        "kubectl -n team-a patch resourcequota gpu-quota --type=merge -p "
+        """'{"spec":{"hard":{"requests.nvidia.com/gpu":"8"}}}'"""
+    )
 
 
 def test_quota_counts_pending_gpu_requests_as_demand() -> None:
@@ -254,6 +315,7 @@ def test_serving_overprovisioned_never_below_three_replicas(replicas: int, recom
         [finding] = found
         assert finding.evidence["recommended_replicas"] == recommended
         assert finding.gpus_reclaimable == replicas - recommended
+        assert finding.change == f"kubectl -n web scale deploy/llm --replicas={recommended}"
 
 
 def test_exempt_pod_label_keeps_the_finding_but_marks_it_exempt() -> None:
@@ -292,11 +354,13 @@ def test_findings_are_stored_in_recommendations_and_a_rerun_replaces_them() -> N
 
 def test_money_and_h100_equivalents_when_configured() -> None:
     config = settings(gpu_models=[{"match": "H100", "h100_equivalent": 1.0, "price_per_gpu_hour": 2.0}])
-    [finding] = by_rule(evaluate(training_cluster(3, 5), config=config), "idle_allocation")
-    assert finding.h100_equivalent_hours_recoverable_per_week == pytest.approx(7.0)
-    assert finding.cost_recoverable_per_week == pytest.approx(14.0)
-    [unpriced] = by_rule(evaluate(training_cluster(3, 5)), "idle_allocation")
+    [finding] = by_rule(evaluate(training_cluster(3, 5), hours=8, config=config), "idle_allocation")
+    assert finding.h100_equivalent_hours_recoverable_per_week == pytest.approx(21.0)
+    assert finding.cost_recoverable_per_week == pytest.approx(42.0)
+    assert finding.ticket_body()["evidence"]["cost_recoverable_per_week"] == pytest.approx(42.0)
+    [unpriced] = by_rule(evaluate(training_cluster(3, 5), hours=8), "idle_allocation")
     assert unpriced.cost_recoverable_per_week is None
+    assert "cost_recoverable_per_week" not in unpriced.ticket_body()["evidence"]  # no null money
 
 
 def test_reserved_service_is_ordered_last() -> None:

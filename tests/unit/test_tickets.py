@@ -211,7 +211,7 @@ def test_feed_written_from_an_evaluation(tmp_path: Path) -> None:
     cluster.node("node-1")
     cluster.pod("ml", "train-0", "Job/train", category="training", end_h=8)
     cluster.gpu("ml", "train-0", "GPU-0", end_h=8, activity=lambda h: 0.9 if h < 3 else 0.0)
-    tickets = store_update(cluster.con, evaluate(cluster), DAY1, at_noon(DAY1))
+    tickets = store_update(cluster.con, evaluate(cluster, hours=8), DAY1, at_noon(DAY1))
     write_feed(tmp_path / "tickets.jsonl", tickets)
     [line] = (tmp_path / "tickets.jsonl").read_text(encoding="utf-8").splitlines()
     assert line == tickets[0].feed_line()
@@ -220,3 +220,46 @@ def test_feed_written_from_an_evaluation(tmp_path: Path) -> None:
     assert Ticket.model_validate_json(line) == tickets[0]
     assert (ticket["rule"], ticket["status"], ticket["workload"]) == ("idle_allocation", "new", "Job/train")
     assert ticket["evidence"]["idle_since"] == "2026-11-02T03:00:00Z"
+
+
+def waste_report(ended: bool = True) -> Finding:
+    """The finding of :func:`finding` once its workload has ended (or only stopped wasting)."""
+    return finding(
+        kind="waste_report",
+        gpus_reclaimable=0.0,
+        gpu_hours_recoverable_per_week=0.0,
+        wasted_gpu_hours=1.0,
+        action="Next run: checkpoint and exit.",
+        workload_ended_at=WINDOW_START + timedelta(hours=8) if ended else None,
+    )
+
+
+def test_a_reclaim_ticket_resolves_as_a_waste_report_when_its_workload_ends(con: duckdb.DuckDBPyConnection) -> None:
+    [day1] = update_ticket_feed(con, [finding()], DAY1, at_noon(DAY1))
+    [day2] = update_ticket_feed(con, [waste_report()], DAY2, at_noon(DAY2))
+    [day3] = update_ticket_feed(con, [waste_report()], DAY3, at_noon(DAY3))
+    assert day1["id"] == day2["id"] == day3["id"]
+    assert (day1["kind"], day1["status"]) == ("reclaim", "new")
+    assert (day2["kind"], day2["status"], day2["gpus_reclaimable"]) == ("waste_report", "resolved", 0.0)
+    assert day2["action"] == "Next run: checkpoint and exit."
+    assert day2["first_seen"] == day1["first_seen"] and day2["last_seen"] == "2026-11-04T12:00:00Z"
+    # still in the window the next day: listed again, resolved, lifecycle unchanged (sinks were told once)
+    assert day3 == day2
+    row = con.execute("SELECT status, resolved_at FROM ticket_history").fetchall()
+    assert row == [("resolved", at_noon(DAY2))]
+    assert update_ticket_feed(con, [], DAY4, at_noon(DAY4)) == []  # out of the window: gone
+
+
+def test_a_waste_report_of_a_workload_that_ended_before_any_run_is_born_resolved(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    [ticket] = update_ticket_feed(con, [waste_report()], DAY1, at_noon(DAY1))
+    assert (ticket["status"], ticket["kind"]) == ("resolved", "waste_report")
+    assert update_ticket_feed(con, [waste_report()], DAY1, at_noon(DAY1)) == [ticket]  # same-day re-run
+
+
+def test_a_waste_report_of_a_running_workload_stays_open_until_it_ends(con: duckdb.DuckDBPyConnection) -> None:
+    day1 = update_ticket_feed(con, [waste_report(ended=False)], DAY1, at_noon(DAY1))
+    day2 = update_ticket_feed(con, [waste_report(ended=False)], DAY2, at_noon(DAY2))
+    day3 = update_ticket_feed(con, [waste_report()], DAY3, at_noon(DAY3))
+    assert [t["status"] for t in day1 + day2 + day3] == ["new", "ongoing", "resolved"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -271,3 +271,40 @@ def test_deliver_evaluation_reads_the_tickets_from_ticket_history(server: Server
     assert sorted((t["workload"], t["status"]) for t in sent) == [
         ("Job/other", "new"), ("Job/other", "resolved"), ("Job/train", "new")]  # fmt: skip
     assert all(list(t) == list(Ticket.model_fields) for t in sent)
+
+
+def owned(**fields: Any) -> Ticket:
+    return ticket().model_copy(update={"owner": "vision-team", "owner_channel": "#vision-gpus", **fields})
+
+
+def test_sinks_route_by_the_owner(server: Server) -> None:
+    con = migrated_connection()
+    slack = SinkSettings(name="slack", kind="slack", enabled=True, url=server.url + "/hooks/x")
+    assert run(con, slack, [owned()]) == ["sent"]
+    message = server.received[-1]["json"]
+    assert message["channel"] == "#vision-gpus" and "owner vision-team" in message["text"]
+    assert run(migrated_connection(), slack, [ticket()]) == ["sent"]
+    assert "channel" not in server.received[-1]["json"]  # no owner's channel: the webhook's own
+    assert run(migrated_connection(), sink(server.url), [owned()]) == ["sent"]
+    hook = server.received[-1]["json"]
+    assert (hook["owner"], hook["owner_channel"], hook["ticket"]["owner"]) == (
+        "vision-team",
+        "#vision-gpus",
+        "vision-team",
+    )
+    jira = SinkSettings(name="jira", kind="jira", enabled=True, url=server.url, jira_project_key="OPS")
+    assert run(migrated_connection(), jira, [owned()]) == ["sent"]
+    assert server.received[-1]["json"]["fields"]["assignee"] == {"name": "vision-team"}
+    assert run(migrated_connection(), jira, [ticket()]) == ["sent"]
+    assert "assignee" not in server.received[-1]["json"]["fields"]
+
+
+def test_an_acknowledged_ticket_is_not_notified_until_its_date_has_passed(server: Server) -> None:
+    con = migrated_connection()
+    snoozed = owned(acknowledged=True, acknowledged_until=date(2026, 12, 15))
+    assert run(con, sink(server.url), [snoozed]) == ["acknowledged"]
+    assert server.received == []
+    # after the date the next evaluation says acknowledged false: the ticket is notified like any other
+    active = owned(status="ongoing", acknowledged=False, acknowledged_until=date(2026, 12, 15))
+    assert run(con, sink(server.url), [active], NOW + timedelta(days=44)) == ["sent"]
+    assert len(server.delivered) == 1

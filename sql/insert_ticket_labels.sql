@@ -1,0 +1,60 @@
+-- Load one day of ticket_labels: per pod uid seen in pod_steps that day, its owner and channel labels
+-- (kube_pod_labels) and its snooze annotation (kube_pod_annotations); per namespace with kube_namespace_labels,
+-- its owner and channel labels. The latest series of the day wins; first_label takes the first non-empty key.
+INSERT INTO ticket_labels
+WITH seen AS (
+    SELECT uid, arg_max(namespace, ts) AS namespace, arg_max(pod, ts) AS pod
+    FROM pod_steps
+    WHERE day = $day
+    GROUP BY uid
+),
+latest_series AS (
+    SELECT
+        metric_name,
+        coalesce(nullif(labels['uid'], ''), labels['namespace'] || '/' || labels['pod']) AS uid,
+        labels['namespace'] AS namespace,
+        labels,
+        list_max(timestamps) AS last_ts
+    FROM stage_ksm
+    WHERE metric_name IN ($m_pod_labels, $m_pod_annotations, $m_namespace_labels)
+),
+pod_labels AS (
+    SELECT uid, arg_max(labels, last_ts) AS labels
+    FROM latest_series WHERE metric_name = $m_pod_labels GROUP BY uid
+),
+pod_annotations AS (
+    SELECT uid, arg_max(labels, last_ts) AS labels
+    FROM latest_series WHERE metric_name = $m_pod_annotations GROUP BY uid
+),
+namespace_labels AS (
+    SELECT namespace, arg_max(labels, last_ts) AS labels
+    FROM latest_series
+    WHERE metric_name = $m_namespace_labels AND coalesce(namespace, '') <> ''
+    GROUP BY namespace
+),
+rows AS (
+    SELECT
+        'pod' AS scope,
+        s.namespace,
+        s.uid,
+        s.pod,
+        first_label(l.labels, $owner_keys) AS owner,
+        first_label(l.labels, $channel_keys) AS owner_channel,
+        nullif(trim(a.labels[$snooze_key]), '') AS snooze_until
+    FROM seen AS s
+    LEFT JOIN pod_labels AS l USING (uid)
+    LEFT JOIN pod_annotations AS a USING (uid)
+    UNION ALL
+    SELECT
+        'namespace' AS scope,
+        namespace,
+        '' AS uid,
+        '' AS pod,
+        first_label(labels, $owner_keys) AS owner,
+        first_label(labels, $channel_keys) AS owner_channel,
+        NULL AS snooze_until
+    FROM namespace_labels
+)
+SELECT CAST($day AS DATE) AS day, scope, namespace, uid, pod, owner, owner_channel, snooze_until
+FROM rows
+WHERE owner IS NOT NULL OR owner_channel IS NOT NULL OR snooze_until IS NOT NULL;
