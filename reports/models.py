@@ -74,6 +74,7 @@ class UsageFigures(_Model):
     idle_gpu_hours: float
     low_use_gpu_hours: float
     no_data_gpu_hours: float
+    busy_looking_idle_gpu_hours: float = 0.0  # fake-busy steps: observed, never used (migration 0004)
     efficiency: float | None
     allocated_h100_equivalent_hours: float
     idle_h100_equivalent_hours: float

@@ -42,6 +42,7 @@ def usage_figures(row: dict[str, Any], recoverable: float) -> dict[str, Any]:
         "idle_gpu_hours": rounded_hours(row["idle_gpu_hours"]),
         "low_use_gpu_hours": rounded_hours(row["low_use_gpu_hours"]),
         "no_data_gpu_hours": rounded_hours(row["no_data_gpu_hours"]),
+        "busy_looking_idle_gpu_hours": rounded_hours(row.get("busy_looking_idle_gpu_hours") or 0.0),
         "efficiency": efficiency(row["used_gpu_hours"], allocated),
         "allocated_h100_equivalent_hours": rounded_hours(row["allocated_h100_equivalent_hours"]),
         "idle_h100_equivalent_hours": rounded_hours(row["idle_h100_equivalent_hours"]),
@@ -102,6 +103,7 @@ _USAGE_COLUMNS = (
     "idle_gpu_hours",
     "low_use_gpu_hours",
     "no_data_gpu_hours",
+    "busy_looking_idle_gpu_hours",
     "allocated_h100_equivalent_hours",
     "idle_h100_equivalent_hours",
 )
