@@ -166,6 +166,9 @@ class WedgedCollectiveSettings(_RuleSettings):
     max_odd_gpus: int = Field(
         1, ge=0, le=64, description="GPUs of the gang that may lack the signature in a wedged step (the culprits)."
     )
+    idle_activity_max: float = Field(
+        0.01, gt=0, lt=1, description="An odd GPU out whose mean activity in the run is below this is idle."
+    )
     gang_owner_kinds: list[str] = Field(
         default_factory=lambda: ["Job", "PyTorchJob", "MPIJob", "TFJob", "JAXJob", "XGBoostJob", "PaddleJob"],
         description="Owner kinds whose pods form one gang; any other pod is a gang of its own GPUs.",

@@ -45,6 +45,9 @@ def load_rule_inputs(
         "step_seconds": step_seconds,
         **busy_looking_params(rules.fake_busy),
         "percentile": rules.quota_reclaim.percentile,
+        "gang_owner_kinds": rules.wedged_collective.gang_owner_kinds,
+        "wedged_max_odd_gpus": rules.wedged_collective.max_odd_gpus,
+        "wedged_min_minutes": rules.wedged_collective.min_minutes,
     }
     stage_gpu_power_limits(con, gpu_power, rules.fake_busy, window_start, window_end)
     run_sql(con, "rules_create_pod_steps.sql", params)
@@ -73,6 +76,7 @@ def load_rule_inputs(
         serving_load=fetch_frame(con, "rules_serving_load.sql", params),
         quotas=fetch_frame(con, "rules_quota.sql", params),
         defrag_plans=fetch_frame(con, "rules_defrag_plans.sql", params),
+        wedged_gpus=fetch_frame(con, "rules_wedged_gpus.sql", params),
     )
 
 

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from gpu_reclaim.assets.stages import compute_usage
 from gpu_reclaim.core.gpu_power import default_gpu_power, gpu_model_power
-from gpu_reclaim.core.rule_settings import FakeBusySettings
+from gpu_reclaim.core.rule_settings import FakeBusySettings, RecommendationSettings
 from gpu_reclaim.core.warehouse import prepare_connection, read_sql
 from gpu_reclaim.store.recommendations import fetch_frame
 
@@ -154,8 +154,12 @@ def test_the_usage_tables_and_the_rule_count_the_same_steps() -> None:
     ).fetchall()
     assert workspace == [(pytest.approx(1.9), 6.0, pytest.approx(1.9 / 8))]
     assert usage.height == 1
-    [finding] = by_rule(evaluate(cluster, hours=4), "fake_busy")
+    unsuppressed = RecommendationSettings(suppressed_by={})
+    findings = evaluate(cluster, hours=4, rules=unsuppressed)
+    [finding] = by_rule(findings, "fake_busy")
     assert finding.evidence["fake_busy_gpu_hours"] == 6.0
+    [wedged] = by_rule(findings, "wedged_collective")  # both GPUs spin together for 3 h
+    assert wedged.evidence["gang_gpu_hours_lost"] == 6.0
     assert finding.evidence["power_source"] == ["table"]
     assert finding.evidence["power_limit_w"] == [106.8, 106.8]
 
