@@ -14,6 +14,9 @@ class WedgedCollective(RuleBase[WedgedCollectiveSettings]):
     """A gang (the pods of one Job/PyTorchJob/MPIJob..., or one pod's GPUs) of which at least 2 GPUs, and all but
     at most max_odd_gpus, are busy-looking idle (sql/create_macros.sql) in the same steps for ≥ min_minutes.
 
+    A run counts when an odd GPU out exists or the gang did real busy work before it in the window (a wedge is a
+    change of state); GPUs that spin from their first step with no odd one out are a busy loop: fake_busy's.
+
     The odd GPUs out (in the run, busy-looking idle in under half of their steps) are the likely culprits: idle
     (mean activity < idle_activity_max: the rank that died or stalled) or in another state. Lost GPU-hours are
     every GPU-step of the gang in its wedged runs; they set the severity. `gpus_reclaimable` is the gang's GPUs
@@ -29,16 +32,24 @@ class WedgedCollective(RuleBase[WedgedCollectiveSettings]):
         workloads = inputs.workload_rows()
         for key, rows in sorted(rows_by_workload(inputs.wedged_gpus).items()):
             workload = workloads.get(key)
-            if workload is not None:
-                findings.append(self._finding(inputs, workload, rows))
+            runs = [run for run in _runs(rows) if self._is_wedge(run)]
+            if workload is not None and runs:
+                findings.append(self._finding(inputs, workload, runs))
         return findings
 
-    def _finding(self, inputs: RuleInputs, workload: dict[str, Any], rows: list[dict[str, Any]]) -> Finding:
-        runs = _runs(rows)
+    @staticmethod
+    def _is_odd(gpu: dict[str, Any]) -> bool:
+        return bool(gpu["busy_looking_steps"] * 2 < gpu["steps_in_run"])
+
+    def _is_wedge(self, run: dict[str, Any]) -> bool:
+        worked = run["first_work_ts"] is not None and run["first_work_ts"] < run["run_start"]
+        return worked or any(self._is_odd(gpu) for gpu in run["gpus"])
+
+    def _finding(self, inputs: RuleInputs, workload: dict[str, Any], runs: list[dict[str, Any]]) -> Finding:
         last = max(runs, key=lambda run: run["run_end"])
         lost = sum(run["gang_gpu_hours"] for run in runs)
         hours = sum(run["run_hours"] for run in runs)
-        culprits = [self._odd_gpu(gpu) for gpu in last["gpus"] if gpu["busy_looking_steps"] * 2 < gpu["steps_in_run"]]
+        culprits = [self._odd_gpu(gpu) for gpu in last["gpus"] if self._is_odd(gpu)]
         ongoing = last["run_end"] > workload["last_ts"]
         gang_gpus = int(last["gang_gpus"])
         named = "; ".join(_describe(culprit) for culprit in culprits) or "none: every reporting GPU spins"
@@ -85,7 +96,10 @@ def _runs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         run = runs.setdefault(
             (row["gang"], row["run_start"]),
-            {name: row[name] for name in ("run_start", "run_end", "run_hours", "gang_gpus", "gang_gpu_hours")}
+            {
+                name: row[name]
+                for name in ("run_start", "run_end", "run_hours", "gang_gpus", "gang_gpu_hours", "first_work_ts")
+            }
             | {"gpus": []},
         )
         run["gpus"].append(row)

@@ -137,6 +137,16 @@ def test_every_gpu_spinning_names_no_culprit() -> None:
     assert "every reporting GPU spins" in finding.action
 
 
+def test_gpus_spinning_from_their_first_step_with_no_odd_one_out_are_a_busy_loop_not_a_wedge() -> None:
+    cluster = Cluster()
+    cluster.namespace("ml")
+    gang(cluster, culprit=None, wedge=(0.0, 8.0))
+    findings = evaluate(cluster, hours=8)
+    assert by_rule(findings, "wedged_collective") == []
+    [busy_loop] = by_rule(findings, "fake_busy")
+    assert busy_loop.gpus_reclaimable == 8
+
+
 def test_one_pod_with_several_gpus_is_a_gang() -> None:
     cluster = Cluster()
     cluster.namespace("ml")
