@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+from gpu_reclaim.core.busy_looking import busy_looking_params, day_range, stage_gpu_power_limits
 from gpu_reclaim.core.config import Settings, gpu_model_weight, h100_equivalent_weight
 from gpu_reclaim.core.extract import (
     DayWindow,
@@ -86,9 +87,11 @@ def load_kube_state_export(
 
 def compute_usage(con: duckdb.DuckDBPyConnection, settings: Settings, day: date) -> None:
     """Replace one day of every usage table from the ingested tables, in one transaction."""
-    params = {**metric_params(settings), **DayWindow(day).params()}
+    fake_busy = settings.recommendations.fake_busy
+    params = {**metric_params(settings), **DayWindow(day).params(), **busy_looking_params(fake_busy)}
     with transaction(con):
         record_gpu_model_weights(con, settings, day)
+        stage_gpu_power_limits(con, settings.gpu_power, fake_busy, *day_range(day))
         run_sql(con, "stage_held_gpu_steps.sql", params)
         for table in USAGE_TABLES:
             run_sql(con, f"delete_{table}_partition.sql", params)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from gpu_reclaim.core.gpu_power import GpuModelPower, default_gpu_power
 from gpu_reclaim.core.rule_settings import RecommendationSettings
 from gpu_reclaim.core.ticket_settings import TicketRoutingSettings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -149,6 +150,9 @@ class Settings(_Strict):
     usage: UsageConfig = UsageConfig()
     gpu_models: list[GpuModelWeight] = Field(default_factory=_default_gpu_models)
     default_h100_equivalent: float = Field(0.3, gt=0, le=10, description="Weight of an unknown GPU model.")
+    gpu_power: list[GpuModelPower] = Field(
+        default_factory=default_gpu_power, description="Idle and max power per GPU model (core/gpu_power.py)."
+    )
     report: ReportConfig = ReportConfig()
     recommendations: RecommendationSettings = RecommendationSettings()
     exempt_workspaces: list[str] = Field(default_factory=list)

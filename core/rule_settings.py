@@ -135,16 +135,44 @@ class OverRequestedSettings(_RuleSettings):
 
 
 class FakeBusySettings(_RuleSettings):
-    """`[recommendations.fake_busy]`: GPU_UTIL high while the profiling counters show no work."""
+    """`[recommendations.fake_busy]`: the busy-looking-idle step (sql/create_macros.sql `busy_looking_idle`):
+    activity (GR_ENGINE_ACTIVE, else GPU_UTIL) high while tensor and DRAM activity stay near zero, SM activity
+    stays under what a spinning NCCL kernel occupies, and power stays near the model's idle (core/gpu_power.py).
+    The same step counts as busy-looking idle in the usage tables, never as used."""
 
-    gpu_util_min: float = Field(80.0, gt=0, le=100, description="GPU_UTIL (percent) that looks busy.")
+    activity_min: float = Field(0.8, gt=0, le=1, description="Activity at or above this looks busy.")
     profiling_max: float = Field(
-        0.05, gt=0, lt=1, description="SM, tensor and DRAM activity all below this is no real work."
+        0.02, gt=0, lt=1, description="Tensor and DRAM activity both below this is no real work."
     )
-    power_max_w: float | None = Field(
-        default=150.0, gt=0, description="Power below this (W) is low; None ignores power. Missing power is ignored."
+    sm_active_max: float = Field(
+        0.35,
+        gt=0,
+        lt=1,
+        description="SM activity at most this: a spinning NCCL kernel holds ~1 block per channel (0.1-0.3).",
+    )
+    power_headroom: float = Field(
+        0.15, gt=0, lt=1, description="Power below idle + this share of (max - idle) is near idle."
+    )
+    idle_power_percentile: float = Field(
+        0.05, gt=0, lt=0.5, description="Idle power of a GPU model not in gpu_power: this percentile of its own."
     )
     min_hours: float = Field(1.0, gt=0, description="Fake-busy hours on a GPU that make a finding.")
+
+
+class WedgedCollectiveSettings(_RuleSettings):
+    """`[recommendations.wedged_collective]`: the GPUs of one multi-GPU workload busy-looking idle together."""
+
+    min_minutes: float = Field(30.0, gt=0, description="Minutes of consecutive wedged steps that make a finding.")
+    max_odd_gpus: int = Field(
+        1, ge=0, le=64, description="GPUs of the gang that may lack the signature in a wedged step (the culprits)."
+    )
+    idle_activity_max: float = Field(
+        0.01, gt=0, lt=1, description="An odd GPU out whose mean activity in the run is below this is idle."
+    )
+    gang_owner_kinds: list[str] = Field(
+        default_factory=lambda: ["Job", "PyTorchJob", "MPIJob", "TFJob", "JAXJob", "XGBoostJob", "PaddleJob"],
+        description="Owner kinds whose pods form one gang; any other pod is a gang of its own GPUs.",
+    )
 
 
 class IdleHeldMemorySettings(_RuleSettings):
@@ -226,6 +254,7 @@ class RecommendationSettings(BaseModel):
     low_efficiency: LowEfficiencySettings = LowEfficiencySettings()
     over_requested: OverRequestedSettings = OverRequestedSettings()
     fake_busy: FakeBusySettings = FakeBusySettings()
+    wedged_collective: WedgedCollectiveSettings = WedgedCollectiveSettings()
     idle_held_memory: IdleHeldMemorySettings = IdleHeldMemorySettings()
     downsize_profile: DownsizeProfileSettings = DownsizeProfileSettings()
     quota_reclaim: QuotaReclaimSettings = QuotaReclaimSettings()
@@ -237,6 +266,7 @@ class RecommendationSettings(BaseModel):
             "idle_held_memory": ["idle_allocation"],
             "low_efficiency": ["idle_allocation", "over_requested", "fake_busy"],
             "downsize_profile": ["fake_busy", "idle_allocation", "idle_held_memory", "over_requested"],
+            "fake_busy": ["wedged_collective"],
         },
         description="rule -> rules whose finding on the same workload makes this rule's finding redundant "
         "(one ticket per workload and cause: asking to downsize a fake-busy job helps nobody).",

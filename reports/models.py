@@ -81,7 +81,8 @@ class UsageFigures(_Model):
     allocated_cost: float | None = None
     idle_cost: float | None = None
     cost_complete: bool = True
-    # fake-busy GPU-hours (GPU_UTIL high, no real work): shown as "busy-looking but idle" when the data has them
+    # fake-busy steps (migration 0004): observed, never used; shown as "busy-looking but idle"; None in rows
+    # written before 0004
     busy_looking_idle_gpu_hours: float | None = None
 
 

@@ -117,6 +117,7 @@ _USAGE_COLUMNS = (
     "idle_gpu_hours",
     "low_use_gpu_hours",
     "no_data_gpu_hours",
+    "busy_looking_idle_gpu_hours",
     "allocated_h100_equivalent_hours",
     "idle_h100_equivalent_hours",
 )

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
-from gpu_reclaim.scenarios import demo_owners
+from gpu_reclaim.scenarios import demo_hangs, demo_owners
 
 try:
     import numpy as np
@@ -388,6 +388,7 @@ _PARAMS: dict[str, tuple[tuple[str, float], ...]] = {
     "vision-finetune-vit": (("busy_hours", 10.0),),
     "recsys-train-wide": (("active_gpus", 2.0),),
     "vision-detector-train": (("no_data_from_h", 26.0), ("no_data_to_h", 32.0)),  # day 1, 02:00-08:00
+    **demo_hangs.PARAMS,
 }
 
 
@@ -423,7 +424,7 @@ def _spec(row: _Row, params: tuple[tuple[str, float], ...] = ()) -> _Spec:
 def _base_specs(days: int) -> list[_Spec]:
     specs: list[_Spec] = []
     seen: set[str] = set()
-    for row in _LAYOUT:
+    for row in (*_LAYOUT, *demo_hangs.LAYOUT):
         life = 2.0 if row[2] in seen else 1.0  # the second pod of a reused bare-pod name
         seen.add(row[2])
         specs.append(_spec(row, (("life", life),) if row[1] is None else ()))
@@ -631,6 +632,8 @@ def _pod_activity(
     elif behaviour == "low":
         act = 0.03 + rng.uniform(0, 0.04, m)
         extra["fb"] = np.full(m, 0.15)
+    elif behaviour in demo_hangs.BEHAVIOURS:
+        act, extra = demo_hangs.activity(cluster, pod, gpu_rank, steps, rng)
     else:  # pragma: no cover - pending pods hold no GPU
         raise ValueError(f"no activity for behaviour {behaviour}")
     return act, extra
@@ -957,6 +960,7 @@ _FIGURES = (
     "idle_gpu_hours",
     "low_use_gpu_hours",
     "no_data_gpu_hours",
+    "busy_looking_idle_gpu_hours",
 )
 
 
@@ -981,7 +985,9 @@ def _pod_truth(cluster: DemoCluster) -> dict[str, dict[str, Any]]:
                 act = values.activity[steps]
                 day_idx = steps // per_day
                 days = out[pod.uid]["days"]
-                np.add.at(days[:, 1], day_idx, act)
+                busy_looking = demo_hangs.busy_looking_idle(values.metrics, node.group)[steps]
+                np.add.at(days[:, 5], day_idx, busy_looking.astype(np.float64))
+                np.add.at(days[:, 1], day_idx, np.where(busy_looking, 0.0, act))
                 np.add.at(days[:, 2], day_idx, (act < IDLE_THRESHOLD).astype(np.float64))
                 np.add.at(days[:, 3], day_idx, (act < LOW_USE_THRESHOLD).astype(np.float64))
                 np.add.at(days[:, 4], day_idx, 1.0)
@@ -995,20 +1001,22 @@ def _pod_truth(cluster: DemoCluster) -> dict[str, dict[str, Any]]:
     return out
 
 
-# Columns of the per-day arrays: GPU-steps allocated, sum of activity, idle GPU-steps, low-use GPU-steps,
-# observed GPU-steps (a DCGM sample named the pod). Hours = steps * step_seconds / 3600.
-_COUNTS = ("allocated", "used", "idle", "low_use", "observed")
+# Columns of the per-day arrays: GPU-steps allocated, sum of activity (busy-looking idle steps left out), idle
+# GPU-steps, low-use GPU-steps, observed GPU-steps (a DCGM sample named the pod), busy-looking idle GPU-steps.
+# Hours = steps * step_seconds / 3600.
+_COUNTS = ("allocated", "used", "idle", "low_use", "observed", "busy_looking_idle")
 
 
 def _figures(row: npt.NDArray[np.float64], step_seconds: int) -> dict[str, float]:
     step_h = step_seconds / 3600
-    allocated, used, idle, low_use, observed = (float(v) for v in row)
+    allocated, used, idle, low_use, observed, busy_looking = (float(v) for v in row)
     hours = (
         allocated * step_h,
         used * step_h,
         idle * step_h,
         low_use * step_h,
         (allocated - observed) * step_h,
+        busy_looking * step_h,
     )
     return {name: round(value, 6) for name, value in zip(_FIGURES, hours, strict=True)}
 
@@ -1081,6 +1089,7 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
         if wl.expect == "late_idle":
             finding["late_idle"] = True
         findings.append(finding)
+    demo_hangs.annotate_findings(cluster, findings)
     quotas: list[dict[str, Any]] = []
     for ns in cluster.namespaces:
         hard = quota_hard(cluster, ns)

@@ -53,6 +53,11 @@ def release_command(namespace: str, workload: str, replicas: int, pods: list[str
     return _kubectl(namespace, "delete", "pod", *sorted(pods))
 
 
+def restart_pods_command(namespace: str, pods: list[str]) -> str:
+    """Delete a hung gang's pods so that its controller (Job, PyTorchJob, MPIJob...) starts them again."""
+    return _kubectl(namespace, "delete", "pod", *sorted(pods))
+
+
 def quota_patch(namespace: str, resourcequota: str, resource: str, hard: int) -> str:
     """`kubectl patch resourcequota` setting the hard limit of `resource` (e.g. requests.nvidia.com/gpu)."""
     patch = json.dumps({"spec": {"hard": {resource: str(hard)}}}, separators=(",", ":"))

@@ -9,3 +9,19 @@ CREATE OR REPLACE TEMP MACRO step_start(ms, step_seconds) AS
 -- re-run could differ in the last bits; summing as DECIMAL(38, 10) is exact, so a re-run gives identical tables.
 CREATE OR REPLACE TEMP MACRO exact_sum(x) AS CAST(sum(CAST(x AS DECIMAL(38, 10))) AS DOUBLE);
 CREATE OR REPLACE TEMP MACRO exact_avg(x) AS CAST(sum(CAST(x AS DECIMAL(38, 10))) AS DOUBLE) / count(x);
+-- busy_looking_idle(...): THE definition of a fake-busy ("busy-looking but idle") GPU step, used by the usage
+-- tables (stage_held_gpu_steps.sql) and by the fake_busy and wedged_collective rules (rules_create_gpu_steps.sql):
+-- activity (GR_ENGINE_ACTIVE, else GPU_UTIL / 100) >= activity_min, tensor and DRAM activity < profiling_max,
+-- SM activity <= sm_active_max (a spinning NCCL kernel holds ~1 block per channel: 0.1-0.3 of the SMs), and power
+-- below idle_w + power_headroom × (max_w − idle_w). SQL's three-valued logic gives the answer: TRUE (fake-busy),
+-- FALSE (a condition fails: real work, or not busy-looking at all), NULL (every known condition holds but a
+-- needed figure is missing, e.g. no DCGM_FI_PROF_* on this GPU: insufficient data, never a guess).
+CREATE OR REPLACE TEMP MACRO busy_looking_idle(
+    activity, sm_active, tensor_active, dram_active, power_w, idle_w, max_w,
+    activity_min, profiling_max, sm_active_max, power_headroom
+) AS
+    activity >= activity_min
+    AND tensor_active < profiling_max
+    AND dram_active < profiling_max
+    AND sm_active <= sm_active_max
+    AND power_w < idle_w + power_headroom * (max_w - idle_w);

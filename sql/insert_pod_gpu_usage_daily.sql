@@ -1,6 +1,7 @@
 -- Load one day of pod_gpu_usage_daily from held_gpu_steps: per (pod uid, GPU), hours observed, used
 -- (Σ activity × step), idle (activity < $idle_threshold), low use (< $low_use_threshold), and the
--- distribution of activity, memory, tensor/DRAM/SM activity and power.
+-- distribution of activity, memory, tensor/DRAM/SM activity and power. Busy-looking idle steps
+-- (held_gpu_steps.busy_looking_idle) count in busy_looking_idle_gpu_hours and add nothing to used_gpu_hours.
 INSERT INTO pod_gpu_usage_daily
 SELECT
     CAST($day AS DATE) AS day,
@@ -13,7 +14,7 @@ SELECT
     CASE WHEN count(DISTINCT activity_source) = 1 THEN any_value(activity_source) ELSE 'mixed' END
         AS activity_source,
     count(*) * $step_seconds / 3600.0 AS observed_gpu_hours,
-    exact_sum(activity) * $step_seconds / 3600.0 AS used_gpu_hours,
+    exact_sum(CASE WHEN busy_looking_idle THEN 0 ELSE activity END) * $step_seconds / 3600.0 AS used_gpu_hours,
     count(*) FILTER (WHERE activity < $idle_threshold) * $step_seconds / 3600.0 AS idle_gpu_hours,
     count(*) FILTER (WHERE activity < $low_use_threshold) * $step_seconds / 3600.0 AS low_use_gpu_hours,
     exact_avg(activity) AS mean_activity,
@@ -30,6 +31,10 @@ SELECT
     exact_avg(power_w) AS mean_power_w,
     min(ts) AS first_ts,
     max(ts) AS last_ts,
-    max(ts) FILTER (WHERE activity >= $idle_threshold) AS last_active_ts
+    max(ts) FILTER (WHERE activity >= $idle_threshold) AS last_active_ts,
+    count(*) FILTER (WHERE busy_looking_idle) * $step_seconds / 3600.0 AS busy_looking_idle_gpu_hours,
+    any_value(idle_power_w) AS idle_power_w,
+    any_value(max_power_w) AS max_power_w,
+    any_value(power_source) AS power_source
 FROM held_gpu_steps
 GROUP BY uid, gpu_uuid;

@@ -1,6 +1,7 @@
 -- Load one day of pod_usage_daily: per pod uid that ran with GPUs requested, allocated GPU-hours
 -- (Σ gpus_requested × step over Running steps) against the GPU-hours its GPUs were observed, used and idle.
 -- no_data = allocated − observed (never negative): allocated GPUs without DCGM samples, neither idle nor used.
+-- busy_looking_idle: GPU-hours of busy-looking idle steps (fake-busy), part of observed and never of used.
 INSERT INTO pod_usage_daily
 WITH running AS (
     SELECT
@@ -21,15 +22,18 @@ observed AS (
         exact_sum(used * least(gpus, requested) / gpus) * $step_seconds / 3600.0 AS used_gpu_hours,
         exact_sum(idle * least(gpus, requested) / gpus) * $step_seconds / 3600.0 AS idle_gpu_hours,
         exact_sum(low_use * least(gpus, requested) / gpus) * $step_seconds / 3600.0 AS low_use_gpu_hours,
+        exact_sum(busy_looking * least(gpus, requested) / gpus) * $step_seconds / 3600.0
+            AS busy_looking_idle_gpu_hours,
         arg_max(gpu_model, gpus) AS sample_gpu_model
     FROM (
         SELECT
             h.uid, h.ts,
             count(*) AS gpus,
             any_value(p.gpus_requested) AS requested,
-            exact_sum(h.activity) AS used,
+            exact_sum(CASE WHEN h.busy_looking_idle THEN 0 ELSE h.activity END) AS used,
             count(*) FILTER (WHERE h.activity < $idle_threshold) AS idle,
             count(*) FILTER (WHERE h.activity < $low_use_threshold) AS low_use,
+            count(*) FILTER (WHERE h.busy_looking_idle) AS busy_looking,
             any_value(h.gpu_model) AS gpu_model
         FROM held_gpu_steps AS h
         JOIN pod_steps AS p ON p.day = $day AND p.ts = h.ts AND p.uid = h.uid
@@ -67,7 +71,8 @@ SELECT
     coalesce(o.low_use_gpu_hours, 0) AS low_use_gpu_hours,
     greatest(r.allocated_gpu_hours - coalesce(o.observed_gpu_hours, 0), 0) AS no_data_gpu_hours,
     coalesce(w.h100_equivalent, $default_h100_equivalent) AS h100_equivalent,
-    w.price_per_gpu_hour
+    w.price_per_gpu_hour,
+    coalesce(o.busy_looking_idle_gpu_hours, 0) AS busy_looking_idle_gpu_hours
 FROM running AS r
 JOIN pod_info AS i USING (uid)
 LEFT JOIN namespaces AS ns ON ns.day = $day AND ns.namespace = i.namespace

@@ -1,5 +1,5 @@
 -- Load one day of project_usage_daily: pod_usage_daily summed per namespace (= Project), with
--- H100-equivalent hours (GPU-hours × the model's weight) and cost when a price is configured.
+-- busy-looking idle GPU-hours, H100-equivalent hours (GPU-hours × the model's weight) and cost when a price is configured.
 INSERT INTO project_usage_daily
 SELECT
     CAST($day AS DATE) AS day,
@@ -16,7 +16,8 @@ SELECT
     exact_sum(allocated_gpu_hours * h100_equivalent) AS allocated_h100_equivalent_hours,
     exact_sum(idle_gpu_hours * h100_equivalent) AS idle_h100_equivalent_hours,
     exact_sum(allocated_gpu_hours * price_per_gpu_hour) AS allocated_cost,
-    exact_sum(idle_gpu_hours * price_per_gpu_hour) AS idle_cost
+    exact_sum(idle_gpu_hours * price_per_gpu_hour) AS idle_cost,
+    exact_sum(busy_looking_idle_gpu_hours) AS busy_looking_idle_gpu_hours
 FROM pod_usage_daily
 WHERE day = $day
 GROUP BY workspace, project, namespace;

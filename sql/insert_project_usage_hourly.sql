@@ -11,8 +11,9 @@ held AS (
     SELECT
         date_trunc('hour', ts) AS hour,
         namespace,
-        exact_sum(activity) * $step_seconds / 3600.0 AS used_gpu_hours,
-        count(*) FILTER (WHERE activity < $idle_threshold) * $step_seconds / 3600.0 AS idle_gpu_hours
+        exact_sum(CASE WHEN busy_looking_idle THEN 0 ELSE activity END) * $step_seconds / 3600.0 AS used_gpu_hours,
+        count(*) FILTER (WHERE activity < $idle_threshold) * $step_seconds / 3600.0 AS idle_gpu_hours,
+        count(*) FILTER (WHERE busy_looking_idle) * $step_seconds / 3600.0 AS busy_looking_idle_gpu_hours
     FROM held_gpu_steps
     GROUP BY ALL
 )
@@ -22,6 +23,7 @@ SELECT
     a.namespace,
     a.gpu_hours AS allocated_gpu_hours,
     coalesce(h.used_gpu_hours, 0) AS used_gpu_hours,
-    coalesce(h.idle_gpu_hours, 0) AS idle_gpu_hours
+    coalesce(h.idle_gpu_hours, 0) AS idle_gpu_hours,
+    coalesce(h.busy_looking_idle_gpu_hours, 0) AS busy_looking_idle_gpu_hours
 FROM allocated AS a
 LEFT JOIN held AS h USING (hour, namespace);

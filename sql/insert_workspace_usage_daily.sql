@@ -14,7 +14,8 @@ SELECT
     exact_sum(allocated_h100_equivalent_hours) AS allocated_h100_equivalent_hours,
     exact_sum(idle_h100_equivalent_hours) AS idle_h100_equivalent_hours,
     exact_sum(allocated_cost) AS allocated_cost,
-    exact_sum(idle_cost) AS idle_cost
+    exact_sum(idle_cost) AS idle_cost,
+    exact_sum(busy_looking_idle_gpu_hours) AS busy_looking_idle_gpu_hours
 FROM project_usage_daily
 WHERE day = $day
 GROUP BY workspace;

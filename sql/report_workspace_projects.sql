@@ -7,6 +7,7 @@ SELECT
     sum(idle_gpu_hours) AS idle_gpu_hours,
     sum(low_use_gpu_hours) AS low_use_gpu_hours,
     sum(no_data_gpu_hours) AS no_data_gpu_hours,
+    coalesce(sum(busy_looking_idle_gpu_hours), 0) AS busy_looking_idle_gpu_hours,
     sum(allocated_h100_equivalent_hours) AS allocated_h100_equivalent_hours,
     sum(idle_h100_equivalent_hours) AS idle_h100_equivalent_hours,
     sum(allocated_cost) AS allocated_cost,

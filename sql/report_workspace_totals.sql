@@ -7,6 +7,7 @@ SELECT
     coalesce(sum(idle_gpu_hours), 0) AS idle_gpu_hours,
     coalesce(sum(low_use_gpu_hours), 0) AS low_use_gpu_hours,
     coalesce(sum(no_data_gpu_hours), 0) AS no_data_gpu_hours,
+    coalesce(sum(busy_looking_idle_gpu_hours), 0) AS busy_looking_idle_gpu_hours,
     coalesce(sum(allocated_h100_equivalent_hours), 0) AS allocated_h100_equivalent_hours,
     coalesce(sum(idle_h100_equivalent_hours), 0) AS idle_h100_equivalent_hours,
     sum(allocated_cost) AS allocated_cost,

@@ -1,5 +1,7 @@
 -- One row per (step, pod uid, GPU) of rule_pod_steps whose GPU sample named the pod at that step.
 -- activity = coalesce(gr_engine_active, gpu_util / 100); memory_fraction = fb_used / (fb_used + fb_free).
+-- busy_looking_idle: TRUE / FALSE / NULL (unknown) by the macro of that name against the GPU's power limits over
+-- the window (gpu_power_limits, staged by core/busy_looking.py): the same definition as the usage tables'.
 CREATE OR REPLACE TEMP TABLE rule_gpu_steps AS
 SELECT
     s.ts,
@@ -22,6 +24,17 @@ SELECT
     g.fb_free_mib,
     CASE WHEN g.fb_used_mib + g.fb_free_mib > 0 THEN g.fb_used_mib / (g.fb_used_mib + g.fb_free_mib) END
         AS memory_fraction,
-    g.power_w
+    g.power_w,
+    s.owner_kind,
+    g.gpu_index,
+    busy_looking_idle(
+        coalesce(g.gr_engine_active, g.gpu_util / 100.0), g.sm_active, g.tensor_active, g.dram_active, g.power_w,
+        l.idle_power_w, l.max_power_w,
+        $fake_activity_min, $fake_profiling_max, $fake_sm_active_max, $fake_power_headroom
+    ) AS busy_looking_idle,
+    l.idle_power_w,
+    l.max_power_w,
+    l.power_source
 FROM rule_pod_steps AS s
-JOIN gpu_samples AS g ON g.day = s.day AND g.ts = s.ts AND g.namespace = s.namespace AND g.pod = s.pod;
+JOIN gpu_samples AS g ON g.day = s.day AND g.ts = s.ts AND g.namespace = s.namespace AND g.pod = s.pod
+LEFT JOIN gpu_power_limits AS l ON l.gpu_uuid = g.gpu_uuid;

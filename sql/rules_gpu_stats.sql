@@ -1,7 +1,7 @@
 -- One row per (pod uid, GPU) over the window: activity, profiling, memory and power figures, idle hours (activity
--- < $idle_threshold, as in the usage tables), and the hours of
--- GPU_UTIL >= $fake_util_min (high_util), of those with SM, tensor and DRAM data (profiled), and of those
--- where all three stay below $fake_profiling_max with power below $fake_power_max_w or unknown (fake_busy).
+-- < $idle_threshold, as in the usage tables), and the hours of activity >= $fake_activity_min (high_util), of those
+-- the busy_looking_idle macro could judge (profiled: TRUE or FALSE, not NULL), and of those it judged busy-looking
+-- idle (fake_busy). used_gpu_hours leaves fake-busy out.
 SELECT
     namespace,
     workload,
@@ -16,7 +16,7 @@ SELECT
     count(activity) * $step_seconds / 3600.0 AS activity_hours,
     max(activity) AS max_activity,
     avg(activity) AS mean_activity,
-    sum(activity) * $step_seconds / 3600.0 AS used_gpu_hours,
+    sum(CASE WHEN busy_looking_idle THEN 0 ELSE activity END) * $step_seconds / 3600.0 AS used_gpu_hours,
     count(*) FILTER (WHERE activity < $idle_threshold) * $step_seconds / 3600.0 AS idle_hours,
     avg(gpu_util) AS mean_gpu_util,
     avg(sm_active) AS mean_sm_active,
@@ -27,18 +27,15 @@ SELECT
     max(fb_used_mib + fb_free_mib) AS fb_total_mib,
     max(memory_fraction) AS peak_memory_fraction,
     avg(power_w) AS mean_power_w,
-    count(*) FILTER (WHERE gpu_util >= $fake_util_min) * $step_seconds / 3600.0 AS high_util_hours,
+    count(*) FILTER (WHERE activity >= $fake_activity_min) * $step_seconds / 3600.0 AS high_util_hours,
     count(*) FILTER (
-        WHERE gpu_util >= $fake_util_min
-          AND sm_active IS NOT NULL AND tensor_active IS NOT NULL AND dram_active IS NOT NULL
+        WHERE activity >= $fake_activity_min AND busy_looking_idle IS NOT NULL
     ) * $step_seconds / 3600.0 AS high_util_profiled_hours,
-    count(*) FILTER (
-        WHERE gpu_util >= $fake_util_min
-          AND sm_active < $fake_profiling_max
-          AND tensor_active < $fake_profiling_max
-          AND dram_active < $fake_profiling_max
-          AND (power_w IS NULL OR power_w < $fake_power_max_w)
-    ) * $step_seconds / 3600.0 AS fake_busy_hours,
+    count(*) FILTER (WHERE busy_looking_idle) * $step_seconds / 3600.0 AS fake_busy_hours,
+    avg(power_w) FILTER (WHERE busy_looking_idle) AS fake_busy_mean_power_w,
+    any_value(idle_power_w) AS idle_power_w,
+    any_value(max_power_w) AS max_power_w,
+    any_value(power_source) AS power_source,
     min(ts) AS first_ts,
     max(ts) AS last_ts
 FROM rule_gpu_steps

@@ -9,7 +9,9 @@ from typing import Any
 
 import duckdb
 import polars as pl
+from gpu_reclaim.core.busy_looking import busy_looking_params, stage_gpu_power_limits
 from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.gpu_power import GpuModelPower, default_gpu_power
 from gpu_reclaim.core.provenance import record_computed_day
 from gpu_reclaim.core.rule_settings import RecommendationSettings
 from gpu_reclaim.core.warehouse import query_relation, run_sql, transaction
@@ -33,18 +35,24 @@ def load_rule_inputs(
     window_start: datetime,
     window_end: datetime,
     idle_threshold: float = 0.01,
+    gpu_power: list[GpuModelPower] | None = None,
 ) -> RuleInputs:
-    """Stage the window's pod and GPU steps, then read every frame the rules judge."""
+    """Stage the window's GPU power limits (`gpu_power`: the config's table, the defaults when None), pod and GPU
+    steps, then read every frame the rules judge."""
+    if gpu_power is None:
+        gpu_power = default_gpu_power()
     params: dict[str, Any] = {
         "window_start": window_start.replace(tzinfo=None),
         "window_end": window_end.replace(tzinfo=None),
         "step_seconds": step_seconds,
         "idle_threshold": idle_threshold,
-        "fake_util_min": rules.fake_busy.gpu_util_min,
-        "fake_profiling_max": rules.fake_busy.profiling_max,
-        "fake_power_max_w": rules.fake_busy.power_max_w if rules.fake_busy.power_max_w is not None else 1e12,
+        **busy_looking_params(rules.fake_busy),
         "percentile": rules.quota_reclaim.percentile,
+        "gang_owner_kinds": rules.wedged_collective.gang_owner_kinds,
+        "wedged_max_odd_gpus": rules.wedged_collective.max_odd_gpus,
+        "wedged_min_minutes": rules.wedged_collective.min_minutes,
     }
+    stage_gpu_power_limits(con, gpu_power, rules.fake_busy, window_start, window_end)
     run_sql(con, "rules_create_pod_steps.sql", params)
     run_sql(con, "rules_create_gpu_steps.sql", params)
     idle_rule, held_rule = rules.idle_allocation, rules.idle_held_memory
@@ -71,6 +79,7 @@ def load_rule_inputs(
         serving_load=fetch_frame(con, "rules_serving_load.sql", params),
         quotas=fetch_frame(con, "rules_quota.sql", params),
         defrag_plans=fetch_frame(con, "rules_defrag_plans.sql", params),
+        wedged_gpus=fetch_frame(con, "rules_wedged_gpus.sql", params),
     )
 
 
@@ -152,6 +161,7 @@ def evaluate_recommendations(
         window_start,
         window_end,
         settings.usage.idle_activity_threshold,
+        settings.gpu_power,
     )
     workloads, namespaces = load_ticket_labels(con, window_start, window_end)
     findings, routing_warnings = route_findings(

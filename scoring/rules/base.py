@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -30,6 +30,7 @@ class RuleInputs:
     serving_load: pl.DataFrame
     quotas: pl.DataFrame
     defrag_plans: pl.DataFrame
+    wedged_gpus: pl.DataFrame = field(default_factory=pl.DataFrame)  # sql/rules_wedged_gpus.sql
 
     @property
     def window_hours(self) -> float:

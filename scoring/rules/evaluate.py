@@ -12,6 +12,7 @@ from gpu_reclaim.scoring.rules.defragment import Defragment
 from gpu_reclaim.scoring.rules.efficiency import DownsizeProfile, LowEfficiency, OverRequested
 from gpu_reclaim.scoring.rules.fake_busy import FakeBusy
 from gpu_reclaim.scoring.rules.idle import IdleAllocation, IdleHeldMemory
+from gpu_reclaim.scoring.rules.wedged import WedgedCollective
 
 
 def default_rules(rules: RecommendationSettings) -> list[Rule]:
@@ -20,6 +21,7 @@ def default_rules(rules: RecommendationSettings) -> list[Rule]:
         LowEfficiency(rules.low_efficiency, rules.severity),
         OverRequested(rules.over_requested, rules.severity),
         FakeBusy(rules.fake_busy, rules.severity),
+        WedgedCollective(rules.wedged_collective, rules.severity),
         IdleHeldMemory(rules.idle_held_memory, rules.severity),
         DownsizeProfile(rules.downsize_profile, rules.severity),
         QuotaReclaim(rules.quota_reclaim, rules.severity),

@@ -191,3 +191,58 @@ def test_the_snoozed_workload_is_acknowledged_and_the_others_are_not(loaded: dic
     assert mine and all(t["acknowledged"] and t["acknowledged_until"] == snoozed["snooze_until"] for t in mine)
     others = [t for t in tickets if t not in mine]
     assert others and not any(t["acknowledged"] for t in others)
+
+
+def test_busy_looking_idle_hours_match_the_truth_and_are_not_used(loaded: dict[str, Any]) -> None:
+    with duckdb.connect(str(loaded["db"]), read_only=True) as con:
+        rows = con.execute(
+            "SELECT namespace, sum(busy_looking_idle_gpu_hours) FROM project_usage_daily GROUP BY namespace"
+        ).fetchall()
+    actual = dict(rows)
+    truth = {p["namespace"]: p["busy_looking_idle_gpu_hours"] for p in loaded["truth"]["projects"]}
+    assert {ns for ns, hours in truth.items() if hours > 0} == {"eval-qa", "vision"}  # the busy loop, the wedge
+    for namespace, expected in truth.items():
+        if namespace in actual:
+            assert _within(actual[namespace], expected), namespace
+
+
+def _latest_findings(db: Path, rules: tuple[str, ...]) -> list[dict[str, Any]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT ticket FROM recommendations WHERE evaluated_on = (SELECT max(evaluated_on) FROM recommendations) "
+            "AND list_contains($rules, rule)",
+            {"rules": list(rules)},
+        ).fetchall()
+    return [json.loads(row[0]) for row in rows]
+
+
+def test_the_wedged_collective_is_found_with_its_culprit_named(loaded: dict[str, Any]) -> None:
+    [planted] = [f for f in loaded["truth"]["findings"] if f["rule"] == "wedged_collective"]
+    found = _latest_findings(loaded["db"], ("wedged_collective",))
+    [ticket] = [t for t in found if (t["namespace"], t["workload"]) == (planted["namespace"], planted["workload"])]
+    evidence = ticket["evidence"]
+    assert evidence["gang_gpus"] == planted["gang_gpus"] == 8
+    assert abs(evidence["wedged_hours"] - planted["wedged_hours"]) < 1e-6
+    [culprit] = evidence["odd_gpus_out"]
+    odd = planted["odd_gpu_out"]
+    assert (culprit["node"], culprit["gpu_index"], culprit["gpu_uuid"], culprit["state"]) == (
+        odd["node"],
+        odd["gpu_index"],
+        odd["gpu_uuid"],
+        "idle",
+    )
+    assert "last checkpoint" in ticket["action"] and odd["gpu_uuid"] in ticket["action"]
+    assert ticket["gpus_reclaimable"] == planted["gpus_reclaimable"]
+
+
+def test_no_healthy_workload_is_flagged_fake_busy_or_wedged(loaded: dict[str, Any]) -> None:
+    """The negatives: busy training, serving with quiet nights (inference at low load), the memory-bound job."""
+    flagged = {(t["rule"], t["namespace"], t["workload"]) for t in _latest_findings(loaded["db"], RULES)}
+    planted = {(f["rule"], f["namespace"], f["workload"]) for f in loaded["truth"]["findings"] if f["rule"] in RULES}
+    healthy = {(h["namespace"], h["workload"]) for h in loaded["truth"]["healthy"]}
+    assert ("vision", "Job/vision-memory-bound") in healthy
+    assert not {(ns, wl) for _rule, ns, wl in flagged} & healthy
+    assert flagged == planted
+
+
+RULES = ("fake_busy", "wedged_collective")

@@ -53,11 +53,17 @@ class OldRelease:
         return sorted(self.manifest["tables"])
 
     def fingerprint(self, path: Path | None = None) -> dict[str, dict[str, Any]]:
+        """The fingerprint of v0.1.0's tables and columns (columns later migrations add are left out: their own
+        tests check them)."""
         con = duckdb.connect(str(path or self.db), read_only=True)
         try:
-            return fingerprint(con, self.old_tables)
+            found = fingerprint(con, self.old_tables)
         finally:
             con.close()
+        for table, print_ in found.items():
+            old_columns = self.manifest["tables"].get(table, {}).get("columns", {})
+            print_["columns"] = {name: value for name, value in print_["columns"].items() if name in old_columns}
+        return found
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,9 @@ from typing import Any
 
 import duckdb
 import pytest
+from gpu_reclaim.core.busy_looking import busy_looking_params, stage_gpu_power_limits
+from gpu_reclaim.core.gpu_power import default_gpu_power
+from gpu_reclaim.core.rule_settings import FakeBusySettings
 from gpu_reclaim.core.warehouse import bound_parameters, run_sql
 from gpu_reclaim.store.recommendations import fetch_frame
 
@@ -18,9 +21,7 @@ def params(hours: float = 24.0, **extra: Any) -> dict[str, Any]:
         "window_start": START,
         "window_end": at(hours),
         "step_seconds": STEP,
-        "fake_util_min": 80.0,
-        "fake_profiling_max": 0.05,
-        "fake_power_max_w": 150.0,
+        **busy_looking_params(FakeBusySettings()),
         "percentile": 0.95,
         "activity_max": 0.01,
         "memory_fraction_min": 0.0,
@@ -31,6 +32,7 @@ def params(hours: float = 24.0, **extra: Any) -> dict[str, Any]:
 
 def staged(cluster: Cluster, hours: float = 24.0) -> duckdb.DuckDBPyConnection:
     con = cluster.load()
+    stage_gpu_power_limits(con, default_gpu_power(), FakeBusySettings(), START, at(hours))
     run_sql(con, "rules_create_pod_steps.sql", params(hours))
     run_sql(con, "rules_create_gpu_steps.sql", params(hours))
     return con

@@ -277,6 +277,7 @@ def test_no_data_gap_and_exempt_and_late_idle_in_truth(week: Week) -> None:
         "idle_held_memory",
         "quota_reclaim",
         "low_efficiency",
+        "wedged_collective",
     }
     quota = {f["namespace"]: f["gpus_reclaimable"] for f in truth["findings"] if f["rule"] == "quota_reclaim"}
     # hard − max(ceil(p95 × 1.2), peak): 16 − max(3, 2) and 24 − max(3, 2)
@@ -301,6 +302,26 @@ def test_truth_is_internally_consistent(week: Week) -> None:
         for name in figures:
             assert sum(p[name] for p in members) == pytest.approx(workspace[name], abs=1e-5)
     assert {p["workspace"] for p in truth["projects"]} >= {"unassigned"}
+
+
+RECOUNTED = ("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_PROF_SM_ACTIVE",
+             "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", "DCGM_FI_PROF_DRAM_ACTIVE", "DCGM_FI_DEV_POWER_USAGE")  # fmt: skip
+# (idle W, max W) of the demo's models in the default gpu_power table: A100 SXM4 55/400, H100 70/700
+POWER = {"NVIDIA A100-SXM4-80GB": (55.0, 400.0), "NVIDIA H100 80GB HBM3": (70.0, 700.0)}
+
+
+def _busy_looking_idle(cell: dict[str, Any], activity: float) -> bool:
+    """The fake-busy step (README Definitions), written out again: such steps are not used."""
+    if "DCGM_FI_PROF_SM_ACTIVE" not in cell or cell["model"] not in POWER:
+        return False
+    idle, peak = POWER[cell["model"]]
+    return bool(
+        activity >= 0.8
+        and cell["DCGM_FI_PROF_PIPE_TENSOR_ACTIVE"] < 0.02
+        and cell["DCGM_FI_PROF_DRAM_ACTIVE"] < 0.02
+        and cell["DCGM_FI_PROF_SM_ACTIVE"] <= 0.35
+        and cell["DCGM_FI_DEV_POWER_USAGE"] < idle + 0.15 * (peak - idle)
+    )
 
 
 def test_truth_matches_a_recount_from_the_lines(week: Week) -> None:
@@ -330,7 +351,7 @@ def test_truth_matches_a_recount_from_the_lines(week: Week) -> None:
         elif name == "kube_namespace_labels":
             ns = labels["namespace"]
             ns_project[ns] = (labels.get("label_workspace", "unassigned"), labels.get("label_project", ns))
-        elif name in ("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "DCGM_FI_DEV_GPU_UTIL"):
+        elif name in RECOUNTED:
             holder = _holder(labels)
             if holder is None:
                 continue
@@ -338,6 +359,7 @@ def test_truth_matches_a_recount_from_the_lines(week: Week) -> None:
                 cell = samples[(_host(labels), labels["gpu"], bucket(ts))]
                 cell[name] = value
                 cell["holder"] = holder
+                cell["model"] = labels["modelName"]
     gpus: dict[str, float] = defaultdict(float)
     for (uid, _container), value in requests.items():
         gpus[uid] += value
@@ -351,7 +373,7 @@ def test_truth_matches_a_recount_from_the_lines(week: Week) -> None:
         gr = cell.get("DCGM_FI_PROF_GR_ENGINE_ACTIVE")
         activity = gr if gr is not None else cell["DCGM_FI_DEV_GPU_UTIL"] / 100
         row = figures[uid_ns[holder_uid]]
-        row[1] += activity * step_h
+        row[1] += 0.0 if _busy_looking_idle(cell, activity) else activity * step_h
         row[2] += step_h if activity < 0.01 else 0.0
         row[3] += step_h if activity < 0.10 else 0.0
         row[4] += step_h
@@ -373,3 +395,39 @@ def test_scrape_target_labels_keep_the_holder_in_exported_labels() -> None:
     v100 = [labels for labels in v100 if labels["modelName"].startswith("Tesla V100")]
     assert all(labels["namespace"] == "gpu-operator" for labels in v100)
     assert any(labels.get("exported_namespace") == "recsys" for labels in v100)
+
+
+def test_the_wedged_collective_spins_seven_gpus_and_leaves_the_culprit_idle(week: Week) -> None:
+    cluster, series, truth = week
+    [finding] = [f for f in truth["findings"] if f["rule"] == "wedged_collective"]
+    assert finding["workload"] == "PyTorchJob/vision-ddp-pretrain" and finding["gang_gpus"] == 8
+    culprit = finding["odd_gpu_out"]["gpu_uuid"]
+    start_ms = int(cluster.scenario.start.timestamp() * 1000)
+    wedge = (start_ms + 26 * 3_600_000, start_ms + 29 * 3_600_000)
+
+    def in_wedge(metric: str) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = defaultdict(list)
+        for labels, values, timestamps in _by_name(series, metric):
+            holder = _holder(labels)
+            if holder and holder[1].startswith("vision-ddp-pretrain-"):
+                out[labels["UUID"]] += [v for v, t in zip(values, timestamps, strict=True) if wedge[0] <= t < wedge[1]]
+        return out
+
+    activity, sm, power = (in_wedge(m) for m in ("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "DCGM_FI_PROF_SM_ACTIVE",
+                                                 "DCGM_FI_DEV_POWER_USAGE"))  # fmt: skip
+    steps = 3 * 3600 // cluster.scenario.step_seconds
+    assert len(activity) == 8 and all(len(values) == steps for values in activity.values())
+    spinning = [uuid for uuid in activity if uuid != culprit]
+    assert len(spinning) == 7
+    assert all(min(activity[uuid]) >= 0.98 and 0.1 <= min(sm[uuid]) <= max(sm[uuid]) <= 0.3 for uuid in spinning)
+    assert all(max(power[uuid]) < 80.0 for uuid in spinning)  # ~70 W on an A100, as NVIDIA/nccl#968 reports
+    assert max(activity[culprit]) == 0.0
+    vision = next(p for p in truth["projects"] if p["namespace"] == "vision")
+    assert vision["busy_looking_idle_gpu_hours"] == pytest.approx(7 * 3.0)
+
+
+def test_the_memory_bound_job_is_healthy(week: Week) -> None:
+    _, series, truth = week
+    assert ("vision", "Job/vision-memory-bound") in {(h["namespace"], h["workload"]) for h in truth["healthy"]}
+    dram = _gr_by_gpu(series, "vision-memory-bound-", "DCGM_FI_PROF_DRAM_ACTIVE")
+    assert len(dram) == 2 and min(min(values) for values in dram.values()) >= 0.5

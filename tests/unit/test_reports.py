@@ -96,13 +96,23 @@ def make_database() -> duckdb.DuckDBPyConnection:
     for hour in range(30):
         ts = start + timedelta(hours=hour)
         con.execute(
-            "INSERT INTO project_usage_hourly VALUES (?, ?, 'alpha-vision', ?, ?, ?)",
+            "INSERT INTO project_usage_hourly (day, hour, namespace, allocated_gpu_hours, used_gpu_hours, "
+            "idle_gpu_hours) "
+            "VALUES (?, ?, 'alpha-vision', ?, ?, ?)",
             [ts.date(), ts, 2.0 + (hour % 3), 0.5 * (hour % 4), 0.25],
         )
-        con.execute("INSERT INTO project_usage_hourly VALUES (?, ?, 'bravo-nlp-ns', 555.5, 1.0, 2.0)", [ts.date(), ts])
+        con.execute(
+            "INSERT INTO project_usage_hourly (day, hour, namespace, allocated_gpu_hours, used_gpu_hours, "
+            "idle_gpu_hours) "
+            "VALUES (?, ?, 'bravo-nlp-ns', 555.5, 1.0, 2.0)",
+            [ts.date(), ts],
+        )
     xss_hour = datetime(2026, 1, 7, 9)
     con.execute(
-        "INSERT INTO project_usage_hourly VALUES (?, ?, 'alpha-xss', 4.0, 0.25, 3.0)", [xss_hour.date(), xss_hour]
+        "INSERT INTO project_usage_hourly (day, hour, namespace, allocated_gpu_hours, used_gpu_hours, "
+        "idle_gpu_hours) "
+        "VALUES (?, ?, 'alpha-xss', 4.0, 0.25, 3.0)",
+        [xss_hour.date(), xss_hour],
     )
     for ts, namespace, observed, used in [
         (datetime(2026, 1, 5, 9), "alpha-vision", 4.0, 3.0),

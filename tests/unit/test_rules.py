@@ -412,7 +412,7 @@ def test_each_rule_gets_its_own_settings() -> None:
         {"fake_busy": {"min_hours": 3.0}, "severity": {"high_hours_per_week": 200}}
     )
     by_name = {rule.name: rule for rule in default_rules(rules)}
-    assert len(by_name) == 9
+    assert len(by_name) == 10
     assert by_name["fake_busy"].settings.min_hours == 3.0  # type: ignore[attr-defined]
     assert all(rule.severity.high_hours_per_week == 200 for rule in by_name.values())  # type: ignore[attr-defined]
 

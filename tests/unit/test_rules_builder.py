@@ -149,6 +149,7 @@ class Cluster:
         fb_total_gib: float = 80.0,
         power_w: Metric = 300.0,
         gpu_model: str = H100,
+        gpu_index: int = 0,
     ) -> None:
         """DCGM samples naming the pod; `activity` is GR_ENGINE_ACTIVE (None: only GPU_UTIL is present)."""
         node = self._pods[(namespace, pod)]["node"]
@@ -160,7 +161,7 @@ class Cluster:
                     "day": ts.date(),
                     "ts": ts,
                     "node": node,
-                    "gpu_index": 0,
+                    "gpu_index": gpu_index,
                     "gpu_uuid": gpu_uuid,
                     "gpu_model": gpu_model,
                     "namespace": namespace,

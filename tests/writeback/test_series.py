@@ -180,7 +180,10 @@ def test_workspace_thresholds_default_and_override(tmp_path: Path) -> None:
     with Warehouse(tmp_path / "t.duckdb").connect() as con:
         for workspace, efficiency in (("a", 0.2), ("b", None)):
             con.execute(
-                "INSERT INTO workspace_usage_daily VALUES ($d, $ws, 1, 1, 8, 2, 6, 6, 0, $eff, 8, 6, NULL, NULL)",
+                "INSERT INTO workspace_usage_daily (day, workspace, projects, pods, allocated_gpu_hours, "
+                "used_gpu_hours, idle_gpu_hours, low_use_gpu_hours, no_data_gpu_hours, efficiency, "
+                "allocated_h100_equivalent_hours, idle_h100_equivalent_hours, allocated_cost, idle_cost) "
+                "VALUES ($d, $ws, 1, 1, 8, 2, 6, 6, 0, $eff, 8, 6, NULL, NULL)",
                 {"d": DAY, "ws": workspace, "eff": efficiency},
             )
         series = stage_series(con, settings, DAY, "usage")
