@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 from gpu_reclaim.core.rule_settings import RecommendationSettings
+from gpu_reclaim.core.shared_gpus import SharedGpuSettings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
@@ -157,6 +158,7 @@ class Settings(_Strict):
     )
     write_back: WriteBackSettings = Field(default_factory=lambda: WriteBackSettings())
     warehouse: WarehouseConfig = Field(default_factory=lambda: WarehouseConfig())
+    shared_gpus: SharedGpuSettings = Field(default_factory=SharedGpuSettings)
 
 
 class ConfigError(ValueError):

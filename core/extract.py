@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.shared_gpus import shared_gpu_params
 from gpu_reclaim.core.victoria import ExportStats, TooManySeriesError, VictoriaMetricsClient, series_selector
 from gpu_reclaim.core.warehouse import run_sql
 
@@ -74,6 +75,7 @@ def metric_params(settings: Settings) -> dict[str, Any]:
         machine_group_key=labels.machine_group,
         gpu_product_key=labels.gpu_product,
     )
+    params.update(shared_gpu_params(settings.shared_gpus))
     return params
 
 

@@ -83,8 +83,9 @@ def test_workloads_peak_concurrent_gpus_and_fallback_identity() -> None:
     con = cluster.load()
     # A Running pod kube-state-metrics reported but the pods table does not know: Pod/<name>, unknown class.
     con.execute(
-        "INSERT INTO pod_steps VALUES (DATE '2026-11-02', TIMESTAMP '2026-11-02 00:00:00', 'u-x', 'lab', 'x', "
-        "'node-1', 'Running', 1, 0, 1, 1)"
+        "INSERT INTO pod_steps (day, ts, uid, namespace, pod, node, phase, gpus_requested, gpu_milli_requested, "
+        "cpu_cores_requested, memory_bytes_requested) VALUES (DATE '2026-11-02', TIMESTAMP '2026-11-02 00:00:00', "
+        "'u-x', 'lab', 'x', 'node-1', 'Running', 1, 0, 1, 1)"
     )
     run_sql(con, "rules_create_pod_steps.sql", params())
     workloads = {
