@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
+from gpu_reclaim.scenarios.demo_shared_gpus import add_shared_gpu_truth, shared_gpu_series
 
 try:
     import numpy as np
@@ -757,6 +758,7 @@ def _iter_series(cluster: DemoCluster) -> Iterator[tuple[bytes, bytes, int]]:
     writer = _Writer(sc)
     yield from _dcgm_lines(cluster, writer)
     yield from _ksm_lines(cluster, writer)
+    yield from shared_gpu_series(sc)  # MIG and time-sliced GPUs (scenarios/demo_shared_gpus.py)
 
 
 def _dcgm_lines(cluster: DemoCluster, writer: _Writer) -> Iterator[tuple[bytes, bytes, int]]:
@@ -1132,7 +1134,7 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
                 "gpus": entry["gpus"],
             }
         )
-    return {
+    truth = {
         "scenario": scenario_summary(cluster),
         "projects": projects,
         "projects_daily": projects_daily,
@@ -1142,6 +1144,8 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
         "quotas": quotas,
         "pods": pod_rows,
     }
+    add_shared_gpu_truth(truth, sc)  # MIG and time-sliced GPUs (scenarios/demo_shared_gpus.py)
+    return truth
 
 
 def _ts(scenario: DemoScenario, step: int) -> str:
