@@ -132,8 +132,13 @@ NODES: tuple[tuple[str, str, str, dict[str, str], dict[str, int]], ...] = (
      {"label_nvidia_com_gpu_replicas": str(REPLICAS), "label_nvidia_com_gpu_sharing_strategy": "time-slicing"},
      {"nvidia_com_gpu_shared": REPLICAS}),
 )  # fmt: skip
-# planted findings: the idle 1g instance and the time-sliced notebooks idle outside their working hours
-FINDINGS = (("idle_allocation", IDLE_1G), ("idle_allocation", TS_NOTEBOOKS[0]))
+# planted findings: the idle 1g instance, the time-sliced notebooks idle outside their working hours, and the 7g
+# instance whose use fits a 1g (6/7 of a GPU back)
+FINDINGS = (
+    ("idle_allocation", IDLE_1G, IDLE_1G.share),
+    ("idle_allocation", TS_NOTEBOOKS[0], len(TS_NOTEBOOKS) / REPLICAS),
+    ("downsize_profile", BIG_7G, 1 - 1 / SLICES),
+)
 
 
 def is_shared_gpu_series(labels: dict[str, str]) -> bool:
@@ -160,7 +165,7 @@ def _activity(scenario: DemoScenario, device: Device) -> FloatArray:
     elif device.behaviour == "data":
         act = np.clip(0.5 + rng.normal(0, 0.08, n), 0.2, 0.9)
     elif device.behaviour == "fits_1g":
-        act = np.clip(0.09 + rng.normal(0, 0.015, n), 0.05, 0.13)  # a 7g used as much as a 1g holds
+        act = np.clip(0.08 + rng.normal(0, 0.01, n), 0.05, 0.11)  # a 7g used as much as a 1g holds
     elif device.behaviour == "notebook":
         working = (weekday < 5) & (hours >= 10) & (hours < 12)
         act = np.where(working, np.clip(0.7 + rng.normal(0, 0.08, n), 0.3, 0.95), 0.0)  # 2 holders: capped
@@ -213,7 +218,7 @@ def _device_series(scenario: DemoScenario, device: Device) -> Iterator[tuple[byt
     else:
         base["modelName"] = L4_MODEL
         fb_total = L4_FB_MIB
-    fb_used = np.rint(np.where(act > 0, 0.6, 0.05) * fb_total)
+    fb_used = np.rint(np.where(act > 0, 0.08 if device.behaviour == "fits_1g" else 0.6, 0.05) * fb_total)
     metrics: dict[str, FloatArray] = {
         "DCGM_FI_PROF_GR_ENGINE_ACTIVE": act,
         "DCGM_FI_PROF_SM_ACTIVE": np.round(act * 0.8, 4),
@@ -331,7 +336,7 @@ def add_shared_gpu_truth(truth: dict[str, Any], scenario: DemoScenario) -> None:
         entry["projects"] += 1
         _add(entry, _hours(total, scenario.step_seconds))
     truth["workspaces"] = sorted(workspaces.values(), key=lambda entry: entry["workspace"])
-    for rule, pod in FINDINGS:
+    for rule, pod, share in FINDINGS:
         members = [p.name for p in PODS if p.workload == pod.workload and p.namespace == pod.namespace]
         truth["findings"].append(
             {
@@ -340,7 +345,7 @@ def add_shared_gpu_truth(truth: dict[str, Any], scenario: DemoScenario) -> None:
                 "workload": pod.workload,
                 "pods": members,
                 "gpus_reclaimable": None,
-                "gpu_fraction": pod.share,
+                "gpu_share_reclaimable": round(share, 6),
             }
         )
     cases: dict[str, list[str]] = {

@@ -1,6 +1,7 @@
 -- One row per (pod uid, GPU) over the window: activity, profiling, memory and power figures, and the hours of
 -- GPU_UTIL >= $fake_util_min (high_util), of those with SM, tensor and DRAM data (profiled), and of those
 -- where all three stay below $fake_profiling_max with power below $fake_power_max_w or unknown (fake_busy).
+-- A MIG instance is a row of its own, with its profile, gpu_fraction and its model's compute_slices.
 SELECT
     namespace,
     workload,
@@ -38,7 +39,11 @@ SELECT
           AND (power_w IS NULL OR power_w < $fake_power_max_w)
     ) * $step_seconds / 3600.0 AS fake_busy_hours,
     min(ts) AS first_ts,
-    max(ts) AS last_ts
+    max(ts) AS last_ts,
+    gpu_instance_id,
+    any_value(mig_profile) AS mig_profile,
+    max(gpu_fraction) AS gpu_fraction,
+    any_value(compute_slices) AS compute_slices
 FROM rule_gpu_steps
-GROUP BY namespace, workload, uid, gpu_uuid
-ORDER BY namespace, workload, uid, gpu_uuid;
+GROUP BY namespace, workload, uid, gpu_uuid, gpu_instance_id
+ORDER BY namespace, workload, uid, gpu_uuid, gpu_instance_id;

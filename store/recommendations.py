@@ -12,6 +12,7 @@ import polars as pl
 from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.provenance import record_computed_day
 from gpu_reclaim.core.rule_settings import RecommendationSettings
+from gpu_reclaim.core.shared_gpus import SharedGpuSettings, shared_gpu_params
 from gpu_reclaim.core.warehouse import query_relation, run_sql, transaction
 from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.rules.base import RuleInputs
@@ -31,6 +32,7 @@ def load_rule_inputs(
     rules: RecommendationSettings,
     window_start: datetime,
     window_end: datetime,
+    shared_gpus: SharedGpuSettings | None = None,
 ) -> RuleInputs:
     """Stage the window's pod and GPU steps, then read every frame the rules judge."""
     params: dict[str, Any] = {
@@ -41,6 +43,7 @@ def load_rule_inputs(
         "fake_profiling_max": rules.fake_busy.profiling_max,
         "fake_power_max_w": rules.fake_busy.power_max_w if rules.fake_busy.power_max_w is not None else 1e12,
         "percentile": rules.quota_reclaim.percentile,
+        **shared_gpu_params(shared_gpus or SharedGpuSettings()),
     }
     run_sql(con, "rules_create_pod_steps.sql", params)
     run_sql(con, "rules_create_gpu_steps.sql", params)
@@ -124,7 +127,9 @@ def evaluate_recommendations(
 
     Exempt findings and insufficient-data records are returned and stored but never ticketed.
     """
-    inputs = load_rule_inputs(con, settings.step_seconds, recommendation_settings, window_start, window_end)
+    inputs = load_rule_inputs(
+        con, settings.step_seconds, recommendation_settings, window_start, window_end, settings.shared_gpus
+    )
     findings = evaluate_rules(settings, recommendation_settings, inputs)
     store_recommendations(con, evaluated_on, findings)
     return findings

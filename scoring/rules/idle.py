@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from gpu_reclaim.core.rule_settings import IdleAllocationSettings, IdleHeldMemorySettings
 from gpu_reclaim.scoring.findings import Finding, rfc3339
 from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs, hours, rows_by_workload
+from gpu_reclaim.scoring.rules.mig import device_share, devices_share
 
 
 def _run_evidence(runs: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
@@ -18,7 +19,7 @@ def _run_evidence(runs: list[dict[str, Any]], threshold: float) -> dict[str, Any
         "longest_idle_hours": round(longest["run_hours"], 3),
         "longest_idle_start": rfc3339(longest["run_start"]),
         "longest_idle_end": rfc3339(longest["run_end"]),
-        "gpus_idle_at_window_end": len({(run["uid"], run["gpu_uuid"]) for run in trailing}),
+        "gpus_idle_at_window_end": devices_share(trailing),
         "idle_since": rfc3339(min(run["run_start"] for run in trailing)) if trailing else None,
     }
 
@@ -44,9 +45,10 @@ class IdleAllocation(RuleBase[IdleAllocationSettings]):
             long_runs = [run for run in runs if run["run_hours"] >= threshold - 1e-9]
             if not long_runs:
                 continue
-            idle_hours = sum(run["run_hours"] for run in long_runs)
-            beyond = sum(run["run_hours"] - threshold for run in long_runs)
-            gpus = len({(run["uid"], run["gpu_uuid"]) for run in long_runs})
+            # per MIG instance and per replica: hours and GPUs weighted by the share of the GPU each holds
+            idle_hours = sum(run["run_hours"] * device_share(run) for run in long_runs)
+            beyond = sum((run["run_hours"] - threshold) * device_share(run) for run in long_runs)
+            gpus = devices_share(long_runs)
             evidence = _run_evidence(long_runs, threshold)
             findings.append(
                 self.finding(
@@ -56,10 +58,10 @@ class IdleAllocation(RuleBase[IdleAllocationSettings]):
                     idle_gpu_hours=idle_hours,
                     recoverable_gpu_hours_in_window=beyond,
                     evidence=evidence,
-                    action=f"Release the {gpus} idle GPU(s) of {workload['workload']}: stop or "
+                    action=f"Release the {gpus:g} idle GPU(s) of {workload['workload']}: stop or "
                     f"scale it down, "
                     "and checkpoint before idling.",
-                    summary=f"{workload['workload']} in {workload['namespace']}: {gpus} GPU(s) idle "
+                    summary=f"{workload['workload']} in {workload['namespace']}: {gpus:g} GPU(s) idle "
                     f"for up to "
                     f"{hours(evidence['longest_idle_hours'])} (limit {hours(threshold)} for "
                     f"{workload['category']}/{workload['purpose']}).",
@@ -86,8 +88,8 @@ class IdleHeldMemory(RuleBase[IdleHeldMemorySettings]):
             workload = workloads[key]
             if workload["category"] in self.settings.never_categories:
                 continue
-            idle_hours = sum(run["run_hours"] for run in runs)
-            gpus = len({(run["uid"], run["gpu_uuid"]) for run in runs})
+            idle_hours = sum(run["run_hours"] * device_share(run) for run in runs)
+            gpus = devices_share(runs)
             evidence = {
                 **_run_evidence(runs, threshold),
                 "memory_fraction_min": self.settings.fraction_min,
@@ -101,9 +103,9 @@ class IdleHeldMemory(RuleBase[IdleHeldMemorySettings]):
                     idle_gpu_hours=idle_hours,
                     recoverable_gpu_hours_in_window=idle_hours,
                     evidence=evidence,
-                    action=f"Free the memory held on {gpus} idle GPU(s) of {workload['workload']} "
+                    action=f"Free the memory held on {gpus:g} idle GPU(s) of {workload['workload']} "
                     "(end the idle session or unload the model) so the GPUs can be reused.",
-                    summary=f"{workload['workload']} in {workload['namespace']}: {gpus} GPU(s) idle "
+                    summary=f"{workload['workload']} in {workload['namespace']}: {gpus:g} GPU(s) idle "
                     f"for up to "
                     f"{hours(evidence['longest_idle_hours'])} while holding "
                     f"≥{self.settings.fraction_min:.0%} of GPU memory.",

@@ -7,6 +7,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from gpu_reclaim.core.shared_gpus import SharedGpuSettings, shared_gpu_params
 from gpu_reclaim.core.warehouse import bound_parameters, run_sql
 from gpu_reclaim.store.recommendations import fetch_frame
 
@@ -25,6 +26,7 @@ def params(hours: float = 24.0, **extra: Any) -> dict[str, Any]:
         "activity_max": 0.01,
         "memory_fraction_min": 0.0,
         "min_run_hours": 0.0,
+        **shared_gpu_params(SharedGpuSettings()),
         **extra,
     }
 

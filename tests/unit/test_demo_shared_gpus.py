@@ -15,6 +15,7 @@ from gpu_reclaim.core.extract import DayWindow
 from gpu_reclaim.core.warehouse import prepare_connection
 from gpu_reclaim.scenarios.demo_cluster import DemoScenario
 from gpu_reclaim.scenarios.demo_shared_gpus import add_shared_gpu_truth, shared_gpu_series
+from gpu_reclaim.store.recommendations import evaluate_recommendations
 
 SCENARIO = DemoScenario(start=datetime(2026, 11, 2, tzinfo=UTC), days=2)
 FIGURES = ("allocated_gpu_hours", "used_gpu_hours", "idle_gpu_hours", "no_data_gpu_hours")
@@ -76,3 +77,23 @@ def test_projects_capacity_and_flags(loaded: tuple[duckdb.DuckDBPyConnection, di
     # (used = observed), never more
     top = con.execute("SELECT max(used_gpu_hours / observed_gpu_hours) FROM pod_gpu_usage_hourly WHERE usage_estimated")
     assert top.fetchone() == (pytest.approx(1.0),)
+
+
+def test_the_rules_judge_each_instance_and_replica(loaded: tuple[duckdb.DuckDBPyConnection, dict[str, Any]]) -> None:
+    con, truth = loaded
+    settings = Settings()
+    end = SCENARIO.start + timedelta(days=SCENARIO.days)
+    findings = evaluate_recommendations(
+        con, settings, settings.recommendations, SCENARIO.start, end, (end - timedelta(days=1)).date()
+    )
+    found = {(f.rule, f.namespace, f.workload): f for f in findings}
+    for planted in truth["findings"]:
+        finding = found[(planted["rule"], planted["namespace"], planted["workload"])]
+        # the GPUs given back are the share of the GPU each instance or replica holds, never whole GPUs
+        assert finding.gpus_reclaimable == pytest.approx(planted["gpu_share_reclaimable"], abs=1e-6), planted
+    downsize = found[("downsize_profile", "mig-lab", "ReplicaSet/mig-embed-5b6c7")]
+    assert (downsize.evidence["mig_from"], downsize.evidence["mig_to_slices"]) == ("7g", 1)
+    assert "1g MIG instance" in downsize.action
+    # the serving 3g and the data 2g use what they hold; the time-sliced replicas are not offered MIG profiles
+    resized = {f.workload for f in findings if f.rule == "downsize_profile"}
+    assert resized == {"ReplicaSet/mig-embed-5b6c7"}
