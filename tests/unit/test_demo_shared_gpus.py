@@ -15,6 +15,7 @@ from gpu_reclaim.core.extract import DayWindow
 from gpu_reclaim.core.warehouse import prepare_connection
 from gpu_reclaim.scenarios.demo_cluster import DemoScenario
 from gpu_reclaim.scenarios.demo_shared_gpus import add_shared_gpu_truth, shared_gpu_series
+from gpu_reclaim.store.fragmentation import compute_fragmentation
 from gpu_reclaim.store.recommendations import evaluate_recommendations
 
 SCENARIO = DemoScenario(start=datetime(2026, 11, 2, tzinfo=UTC), days=2)
@@ -97,3 +98,22 @@ def test_the_rules_judge_each_instance_and_replica(loaded: tuple[duckdb.DuckDBPy
     # the serving 3g and the data 2g use what they hold; the time-sliced replicas are not offered MIG profiles
     resized = {f.workload for f in findings if f.rule == "downsize_profile"}
     assert resized == {"ReplicaSet/mig-embed-5b6c7"}
+
+
+def test_free_slices_and_unheld_replicas_are_free_capacity(
+    loaded: tuple[duckdb.DuckDBPyConnection, dict[str, Any]],
+) -> None:
+    con, _truth = loaded
+    rows = compute_fragmentation(con, SCENARIO.start.date())
+    first = {
+        row["node"]: row
+        for row in rows["node_fragmentation"]
+        if row["snapshot_ts"] == SCENARIO.start.replace(tzinfo=None)
+    }
+    mig, vgpu, plain = first["shared-a100-mig-0"], first["shared-l4-ts-0"], first["shared-l4-ts-1"]
+    # the free 1g.10gb: 1/7 of a GPU (in whole milli-GPUs: 1000 - 429 - 286 - 143), usable by a 1g only
+    assert (mig["gpus"], mig["free_whole_gpus"], mig["free_gpu_share"]) == (2, 0, 0.142)
+    assert (vgpu["gpus"], vgpu["free_gpu_share"]) == (1, 0.5)  # two of four replicas held at midnight
+    assert plain["free_gpu_share"] == 0.0  # all four replicas held
+    # MIG pods never move in a defragmentation plan (their GPUs' layouts are not known)
+    assert not [move for move in rows["defrag_moves"] if str(move.get("pod", "")).startswith("mig-lab/mig-")]
