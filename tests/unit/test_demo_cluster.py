@@ -279,6 +279,7 @@ def test_no_data_gap_and_exempt_and_late_idle_in_truth(week: Week) -> None:
         "idle_held_memory",
         "quota_reclaim",
         "low_efficiency",
+        "downsize_profile",  # the MIG 7g whose use fits a 1g (scenarios/demo_shared_gpus.py)
     }
     quota = {f["namespace"]: f["gpus_reclaimable"] for f in truth["findings"] if f["rule"] == "quota_reclaim"}
     # hard − max(ceil(p95 × 1.2), peak): 16 − max(3, 2) and 24 − max(3, 2)
