@@ -25,6 +25,7 @@ from gpu_reclaim.core.extract import (
     stage_export,
 )
 from gpu_reclaim.core.provenance import record_computed_day
+from gpu_reclaim.core.shared_gpu_quality import shared_gpu_warnings
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.core.warehouse import Warehouse, run_sql, transaction
 
@@ -70,19 +71,23 @@ def load_dcgm_export(con: duckdb.DuckDBPyConnection, settings: Settings, window:
         run_sql(con, "delete_data_quality_partition.sql", params)
         run_sql(con, "insert_gpu_samples.sql", params)
         run_sql(con, "insert_dcgm_data_quality.sql", params)
+        run_sql(con, "insert_mig_data_quality.sql", params)
 
 
 def load_kube_state_export(
     con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow, export_file: Path
 ) -> None:
     """Replace one day of the kube-state tables from an exported file, in one transaction."""
-    params = {**metric_params(settings), **window.params()}
+    params = {**metric_params(settings), **window.params(), "stage": "shared_gpus"}
     stage_export(con, settings, window, "stage_ksm_export.sql", export_file)
+    run_sql(con, "stage_node_gpu_sharing.sql", params)
     with transaction(con):
         for table in KUBE_STATE_TABLES:
             run_sql(con, f"delete_{table}_partition.sql", params)
+        run_sql(con, "delete_data_quality_partition.sql", params)
         for table in KUBE_STATE_TABLES:
             run_sql(con, f"insert_{table}.sql", params)
+        run_sql(con, "insert_shared_gpu_data_quality.sql", params)
 
 
 def compute_usage(con: duckdb.DuckDBPyConnection, settings: Settings, day: date) -> None:
@@ -130,6 +135,7 @@ def ingest_dcgm_day(warehouse: Warehouse, client: VictoriaMetricsClient, setting
     result = _ingest_day(warehouse, client, dcgm_selectors(settings), day, load, ("gpu_samples",))
     if result.rows["gpu_samples"] == 0:
         result.warnings.append(f"no DCGM samples for {day}: the partition is empty")
+    result.warnings += shared_gpu_warnings(warehouse, day, stage="dcgm")
     return result
 
 
@@ -144,6 +150,7 @@ def ingest_kube_state_day(
     result = _ingest_day(warehouse, client, kube_state_selectors(settings), day, load, KUBE_STATE_TABLES)
     if result.rows["pod_steps"] == 0:
         result.warnings.append(f"no kube-state-metrics pod phases for {day}: the partition is empty")
+    result.warnings += shared_gpu_warnings(warehouse, day, stage="shared_gpus")
     return result
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from gpu_reclaim.core.gpu_power import GpuModelPower, default_gpu_power
 from gpu_reclaim.core.rule_settings import RecommendationSettings
+from gpu_reclaim.core.shared_gpus import SharedGpuSettings
 from gpu_reclaim.core.ticket_settings import TicketRoutingSettings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -163,6 +164,7 @@ class Settings(_Strict):
     write_back: WriteBackSettings = Field(default_factory=lambda: WriteBackSettings())
     warehouse: WarehouseConfig = Field(default_factory=lambda: WarehouseConfig())
     tickets: TicketRoutingSettings = Field(default_factory=TicketRoutingSettings)
+    shared_gpus: SharedGpuSettings = Field(default_factory=SharedGpuSettings)
 
 
 class ConfigError(ValueError):

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.shared_gpus import shared_gpu_params
 from gpu_reclaim.core.victoria import ExportStats, TooManySeriesError, VictoriaMetricsClient, series_selector
 from gpu_reclaim.core.warehouse import run_sql
 
@@ -77,6 +78,7 @@ def metric_params(settings: Settings) -> dict[str, Any]:
         channel_keys=settings.tickets.channel_label_keys,
         snooze_key=settings.tickets.snooze_annotation,
     )
+    params.update(shared_gpu_params(settings.shared_gpus))
     return params
 
 

@@ -200,6 +200,12 @@ class DownsizeProfileSettings(_RuleSettings):
     )
     tensor_active_max: float = Field(0.1, gt=0, lt=1, description="Mean tensor-core activity below this is low.")
     min_hours: float = Field(4.0, ge=0, description="Observed GPU hours needed before judging.")
+    mig_headroom: float = Field(
+        0.2, ge=0, lt=1, description="MIG: a profile fits when peak use and memory stay within its share less this."
+    )
+    whole_gpu_max_slices: int = Field(
+        3, ge=1, le=7, description="MIG: a whole-GPU pod is offered a MIG profile of at most this many slices."
+    )
 
 
 class QuotaReclaimSettings(_RuleSettings):

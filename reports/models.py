@@ -93,6 +93,8 @@ class ProjectReport(UsageFigures):
     max_reserved_gpus: float | None = None
     peak_allocated_gpus: float
     p95_allocated_gpus: float
+    # used GPU-hours split from a time-sliced GPU's activity (README "MIG and time-sliced GPUs"): an estimate
+    estimated_used_gpu_hours: Hours = 0.0
 
 
 class HourlyPoint(_Model):

@@ -158,6 +158,7 @@ def _projects(
                 max_reserved_gpus=rounded(reserved.get("max_reserved_gpus")),
                 peak_allocated_gpus=rounded_hours(max(allocation, default=0.0)),
                 p95_allocated_gpus=rounded_hours(percentile(allocation, 0.95)),
+                estimated_used_gpu_hours=rounded_hours(row.get("estimated_used_gpu_hours")),
                 **usage_figures(row, _recoverable(recommendations, namespace)),
             )
         )

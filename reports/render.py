@@ -432,6 +432,7 @@ def summary_document(report: WorkspaceReport) -> dict[str, Any]:
                 "reserved_gpus": project.reserved_gpus,
                 "peak_allocated_gpus": project.peak_allocated_gpus,
                 "p95_allocated_gpus": project.p95_allocated_gpus,
+                "estimated_used_gpu_hours": project.estimated_used_gpu_hours,
             }
             for project in report.projects
         ],

@@ -35,6 +35,7 @@ from typing import Any
 
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.scenarios import demo_hangs, demo_owners
+from gpu_reclaim.scenarios.demo_shared_gpus import add_shared_gpu_truth, shared_gpu_series
 
 try:
     import numpy as np
@@ -761,6 +762,7 @@ def _iter_series(cluster: DemoCluster) -> Iterator[tuple[bytes, bytes, int]]:
     writer = _Writer(sc)
     yield from _dcgm_lines(cluster, writer)
     yield from _ksm_lines(cluster, writer)
+    yield from shared_gpu_series(sc)  # MIG and time-sliced GPUs (scenarios/demo_shared_gpus.py)
 
 
 def _dcgm_lines(cluster: DemoCluster, writer: _Writer) -> Iterator[tuple[bytes, bytes, int]]:
@@ -1152,7 +1154,7 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
                 "gpus": entry["gpus"],
             }
         )
-    return {
+    truth = {
         "scenario": scenario_summary(cluster),
         "projects": projects,
         "projects_daily": projects_daily,
@@ -1174,6 +1176,8 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
             sc.start.date() + timedelta(days=sc.days - 1),
         ),
     }
+    add_shared_gpu_truth(truth, sc)  # MIG and time-sliced GPUs (scenarios/demo_shared_gpus.py)
+    return truth
 
 
 def _ended_workloads(cluster: DemoCluster) -> list[dict[str, Any]]:

@@ -83,6 +83,12 @@ def downsize_yaml(workload: str, gpus_per_pod: int, peak_memory_gib: float) -> s
     return None if profile is None else request_yaml(workload, gpus_per_pod, f"nvidia.com/mig-{profile}")
 
 
+def mig_request_yaml(workload: str, slices: int) -> str:
+    """The request of one MIG instance of `slices` compute slices (the A100/H100-80GB profile of that size)."""
+    profile = next((name for name, _ in MIG_PROFILES if name.startswith(f"{slices}g.")), f"{slices}g")
+    return request_yaml(workload, 1, f"nvidia.com/mig-{profile}")
+
+
 def drain_commands(nodes: list[str]) -> str:
     """Cordon the nodes to empty, then drain them: their pods are rescheduled onto the others."""
     ordered = sorted(nodes)

@@ -25,3 +25,16 @@ CREATE OR REPLACE TEMP MACRO busy_looking_idle(
     AND dram_active < profiling_max
     AND sm_active <= sm_active_max
     AND power_w < idle_w + power_headroom * (max_w - idle_w);
+-- mig_slices(model, matches, counts): the compute slices of a GPU model: counts[i] of the first lower-cased
+-- substring matches[i] of the model (shared_gpus.mig_slices); NULL when none matches.
+CREATE OR REPLACE TEMP MACRO mig_slices(model, matches, counts) AS
+    counts[list_position(list_transform(matches, lambda m: contains(lower(coalesce(model, '')), m)), true)];
+-- mig_profile_slices(profile): g of a MIG profile '<g>g.<mem>gb' (NULL when it does not parse).
+CREATE OR REPLACE TEMP MACRO mig_profile_slices(profile) AS
+    TRY_CAST(nullif(regexp_extract(coalesce(profile, ''), '^([0-9]+)g\.[0-9]+gb', 1), '') AS INTEGER);
+-- mig_resource_profile(resource, prefix): the MIG profile of a mixed-strategy resource name
+-- ('nvidia_com_mig_1g_10gb' -> '1g.10gb'); NULL when the name is not '<prefix><g>g_<mem>gb'.
+CREATE OR REPLACE TEMP MACRO mig_resource_profile(resource, prefix) AS
+    CASE WHEN starts_with(resource, prefix)
+         THEN nullif(regexp_replace(substr(resource, length(prefix) + 1), '^([0-9]+g)_([0-9]+gb)$', '\1.\2'),
+                     substr(resource, length(prefix) + 1)) END;

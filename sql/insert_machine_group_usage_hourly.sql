@@ -32,8 +32,8 @@ use AS (
     SELECT
         date_trunc('hour', h.ts) AS hour,
         coalesce(n.machine_group, 'unknown') AS machine_group,
-        exact_sum(CASE WHEN h.busy_looking_idle THEN 0 ELSE h.activity END) AS used_gpu_steps,
-        count(CASE WHEN h.activity < $idle_threshold THEN 1 END) AS idle_gpu_steps
+        exact_sum(CASE WHEN h.busy_looking_idle THEN 0 ELSE h.used_share END) AS used_gpu_steps,
+        coalesce(exact_sum(CASE WHEN h.activity < $idle_threshold THEN h.gpu_fraction END), 0) AS idle_gpu_steps
     FROM held_gpu_steps AS h
     LEFT JOIN nodes AS n ON n.day = $day AND n.node = h.node
     GROUP BY ALL

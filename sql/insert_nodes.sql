@@ -1,6 +1,8 @@
 -- Load one day of nodes: the latest allocatable GPUs, CPU cores and memory bytes of each node and its labels.
--- Missing GPU model: 'unknown'; missing Machine Group: the GPU model stands in.
-INSERT INTO nodes
+-- Missing GPU model: 'unknown'; missing Machine Group: the GPU model stands in. gpu_allocatable is in GPUs: on a
+-- MIG or time-sliced node the advertised devices (gpu_devices_allocatable) times their share
+-- (stage_node_gpu_sharing.sql).
+INSERT INTO nodes BY NAME
 WITH allocatable AS (
     SELECT
         labels['node'] AS node,
@@ -35,9 +37,14 @@ SELECT
     coalesce(nullif(l.labels[$machine_group_key], ''), nullif(l.labels[$gpu_product_key], ''), 'unknown')
         AS machine_group,
     coalesce(nullif(l.labels[$gpu_product_key], ''), 'unknown') AS gpu_model,
-    coalesce(c.gpus, 0) AS gpu_allocatable,
+    coalesce(g.gpus, c.gpus, 0) AS gpu_allocatable,
     coalesce(c.cpu_cores, 0) AS cpu_cores_allocatable,
-    coalesce(c.memory_bytes, 0) AS memory_bytes_allocatable
+    coalesce(c.memory_bytes, 0) AS memory_bytes_allocatable,
+    CASE WHEN g.mig THEN 'mig' WHEN g.time_sliced THEN 'time_sliced' END AS gpu_sharing,
+    g.mig_strategy,
+    g.replicas AS gpu_replicas,
+    coalesce(g.gpu_devices, c.gpus, 0) AS gpu_devices_allocatable
 FROM all_nodes AS a
 LEFT JOIN capacity AS c USING (node)
-LEFT JOIN node_labels AS l USING (node);
+LEFT JOIN node_labels AS l USING (node)
+LEFT JOIN node_gpu_sharing AS g USING (node);

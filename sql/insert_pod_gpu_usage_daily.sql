@@ -1,8 +1,11 @@
 -- Load one day of pod_gpu_usage_daily from held_gpu_steps: per (pod uid, GPU), hours observed, used
 -- (Σ activity × step), idle (activity < $idle_threshold), low use (< $low_use_threshold), and the
--- distribution of activity, memory, tensor/DRAM/SM activity and power. Busy-looking idle steps
--- (held_gpu_steps.busy_looking_idle) count in busy_looking_idle_gpu_hours and add nothing to used_gpu_hours.
-INSERT INTO pod_gpu_usage_daily
+-- distribution of activity, memory, tensor/DRAM/SM activity and power. A row per device the pod held: a MIG instance
+-- (gpu_instance_id) is a row of its own, and hours are GPU-hours: a step counts gpu_fraction of an hour (its used
+-- share for used_gpu_hours), so idle and low use are judged on the instance's or replica's own activity.
+-- Busy-looking idle steps (held_gpu_steps.busy_looking_idle) count in busy_looking_idle_gpu_hours and add nothing to
+-- used_gpu_hours.
+INSERT INTO pod_gpu_usage_daily BY NAME
 SELECT
     CAST($day AS DATE) AS day,
     uid,
@@ -13,10 +16,12 @@ SELECT
     arg_max(gpu_model, ts) AS gpu_model,
     CASE WHEN count(DISTINCT activity_source) = 1 THEN any_value(activity_source) ELSE 'mixed' END
         AS activity_source,
-    count(*) * $step_seconds / 3600.0 AS observed_gpu_hours,
-    exact_sum(CASE WHEN busy_looking_idle THEN 0 ELSE activity END) * $step_seconds / 3600.0 AS used_gpu_hours,
-    count(*) FILTER (WHERE activity < $idle_threshold) * $step_seconds / 3600.0 AS idle_gpu_hours,
-    count(*) FILTER (WHERE activity < $low_use_threshold) * $step_seconds / 3600.0 AS low_use_gpu_hours,
+    exact_sum(gpu_fraction) * $step_seconds / 3600.0 AS observed_gpu_hours,
+    exact_sum(CASE WHEN busy_looking_idle THEN 0 ELSE used_share END) * $step_seconds / 3600.0 AS used_gpu_hours,
+    coalesce(exact_sum(CASE WHEN activity < $idle_threshold THEN gpu_fraction END), 0) * $step_seconds / 3600.0
+        AS idle_gpu_hours,
+    coalesce(exact_sum(CASE WHEN activity < $low_use_threshold THEN gpu_fraction END), 0) * $step_seconds / 3600.0
+        AS low_use_gpu_hours,
     exact_avg(activity) AS mean_activity,
     quantile_cont(activity, 0.5) AS p50_activity,
     quantile_cont(activity, 0.95) AS p95_activity,
@@ -32,9 +37,14 @@ SELECT
     min(ts) AS first_ts,
     max(ts) AS last_ts,
     max(ts) FILTER (WHERE activity >= $idle_threshold) AS last_active_ts,
-    count(*) FILTER (WHERE busy_looking_idle) * $step_seconds / 3600.0 AS busy_looking_idle_gpu_hours,
+    coalesce(exact_sum(CASE WHEN busy_looking_idle THEN gpu_fraction END), 0) * $step_seconds / 3600.0
+        AS busy_looking_idle_gpu_hours,
     any_value(idle_power_w) AS idle_power_w,
     any_value(max_power_w) AS max_power_w,
-    any_value(power_source) AS power_source
+    any_value(power_source) AS power_source,
+    gpu_instance_id,
+    arg_max(mig_profile, ts) AS mig_profile,
+    max(gpu_fraction) AS gpu_fraction,
+    bool_or(usage_estimated) AS usage_estimated
 FROM held_gpu_steps
-GROUP BY uid, gpu_uuid;
+GROUP BY uid, gpu_uuid, gpu_instance_id;

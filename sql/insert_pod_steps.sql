@@ -3,7 +3,9 @@
 -- the latest value of each (container, resource) that day; its node the latest non-empty `node` label
 -- (a Pending pod has one once it is bound).
 -- Pods are identified by uid; a series without uid falls back to namespace/pod.
-INSERT INTO pod_steps
+-- On a MIG or time-sliced node (stage_node_gpu_sharing.sql) gpus_requested is the share of GPUs: 1/N a replica,
+-- g / slices a MIG instance (mixed strategy: nvidia_com_mig_<g>g_<mem>gb; single: nvidia_com_gpu on a -MIG- node).
+INSERT INTO pod_steps BY NAME
 WITH phase_samples AS (
     SELECT
         coalesce(nullif(labels['uid'], ''), labels['namespace'] || '/' || labels['pod']) AS uid,
@@ -43,20 +45,48 @@ latest_requests AS (
     WHERE isfinite(value) AND value >= 0
     GROUP BY ALL
 ),
-pod_requests AS (
-    SELECT
-        uid,
-        coalesce(sum(value) FILTER (WHERE resource = $gpu_resource), 0) AS whole_gpus,
-        coalesce(sum(value) FILTER (WHERE resource = $gpu_milli_resource), 0) AS gpu_milli,
-        coalesce(sum(value) FILTER (WHERE resource = 'cpu'), 0) AS cpu_cores,
-        coalesce(sum(value) FILTER (WHERE resource = 'memory'), 0) AS memory_bytes
-    FROM latest_requests
-    GROUP BY uid
-),
 pod_nodes AS (
     SELECT uid, arg_max(node, ts_ms) AS node
     FROM request_samples
     WHERE node IS NOT NULL
+    GROUP BY uid
+),
+shared_gpu_requests AS (
+    -- a pod's GPUs: whole GPUs as requested; on a shared node a replica is 1/N GPU and a MIG instance g / slices
+    -- (README "MIG and time-sliced GPUs"); a share that cannot be known counts whole (and in data_quality)
+    SELECT
+        q.uid,
+        exact_sum(CASE
+            WHEN q.resource IN ($gpu_resource, $shared_gpu_resource) AND s.time_sliced AND s.replicas >= 1
+                THEN q.value / s.replicas
+            WHEN q.resource = $gpu_resource AND s.single_profile IS NOT NULL
+                THEN q.value * coalesce(s.single_fraction, 1.0)
+            WHEN q.resource IN ($gpu_resource, $shared_gpu_resource) THEN q.value
+            ELSE q.value * coalesce(
+                mig_profile_slices(mig_resource_profile(q.resource, $mig_resource_prefix))
+                    / coalesce(s.compute_slices, $default_compute_slices),
+                1.0)
+        END) AS gpus,
+        CASE WHEN bool_or(starts_with(q.resource, $mig_resource_prefix) OR s.single_profile IS NOT NULL) THEN 'mig'
+             WHEN bool_or(coalesce(s.time_sliced, false) OR q.resource = $shared_gpu_resource) THEN 'time_sliced'
+        END AS gpu_sharing,
+        string_agg(DISTINCT coalesce(
+            mig_resource_profile(q.resource, $mig_resource_prefix), s.single_profile
+        ), ',' ORDER BY coalesce(mig_resource_profile(q.resource, $mig_resource_prefix), s.single_profile))
+            AS mig_profile
+    FROM latest_requests AS q
+    LEFT JOIN pod_nodes AS n USING (uid)
+    LEFT JOIN node_gpu_sharing AS s USING (node)
+    WHERE q.resource IN ($gpu_resource, $shared_gpu_resource) OR starts_with(q.resource, $mig_resource_prefix)
+    GROUP BY q.uid
+),
+pod_requests AS (
+    SELECT
+        uid,
+        coalesce(sum(value) FILTER (WHERE resource = $gpu_milli_resource), 0) AS gpu_milli,
+        coalesce(sum(value) FILTER (WHERE resource = 'cpu'), 0) AS cpu_cores,
+        coalesce(sum(value) FILTER (WHERE resource = 'memory'), 0) AS memory_bytes
+    FROM latest_requests
     GROUP BY uid
 )
 SELECT
@@ -67,10 +97,13 @@ SELECT
     s.pod,
     n.node,
     s.phase,
-    coalesce(r.whole_gpus, 0) + coalesce(r.gpu_milli, 0) / 1000.0 AS gpus_requested,
+    coalesce(g.gpus, 0) + coalesce(r.gpu_milli, 0) / 1000.0 AS gpus_requested,
     coalesce(r.gpu_milli, 0) AS gpu_milli_requested,
     coalesce(r.cpu_cores, 0) AS cpu_cores_requested,
-    coalesce(r.memory_bytes, 0) AS memory_bytes_requested
+    coalesce(r.memory_bytes, 0) AS memory_bytes_requested,
+    g.gpu_sharing,
+    g.mig_profile
 FROM phase_steps AS s
 LEFT JOIN pod_requests AS r USING (uid)
-LEFT JOIN pod_nodes AS n USING (uid);
+LEFT JOIN pod_nodes AS n USING (uid)
+LEFT JOIN shared_gpu_requests AS g USING (uid);

@@ -2,20 +2,23 @@
 -- (Σ gpus_requested × step over Running steps) against the GPU-hours its GPUs were observed, used and idle.
 -- no_data = allocated − observed (never negative): allocated GPUs without DCGM samples, neither idle nor used.
 -- busy_looking_idle: GPU-hours of busy-looking idle steps (fake-busy), part of observed and never of used.
-INSERT INTO pod_usage_daily
+INSERT INTO pod_usage_daily BY NAME
 WITH running AS (
     SELECT
         uid,
         count(*) * $step_seconds / 3600.0 AS running_hours,
         exact_sum(gpus_requested) * $step_seconds / 3600.0 AS allocated_gpu_hours,
         max(gpus_requested) AS gpus_requested,
-        arg_max(node, ts) FILTER (WHERE node IS NOT NULL) AS node
+        arg_max(node, ts) FILTER (WHERE node IS NOT NULL) AS node,
+        arg_max(gpu_sharing, ts) AS gpu_sharing,
+        arg_max(mig_profile, ts) AS mig_profile
     FROM pod_steps
     WHERE day = $day AND phase = 'Running' AND gpus_requested > 0
     GROUP BY uid
 ),
 observed AS (
-    -- at most gpus_requested GPUs count per step, so a stale holder label cannot inflate a pod's figures
+    -- at most gpus_requested GPUs count per step, so a stale holder label cannot inflate a pod's figures; gpus is
+    -- the GPUs held at the step (MIG instances and replicas by their gpu_fraction)
     SELECT
         uid,
         exact_sum(least(gpus, requested)) * $step_seconds / 3600.0 AS observed_gpu_hours,
@@ -24,17 +27,19 @@ observed AS (
         exact_sum(low_use * least(gpus, requested) / gpus) * $step_seconds / 3600.0 AS low_use_gpu_hours,
         exact_sum(busy_looking * least(gpus, requested) / gpus) * $step_seconds / 3600.0
             AS busy_looking_idle_gpu_hours,
-        arg_max(gpu_model, gpus) AS sample_gpu_model
+        arg_max(gpu_model, gpus) AS sample_gpu_model,
+        bool_or(estimated) AS usage_estimated
     FROM (
         SELECT
             h.uid, h.ts,
-            count(*) AS gpus,
+            exact_sum(h.gpu_fraction) AS gpus,
             any_value(p.gpus_requested) AS requested,
-            exact_sum(CASE WHEN h.busy_looking_idle THEN 0 ELSE h.activity END) AS used,
-            count(*) FILTER (WHERE h.activity < $idle_threshold) AS idle,
-            count(*) FILTER (WHERE h.activity < $low_use_threshold) AS low_use,
-            count(*) FILTER (WHERE h.busy_looking_idle) AS busy_looking,
-            any_value(h.gpu_model) AS gpu_model
+            exact_sum(CASE WHEN h.busy_looking_idle THEN 0 ELSE h.used_share END) AS used,
+            coalesce(exact_sum(CASE WHEN h.activity < $idle_threshold THEN h.gpu_fraction END), 0) AS idle,
+            coalesce(exact_sum(CASE WHEN h.activity < $low_use_threshold THEN h.gpu_fraction END), 0) AS low_use,
+            coalesce(exact_sum(CASE WHEN h.busy_looking_idle THEN h.gpu_fraction END), 0) AS busy_looking,
+            any_value(h.gpu_model) AS gpu_model,
+            bool_or(h.usage_estimated) AS estimated
         FROM held_gpu_steps AS h
         JOIN pod_steps AS p ON p.day = $day AND p.ts = h.ts AND p.uid = h.uid
         GROUP BY h.uid, h.ts
@@ -72,7 +77,10 @@ SELECT
     greatest(r.allocated_gpu_hours - coalesce(o.observed_gpu_hours, 0), 0) AS no_data_gpu_hours,
     coalesce(w.h100_equivalent, $default_h100_equivalent) AS h100_equivalent,
     w.price_per_gpu_hour,
-    coalesce(o.busy_looking_idle_gpu_hours, 0) AS busy_looking_idle_gpu_hours
+    coalesce(o.busy_looking_idle_gpu_hours, 0) AS busy_looking_idle_gpu_hours,
+    r.gpu_sharing,
+    r.mig_profile,
+    coalesce(o.usage_estimated, false) AS usage_estimated
 FROM running AS r
 JOIN pod_info AS i USING (uid)
 LEFT JOIN namespaces AS ns ON ns.day = $day AND ns.namespace = i.namespace

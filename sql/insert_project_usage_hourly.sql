@@ -11,9 +11,11 @@ held AS (
     SELECT
         date_trunc('hour', ts) AS hour,
         namespace,
-        exact_sum(CASE WHEN busy_looking_idle THEN 0 ELSE activity END) * $step_seconds / 3600.0 AS used_gpu_hours,
-        count(*) FILTER (WHERE activity < $idle_threshold) * $step_seconds / 3600.0 AS idle_gpu_hours,
-        count(*) FILTER (WHERE busy_looking_idle) * $step_seconds / 3600.0 AS busy_looking_idle_gpu_hours
+        exact_sum(CASE WHEN busy_looking_idle THEN 0 ELSE used_share END) * $step_seconds / 3600.0 AS used_gpu_hours,
+        coalesce(exact_sum(CASE WHEN activity < $idle_threshold THEN gpu_fraction END), 0) * $step_seconds / 3600.0
+            AS idle_gpu_hours,
+        coalesce(exact_sum(CASE WHEN busy_looking_idle THEN gpu_fraction END), 0) * $step_seconds / 3600.0
+        AS busy_looking_idle_gpu_hours
     FROM held_gpu_steps
     GROUP BY ALL
 )

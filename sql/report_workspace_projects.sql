@@ -13,7 +13,8 @@ SELECT
     sum(allocated_cost) AS allocated_cost,
     sum(idle_cost) AS idle_cost,
     count(*) AS usage_rows,
-    count(allocated_cost) AS cost_rows
+    count(allocated_cost) AS cost_rows,
+    coalesce(sum(estimated_used_gpu_hours), 0) AS estimated_used_gpu_hours
 FROM project_usage_daily
 WHERE workspace = $workspace AND day >= $window_start AND day < $window_end
 GROUP BY project, namespace

@@ -19,7 +19,9 @@ SELECT
     coalesce(n.workspace, 'unassigned') AS workspace,
     coalesce(n.project, s.namespace) AS project,
     coalesce(nd.machine_group, nd.gpu_model, 'unknown') AS machine_group,
-    nd.gpu_model AS node_gpu_model
+    nd.gpu_model AS node_gpu_model,
+    nd.gpu_sharing AS node_gpu_sharing,
+    nd.gpu_replicas AS node_gpu_replicas
 FROM pod_steps AS s
 LEFT JOIN pods AS p ON p.day = s.day AND p.uid = s.uid
 LEFT JOIN namespaces AS n ON n.day = s.day AND n.namespace = s.namespace

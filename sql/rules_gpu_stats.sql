@@ -2,6 +2,7 @@
 -- < $idle_threshold, as in the usage tables), and the hours of activity >= $fake_activity_min (high_util), of those
 -- the busy_looking_idle macro could judge (profiled: TRUE or FALSE, not NULL), and of those it judged busy-looking
 -- idle (fake_busy). used_gpu_hours leaves fake-busy out.
+-- A MIG instance is a row of its own, with its profile, gpu_fraction and its model's compute_slices.
 SELECT
     namespace,
     workload,
@@ -17,7 +18,8 @@ SELECT
     max(activity) AS max_activity,
     avg(activity) AS mean_activity,
     sum(CASE WHEN busy_looking_idle THEN 0 ELSE activity END) * $step_seconds / 3600.0 AS used_gpu_hours,
-    count(*) FILTER (WHERE activity < $idle_threshold) * $step_seconds / 3600.0 AS idle_hours,
+    -- GPU-hours (a MIG instance or a replica counts its share), as idle_gpu_hours in the usage tables
+    coalesce(sum(gpu_fraction) FILTER (WHERE activity < $idle_threshold), 0) * $step_seconds / 3600.0 AS idle_hours,
     avg(gpu_util) AS mean_gpu_util,
     avg(sm_active) AS mean_sm_active,
     avg(tensor_active) AS mean_tensor_active,
@@ -37,7 +39,11 @@ SELECT
     any_value(max_power_w) AS max_power_w,
     any_value(power_source) AS power_source,
     min(ts) AS first_ts,
-    max(ts) AS last_ts
+    max(ts) AS last_ts,
+    gpu_instance_id,
+    any_value(mig_profile) AS mig_profile,
+    max(gpu_fraction) AS gpu_fraction,
+    any_value(compute_slices) AS compute_slices
 FROM rule_gpu_steps
-GROUP BY namespace, workload, uid, gpu_uuid
-ORDER BY namespace, workload, uid, gpu_uuid;
+GROUP BY namespace, workload, uid, gpu_uuid, gpu_instance_id
+ORDER BY namespace, workload, uid, gpu_uuid, gpu_instance_id;

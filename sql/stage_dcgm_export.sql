@@ -4,6 +4,8 @@
 -- 3 tensor_active, 4 dram_active, 5 fb_used, 6 fb_free, 7 power_usage). Integer keys keep the per-sample work on
 -- fixed-width columns, and memory with them. The lines are stored in GPU order: the export comes metric by metric,
 -- and aggregating per GPU and step over rows in GPU order keeps each GPU's groups together (several times faster).
+-- A MIG instance (GPU_I_ID) and a time-sliced GPU's copy per holder (vgpu) are devices of their own: each keeps its
+-- own holder and values (stage_dcgm_steps.sql groups by device, not by GPU).
 CREATE OR REPLACE TEMP TABLE stage_dcgm AS
 WITH series AS (
     SELECT
@@ -18,6 +20,9 @@ WITH series AS (
         first_label(metric, $namespace_keys) AS namespace,
         first_label(metric, $pod_keys) AS pod,
         first_label(metric, $container_keys) AS container,
+        first_label(metric, $gpu_instance_id_keys) AS gpu_instance_id,
+        first_label(metric, $gpu_instance_profile_keys) AS mig_profile,
+        first_label(metric, $vgpu_keys) AS vgpu,
         "values",
         timestamps
     FROM read_json(
@@ -40,4 +45,4 @@ SELECT
     END AS TINYINT) AS metric_code,
     *
 FROM series
-ORDER BY gpu_uuid;
+ORDER BY gpu_uuid, gpu_instance_id, vgpu;

@@ -6,9 +6,10 @@
 -- The lists are unnested inside the aggregation: no per-sample table is materialised.
 CREATE OR REPLACE TEMP TABLE stage_dcgm_steps AS
 WITH gpus AS (
-    -- gpu_id numbers the GPUs (one per gpu_uuid): the samples are grouped on an integer, not a string
-    SELECT gpu_uuid, CAST(row_number() OVER () AS INTEGER) AS gpu_id
-    FROM (SELECT DISTINCT gpu_uuid FROM stage_dcgm)
+    -- gpu_id numbers the devices (one per gpu_uuid, MIG instance and vgpu copy): the samples are grouped on an
+    -- integer, not a string; a MIG instance's or a vgpu copy's samples are never averaged with another device's
+    SELECT gpu_uuid, gpu_instance_id, vgpu, CAST(row_number() OVER () AS INTEGER) AS gpu_id
+    FROM (SELECT DISTINCT gpu_uuid, gpu_instance_id, vgpu FROM stage_dcgm)
 ),
 samples AS (
     SELECT
@@ -20,10 +21,14 @@ samples AS (
         namespace IS NOT NULL AS has_namespace,
         pod IS NOT NULL AS has_pod,
         container IS NOT NULL AS has_container,
+        mig_profile IS NOT NULL AS has_mig_profile,
         unnest("values") AS value,
         unnest(timestamps) AS ts_ms
     FROM stage_dcgm AS s
-    JOIN gpus AS g USING (gpu_uuid)
+    JOIN gpus AS g
+        ON g.gpu_uuid = s.gpu_uuid
+       AND g.gpu_instance_id IS NOT DISTINCT FROM s.gpu_instance_id
+       AND g.vgpu IS NOT DISTINCT FROM s.vgpu
 )
 SELECT
     gpu_id,
@@ -34,6 +39,7 @@ SELECT
     arg_max(CASE WHEN has_namespace THEN series_id END, ts_ms) AS namespace_series,
     arg_max(CASE WHEN has_pod THEN series_id END, ts_ms) AS pod_series,
     arg_max(CASE WHEN has_container THEN series_id END, ts_ms) AS container_series,
+    arg_max(CASE WHEN has_mig_profile THEN series_id END, ts_ms) AS mig_profile_series,
     exact_avg(CASE WHEN metric_code = 0 THEN least(greatest(value, 0), 100) END) AS gpu_util,
     exact_avg(CASE WHEN metric_code = 1 THEN least(greatest(value, 0), 1) END) AS gr_engine_active,
     exact_avg(CASE WHEN metric_code = 2 THEN least(greatest(value, 0), 1) END) AS sm_active,

@@ -26,7 +26,9 @@ held AS (
         exact_sum(h.used_gpu_hours) AS used_gpus,
         exact_sum(h.idle_gpu_hours) AS idle_gpus
     FROM pod_gpu_usage_hourly AS h
-    JOIN pod_gpu_usage_daily AS d ON d.day = h.day AND d.uid = h.uid AND d.gpu_uuid = h.gpu_uuid
+    JOIN pod_gpu_usage_daily AS d
+        ON d.day = h.day AND d.uid = h.uid AND d.gpu_uuid = h.gpu_uuid
+       AND d.gpu_instance_id IS NOT DISTINCT FROM h.gpu_instance_id  -- a MIG instance is a row of its own
     LEFT JOIN node_groups AS n ON n.node = d.node
     WHERE h.day = $day
     GROUP BY ALL

@@ -69,6 +69,9 @@ def pods_from_rows(
     ``node=None``, which is what :func:`pending_demand` takes. Shared pods (``gpu_milli_requested > 0``
     and no whole GPU) get one GPU of that share and the index of their annotation (``gpu_share_index``);
     the workload is ``owner_kind/owner_name`` and ``serving`` follows the pod's category.
+    A MIG instance or a time-sliced replica (``gpus_requested`` below one, no GPU-milli) is a shared pod of its
+    share of a GPU, so free slices and unheld replicas are free share only pods that fit can use; a MIG pod never
+    moves (``exempt``): the plan cannot see the GPUs' MIG layouts, and an instance only fits a GPU cut the same way.
     """
     meta = {str(row["uid"]): row for row in pods}
     out: list[PodRequest] = []
@@ -77,6 +80,9 @@ def pods_from_rows(
         milli = float(row["gpu_milli_requested"] or 0)
         whole = round(float(row["gpus_requested"] or 0) - milli / WHOLE_GPU_MILLI)
         shared = milli > 0 and whole == 0
+        part = float(row["gpus_requested"] or 0) if milli == 0 else 0.0
+        if 0 < part < 1:  # a MIG instance or a replica of a time-sliced GPU: its share of one GPU
+            milli, shared = part * WHOLE_GPU_MILLI, True
         index = info.get("gpu_share_index")
         indexes = (int(index),) if shared and index is not None and str(index).strip().isdigit() else None
         owner = f"{info['owner_kind']}/{info['owner_name']}" if info.get("owner_kind") else None
@@ -91,7 +97,7 @@ def pods_from_rows(
                 gpu_indexes=indexes,
                 workload=owner,
                 serving=str(info.get("category", "")) in serving_categories,
-                exempt=bool(info.get("reclaim_exempt", False)),
+                exempt=bool(info.get("reclaim_exempt", False)) or row.get("gpu_sharing") == "mig",
             )
         )
     return out

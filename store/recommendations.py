@@ -14,6 +14,7 @@ from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.gpu_power import GpuModelPower, default_gpu_power
 from gpu_reclaim.core.provenance import record_computed_day
 from gpu_reclaim.core.rule_settings import RecommendationSettings
+from gpu_reclaim.core.shared_gpus import SharedGpuSettings, shared_gpu_params
 from gpu_reclaim.core.warehouse import query_relation, run_sql, transaction
 from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.routing import Labels, route_findings
@@ -36,6 +37,7 @@ def load_rule_inputs(
     window_end: datetime,
     idle_threshold: float = 0.01,
     gpu_power: list[GpuModelPower] | None = None,
+    shared_gpus: SharedGpuSettings | None = None,
 ) -> RuleInputs:
     """Stage the window's GPU power limits (`gpu_power`: the config's table, the defaults when None), pod and GPU
     steps, then read every frame the rules judge."""
@@ -51,6 +53,7 @@ def load_rule_inputs(
         "gang_owner_kinds": rules.wedged_collective.gang_owner_kinds,
         "wedged_max_odd_gpus": rules.wedged_collective.max_odd_gpus,
         "wedged_min_minutes": rules.wedged_collective.min_minutes,
+        **shared_gpu_params(shared_gpus or SharedGpuSettings()),
     }
     stage_gpu_power_limits(con, gpu_power, rules.fake_busy, window_start, window_end)
     run_sql(con, "rules_create_pod_steps.sql", params)
@@ -162,6 +165,7 @@ def evaluate_recommendations(
         window_end,
         settings.usage.idle_activity_threshold,
         settings.gpu_power,
+        settings.shared_gpus,
     )
     workloads, namespaces = load_ticket_labels(con, window_start, window_end)
     findings, routing_warnings = route_findings(

@@ -11,9 +11,10 @@ from gpu_reclaim.core.rule_settings import (
     LowEfficiencySettings,
     OverRequestedSettings,
 )
-from gpu_reclaim.scoring.changes import downsize_yaml, request_yaml, scale_command
+from gpu_reclaim.scoring.changes import downsize_yaml, mig_request_yaml, request_yaml, scale_command
 from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs, rows_by_workload
+from gpu_reclaim.scoring.rules.mig import MigResize, mig_resize
 
 GIB = 1024.0
 
@@ -187,6 +188,40 @@ class DownsizeProfile(RuleBase[DownsizeProfileSettings]):
             and gpu["mean_tensor_active"] < self.settings.tensor_active_max
         )
 
+    def _mig_finding(self, inputs: RuleInputs, workload: dict[str, Any], resizes: list[MigResize]) -> Finding:
+        """Every device of the workload fits a smaller MIG profile: the GPU share it gives back, with the hours."""
+        saved = round(sum(resize.share_saved for resize in resizes), 6)
+        recoverable = sum(resize.observed_hours * resize.share_saved for resize in resizes)
+        largest = max(resizes, key=lambda resize: (resize.from_share, resize.to_slices))
+        source = largest.source
+        target = f"{largest.to_slices}g"
+        return self.finding(
+            inputs,
+            workload,
+            gpus_reclaimable=saved,
+            recoverable_gpu_hours_in_window=recoverable,
+            evidence={
+                "mig_from": source,
+                "mig_to_slices": largest.to_slices,
+                "compute_slices": largest.compute_slices,
+                "peak_gpu_share": round(max(resize.peak_share for resize in resizes), 4),
+                "gpu_share_saved": saved,
+                "devices": len(resizes),
+                "mig_headroom": self.settings.mig_headroom,
+            },
+            action=f"Request a {target} MIG instance instead of {source} for {workload['workload']} "
+            f"({largest.to_slices}/{largest.compute_slices} of a GPU holds its peak with headroom).",
+            change=mig_request_yaml(workload["workload"], largest.to_slices),
+            prevention=f"Next run of {workload['workload']}: request a {target} MIG instance instead of {source}.",
+            prevention_change=mig_request_yaml(workload["workload"], largest.to_slices),
+            summary=f"{workload['workload']} in {workload['namespace']} never uses more than "
+            f"{max(resize.peak_share for resize in resizes):.0%} of a GPU: {target} instead of {source} gives back "
+            f"{saved:g} GPU.",
+            pods=sorted({resize.pod for resize in resizes}),
+            nodes=sorted({resize.node for resize in resizes}),
+            machine_group=workload["machine_group"],
+        )
+
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
         gpus = gpus_by_workload(inputs)
@@ -194,6 +229,12 @@ class DownsizeProfile(RuleBase[DownsizeProfileSettings]):
             judged = gpus.get(key, [])
             observed = sum(gpu["observed_hours"] for gpu in judged)
             if not judged or observed < self.settings.min_hours:
+                continue
+            resizes = [
+                mig_resize(gpu, self.settings.mig_headroom, self.settings.whole_gpu_max_slices) for gpu in judged
+            ]
+            if all(resize is not None for resize in resizes):
+                findings.append(self._mig_finding(inputs, workload, [r for r in resizes if r is not None]))
                 continue
             if not all(self._fits_smaller(gpu) for gpu in judged):
                 continue

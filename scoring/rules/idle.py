@@ -8,6 +8,7 @@ from gpu_reclaim.core.rule_settings import IdleAllocationSettings, IdleHeldMemor
 from gpu_reclaim.scoring.changes import release_command
 from gpu_reclaim.scoring.findings import Finding, rfc3339
 from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs, hours, rows_by_workload
+from gpu_reclaim.scoring.rules.mig import device_share, devices_share
 
 
 def _trailing(inputs: RuleInputs, workload: dict[str, Any], runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -28,7 +29,7 @@ def _run_evidence(runs: list[dict[str, Any]], threshold: float, trailing: list[d
         "longest_idle_hours": round(longest["run_hours"], 3),
         "longest_idle_start": rfc3339(longest["run_start"]),
         "longest_idle_end": rfc3339(longest["run_end"]),
-        "gpus_idle_at_window_end": len({(run["uid"], run["gpu_uuid"]) for run in trailing}),
+        "gpus_idle_at_window_end": devices_share(trailing),
         "idle_since": rfc3339(min(run["run_start"] for run in trailing)) if trailing else None,
     }
 
@@ -55,10 +56,11 @@ class IdleAllocation(RuleBase[IdleAllocationSettings]):
             long_runs = [run for run in runs if run["run_hours"] >= threshold - 1e-9]
             if not long_runs:
                 continue
-            beyond = sum(run["run_hours"] - threshold for run in long_runs)
-            gpus = len({(run["uid"], run["gpu_uuid"]) for run in long_runs})
+            # per MIG instance and per replica: hours and GPUs weighted by the share of the GPU each holds
+            beyond = sum((run["run_hours"] - threshold) * device_share(run) for run in long_runs)
+            gpus = devices_share(long_runs)
             trailing = _trailing(inputs, workload, long_runs)
-            idle_now = len({(run["uid"], run["gpu_uuid"]) for run in trailing})
+            idle_now = devices_share(trailing)
             evidence = _run_evidence(long_runs, threshold, trailing)
             findings.append(
                 self.finding(
@@ -68,14 +70,14 @@ class IdleAllocation(RuleBase[IdleAllocationSettings]):
                     wasting_now=idle_now > 0,
                     recoverable_gpu_hours_in_window=beyond,
                     evidence=evidence,
-                    action=f"Release the {idle_now} idle GPU(s) of {workload['workload']}: stop or "
+                    action=f"Release the {idle_now:g} idle GPU(s) of {workload['workload']}: stop or "
                     f"scale it down, "
                     "and checkpoint before idling.",
                     change=_release(workload, trailing),
                     prevention=f"Next run of {workload['workload']}: checkpoint and exit when the work is done, "
-                    f"or set an idle timeout of {hours(threshold)}; it held {gpus} GPU(s) idle for up to "
+                    f"or set an idle timeout of {hours(threshold)}; it held {gpus:g} GPU(s) idle for up to "
                     f"{hours(evidence['longest_idle_hours'])}.",
-                    summary=f"{workload['workload']} in {workload['namespace']}: {gpus} GPU(s) idle "
+                    summary=f"{workload['workload']} in {workload['namespace']}: {gpus:g} GPU(s) idle "
                     f"for up to "
                     f"{hours(evidence['longest_idle_hours'])} (limit {hours(threshold)} for "
                     f"{workload['category']}/{workload['purpose']}).",
@@ -102,10 +104,10 @@ class IdleHeldMemory(RuleBase[IdleHeldMemorySettings]):
             workload = workloads[key]
             if workload["category"] in self.settings.never_categories:
                 continue
-            idle_hours = sum(run["run_hours"] for run in runs)
-            gpus = len({(run["uid"], run["gpu_uuid"]) for run in runs})
+            idle_hours = sum(run["run_hours"] * device_share(run) for run in runs)
+            gpus = devices_share(runs)
             trailing = _trailing(inputs, workload, runs)
-            idle_now = len({(run["uid"], run["gpu_uuid"]) for run in trailing})
+            idle_now = devices_share(trailing)
             evidence = {
                 **_run_evidence(runs, threshold, trailing),
                 "memory_fraction_min": self.settings.fraction_min,
@@ -119,12 +121,12 @@ class IdleHeldMemory(RuleBase[IdleHeldMemorySettings]):
                     wasting_now=idle_now > 0,
                     recoverable_gpu_hours_in_window=idle_hours,
                     evidence=evidence,
-                    action=f"Free the memory held on {idle_now} idle GPU(s) of {workload['workload']} "
+                    action=f"Free the memory held on {idle_now:g} idle GPU(s) of {workload['workload']} "
                     "(end the idle session or unload the model) so the GPUs can be reused.",
                     change=_release(workload, trailing),
                     prevention=f"Next time, unload the model or end the session of {workload['workload']} after "
-                    f"{hours(threshold)} idle (an idle timeout); it held memory on {gpus} idle GPU(s).",
-                    summary=f"{workload['workload']} in {workload['namespace']}: {gpus} GPU(s) idle "
+                    f"{hours(threshold)} idle (an idle timeout); it held memory on {gpus:g} idle GPU(s).",
+                    summary=f"{workload['workload']} in {workload['namespace']}: {gpus:g} GPU(s) idle "
                     f"for up to "
                     f"{hours(evidence['longest_idle_hours'])} while holding "
                     f"≥{self.settings.fraction_min:.0%} of GPU memory.",

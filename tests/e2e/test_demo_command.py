@@ -142,3 +142,18 @@ def test_every_line_of_the_demo_feed_validates_against_the_published_schema(demo
         errors = [error.message for error in validator.iter_errors(json.loads(line))]
         assert errors == [], line[:200]
         assert Ticket.model_validate_json(line).feed_line() == line  # the model reads and writes the same bytes
+
+
+def test_time_sliced_use_is_marked_estimated_in_the_reports(demo: dict[str, Any]) -> None:
+    """README "MIG and time-sliced GPUs": used GPU-hours split from a time-sliced GPU are shown as estimated."""
+    projects: dict[str, dict[str, Any]] = {}
+    pages: dict[str, str] = {}
+    for path in (demo["out"] / "reports").glob("*/summary.json"):
+        for project in json.loads(path.read_text(encoding="utf-8"))["projects"]:
+            projects[project["namespace"]] = project
+            pages[project["namespace"]] = (path.parent / "index.html").read_text(encoding="utf-8")
+    inference, lab = projects["shared-inference"], projects["mig-lab"]
+    assert inference["estimated_used_gpu_hours"] == pytest.approx(inference["used_gpu_hours"], abs=1e-3)
+    assert 0 < lab["estimated_used_gpu_hours"] < lab["used_gpu_hours"]  # its MIG instances are measured
+    assert 'class="sub usage-estimated"' in pages["mig-lab"]
+    assert projects["llm-pretrain"]["estimated_used_gpu_hours"] == 0  # whole GPUs: measured

@@ -38,6 +38,7 @@ class DayFixture:
         gpus: float,
         namespace: str = "team-a",
         node: str = "node-a",
+        resource: str = "nvidia_com_gpu",
     ) -> None:
         ones = [1.0] * len(minutes)
         times = [ts_ms(m) for m in minutes]
@@ -63,13 +64,20 @@ class DayFixture:
                     "uid": uid,
                     "container": "main",
                     "node": node,
-                    "resource": "nvidia_com_gpu",
+                    "resource": resource,
                     "unit": "integer",
                 },
                 [gpus] * len(minutes),
                 times,
             )
         )
+
+    def node(self, node: str, labels: dict[str, str], allocatable: dict[str, float], minutes: list[int]) -> None:
+        """kube_node_labels and kube_node_status_allocatable (per resource) of one node."""
+        self.series({"__name__": "kube_node_labels", "node": node, **labels}, [1.0] * len(minutes), minutes)
+        for resource, value in allocatable.items():
+            labels_of = {"__name__": "kube_node_status_allocatable", "node": node, "resource": resource}
+            self.series(labels_of, [value] * len(minutes), minutes)
 
     def series(self, labels: dict[str, str], values: list[float], minutes: list[int]) -> None:
         self.kube_state.append(series_json_line(labels, values, [ts_ms(m) for m in minutes]))

@@ -10,6 +10,7 @@ import pytest
 from gpu_reclaim.core.busy_looking import busy_looking_params, stage_gpu_power_limits
 from gpu_reclaim.core.gpu_power import default_gpu_power
 from gpu_reclaim.core.rule_settings import FakeBusySettings
+from gpu_reclaim.core.shared_gpus import SharedGpuSettings, shared_gpu_params
 from gpu_reclaim.core.warehouse import bound_parameters, run_sql
 from gpu_reclaim.store.recommendations import fetch_frame
 
@@ -26,6 +27,7 @@ def params(hours: float = 24.0, **extra: Any) -> dict[str, Any]:
         "activity_max": 0.01,
         "memory_fraction_min": 0.0,
         "min_run_hours": 0.0,
+        **shared_gpu_params(SharedGpuSettings()),
         **extra,
     }
 
@@ -85,8 +87,9 @@ def test_workloads_peak_concurrent_gpus_and_fallback_identity() -> None:
     con = cluster.load()
     # A Running pod kube-state-metrics reported but the pods table does not know: Pod/<name>, unknown class.
     con.execute(
-        "INSERT INTO pod_steps VALUES (DATE '2026-11-02', TIMESTAMP '2026-11-02 00:00:00', 'u-x', 'lab', 'x', "
-        "'node-1', 'Running', 1, 0, 1, 1)"
+        "INSERT INTO pod_steps (day, ts, uid, namespace, pod, node, phase, gpus_requested, gpu_milli_requested, "
+        "cpu_cores_requested, memory_bytes_requested) VALUES (DATE '2026-11-02', TIMESTAMP '2026-11-02 00:00:00', "
+        "'u-x', 'lab', 'x', 'node-1', 'Running', 1, 0, 1, 1)"
     )
     run_sql(con, "rules_create_pod_steps.sql", params())
     workloads = {

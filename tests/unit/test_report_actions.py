@@ -83,7 +83,10 @@ def make_action_database() -> duckdb.DuckDBPyConnection:
             [day, SNAPSHOT, uuid, 0.001 if index < 2 else 0.6],
         )
     # Pending GPU pods: alpha-vision waits 3 steps for 4 GPUs (2 pods), bravo 2 steps for 8 on a node it names
-    pending = "INSERT INTO pod_steps VALUES (?, ?, ?, ?, ?, ?, 'Pending', ?, 0, 1, 1)"
+    pending = (
+        "INSERT INTO pod_steps (day, ts, uid, namespace, pod, node, phase, gpus_requested, gpu_milli_requested, "
+        "cpu_cores_requested, memory_bytes_requested) VALUES (?, ?, ?, ?, ?, ?, 'Pending', ?, 0, 1, 1)"
+    )
     for step in range(3):
         ts = datetime(2026, 1, 6, 10, step)
         con.execute(pending, [ts.date(), ts, "u-p1", "alpha-vision", "p1", None, 3.0])

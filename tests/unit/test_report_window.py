@@ -200,7 +200,8 @@ def test_partial_window_is_labelled_on_pages_and_in_summaries(tmp_path: Path) ->
 def test_full_window_has_no_partial_label(tmp_path: Path) -> None:
     con = make_database()
     for offset in range(7):  # a node on every day of the window
-        con.execute("INSERT INTO nodes VALUES (?, 'node-every-day', 'mg-h100', 'NVIDIA-H100', 8, 64, 1e12)",
+        con.execute("INSERT INTO nodes (day, node, machine_group, gpu_model, gpu_allocatable, cpu_cores_allocatable, "
+            "memory_bytes_allocatable) VALUES (?, 'node-every-day', 'mg-h100', 'NVIDIA-H100', 8, 64, 1e12)",
                     [WINDOW_START + timedelta(days=offset)])  # fmt: skip
     index = build_reports(con, settings(7), WINDOW_START, WINDOW_END, tmp_path)
     assert index.coverage == WindowCoverage(expected_days=7, covered_days=7)
@@ -269,7 +270,11 @@ def _finding(rule: str, workload: str, day: date, **extra: Any) -> Finding:
 def _live_run(con: duckdb.DuckDBPyConnection, day: date, findings: list[Finding]) -> list[dict[str, Any]]:
     """What the daily recommendations stage does: store the evaluation, move the history, return the feed."""
     store_recommendations(con, day, findings)
-    con.execute("INSERT INTO nodes VALUES (?, 'n1', 'mg', 'NVIDIA-H100', 8, 64, 1e12)", [day])  # the day has data
+    con.execute(
+        "INSERT INTO nodes (day, node, machine_group, gpu_model, gpu_allocatable, cpu_cores_allocatable, "
+        "memory_bytes_allocatable) VALUES (?, 'n1', 'mg', 'NVIDIA-H100', 8, 64, 1e12)",
+        [day],
+    )  # the day has data
     feed = update_ticket_feed(con, findings, day, datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC))
     return [json.loads(ticket.feed_line()) for ticket in feed]  # as tickets.jsonl holds it
 

@@ -149,7 +149,11 @@ def make_database() -> duckdb.DuckDBPyConnection:
             "1, 1, 1, 0, 1, NULL)",
             [d, namespace, workspace, group, allocated, allocated],
         )
-        con.execute("INSERT INTO nodes VALUES (?, ?, ?, 'NVIDIA-H100', 8, 64, 1e12)", [d, f"node-{group}", group])
+        con.execute(
+            "INSERT INTO nodes (day, node, machine_group, gpu_model, gpu_allocatable, cpu_cores_allocatable, "
+            "memory_bytes_allocatable) VALUES (?, ?, ?, 'NVIDIA-H100', 8, 64, 1e12)",
+            [d, f"node-{group}", group],
+        )
     # GPUs of Workspace A without any DCGM sample: listed in its "no data" section.
     con.execute(
         f"INSERT INTO pod_usage_daily ({pod_columns}) VALUES (?, 'u-nodata', 'alpha-vision', 'p2', ?, 'vision', "
