@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from gpu_reclaim.core.matchers import canonical_matchers
 from gpu_reclaim.core.rule_settings import RecommendationSettings
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class _Strict(BaseModel):
@@ -40,6 +41,16 @@ class VictoriaMetricsConfig(_Strict):
         None, description="File holding the basic-auth password (or env GPU_RECLAIM_VM_PASSWORD)."
     )
     verify_tls: bool = True
+    matchers: list[str] = Field(
+        default_factory=list,
+        description="Label matchers added to every query, to limit a run to one cluster: a table "
+        '{ cluster = "prod-eu" } or a list [\'cluster="prod-eu"\', \'env=~"prod|staging"\'] (core/matchers.py).',
+    )
+
+    @field_validator("matchers", mode="before")
+    @classmethod
+    def _check_matchers(cls, raw: object) -> list[str]:
+        return canonical_matchers(raw)
 
 
 # The DCGM metrics' roles, in the order the export asks for them (MetricNames holds each one's series name).
