@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+from gpu_reclaim.core.cluster_days import record_cluster_days
 from gpu_reclaim.core.config import Settings, gpu_model_weight, h100_equivalent_weight
 from gpu_reclaim.core.extract import (
     DayWindow,
@@ -69,6 +70,7 @@ def load_dcgm_export(con: duckdb.DuckDBPyConnection, settings: Settings, window:
         run_sql(con, "delete_data_quality_partition.sql", params)
         run_sql(con, "insert_gpu_samples.sql", params)
         run_sql(con, "insert_dcgm_data_quality.sql", params)
+        record_cluster_days(con, settings, window.day, "dcgm", export_file)
 
 
 def load_kube_state_export(
@@ -82,6 +84,7 @@ def load_kube_state_export(
             run_sql(con, f"delete_{table}_partition.sql", params)
         for table in KUBE_STATE_TABLES:
             run_sql(con, f"insert_{table}.sql", params)
+        record_cluster_days(con, settings, window.day, "kube_state")
 
 
 def compute_usage(con: duckdb.DuckDBPyConnection, settings: Settings, day: date) -> None:

@@ -100,6 +100,9 @@ class LabelKeys(_Strict):
     gpu_resource: str = "nvidia_com_gpu"
     gpu_milli_resource: str = "alibabacloud_com_gpu_milli"
     quota_gpu_resource: str = "requests.nvidia.com/gpu"
+    # The external label that tells clusters apart in one VictoriaMetrics (e.g. "cluster"); off by default. When
+    # set, each ingested day records which of its values it holds (table cluster_days) and the reports say so.
+    cluster_label: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     # dcgm-exporter label variants, first non-empty wins. exported_* come first: after a Prometheus scrape
     # the plain names hold the exporter's own pod, and the GPU holder's move to exported_*.
     dcgm_node: list[str] = Field(default_factory=lambda: ["Hostname", "hostname", "node"])

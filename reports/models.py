@@ -168,6 +168,8 @@ class WorkspaceReport(_Model):
     coverage: WindowCoverage | None = None  # set by reports.build
     # results of this window computed by another gpu-reclaim version (core/provenance.py), one sentence each
     computed_by: list[str] = Field(default_factory=list)
+    # which cluster(s) the window's data covers, when labels.cluster_label is set (core/cluster_days.py)
+    clusters: list[str] = Field(default_factory=list)
 
     @property
     def active_recommendations(self) -> list[Recommendation]:
@@ -337,6 +339,8 @@ class ClusterOverview(_Model):
     coverage: WindowCoverage | None = None  # set by reports.build
     # results of this window computed by another gpu-reclaim version (core/provenance.py), one sentence each
     computed_by: list[str] = Field(default_factory=list)
+    # which cluster(s) the window's data covers, when labels.cluster_label is set (core/cluster_days.py)
+    clusters: list[str] = Field(default_factory=list)
 
     @property
     def cluster_fragmentation(self) -> FragmentationSummary | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import duckdb
+from gpu_reclaim.core.cluster_days import cluster_notes
 from gpu_reclaim.core.provenance import provenance_notes
 from gpu_reclaim.core.warehouse import fetch_records as fetch_rows
 from gpu_reclaim.reports.models import (
@@ -75,6 +76,7 @@ def load_cluster_overview(
         data_quality=data_quality,
         generated_at=generated_at,
         computed_by=provenance_notes(con, window_start, window_end),
+        clusters=cluster_notes(con, window_start, window_end),
     )
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 import duckdb
+from gpu_reclaim.core.cluster_days import cluster_notes
 from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.provenance import provenance_notes
 from gpu_reclaim.core.warehouse import fetch_records as fetch_rows
@@ -203,6 +204,7 @@ def load_workspace_report(
         no_data=[from_row(NoDataGpus, row) for row in fetch_rows(con, "report_workspace_no_data.sql", params)],
         generated_at=generated_at,
         computed_by=provenance_notes(con, window_start, window_end),
+        clusters=cluster_notes(con, window_start, window_end),
     )
 
 

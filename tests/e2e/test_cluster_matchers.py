@@ -1,11 +1,13 @@
 """Two clusters in one real VictoriaMetrics, told apart by an external `cluster` label, with the same namespace and
 pod names in both: a run limited by `[victoria_metrics] matchers` sees only its cluster's pods, GPUs and nodes
-(DCGM and kube-state-metrics alike); a run without matchers mixes both, which is what the limit is for.
+(DCGM and kube-state-metrics alike); a run without matchers mixes both, which is what the limit is for. With
+`labels.cluster_label` set, cluster_days and the reports say which cluster(s) the run's data covers.
 
 Its own LocalVictoriaMetrics (not the session one, which other tests fill with demo days)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,7 +20,7 @@ from gpu_reclaim.core.config import VictoriaMetricsConfig
 from gpu_reclaim.core.series import series_json_line
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, find_binary
-from gpu_reclaim.pipelines.definitions import DAILY_ASSETS
+from gpu_reclaim.pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
 from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.pipelines.runner import run_pipeline
 
@@ -120,14 +122,14 @@ def two_clusters() -> Iterator[LocalVictoriaMetrics]:
 def run_limited(server: LocalVictoriaMetrics, workdir: Path, config_text: str) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "config.toml"
-    config.write_text(config_text, encoding="utf-8")
+    config.write_text(f'[labels]\ncluster_label = "cluster"\n{config_text}', encoding="utf-8")
     database = workdir / "run.duckdb"
     resources: dict[str, Any] = {
         "settings": SettingsResource(config_path=str(config), vm_url=server.url),
         "warehouse": WarehouseResource(database=str(database), lock_timeout_seconds=60),
         "outputs": OutputsResource(out_dir=str(workdir / "out")),
     }
-    run_pipeline(DAILY_ASSETS, [], resources, [DAY])
+    run_pipeline(DAILY_ASSETS, WEEKLY_ASSETS, resources, [DAY])
     return database
 
 
@@ -146,6 +148,7 @@ def seen(database: Path) -> dict[str, Any]:
             "allocated": dict(con.execute("SELECT project, allocated_gpu_hours FROM project_usage_daily").fetchall()),
             "used": dict(con.execute("SELECT project, used_gpu_hours FROM project_usage_daily").fetchall()),
             "cluster_gpus": con.execute("SELECT max(gpus) FROM cluster_fragmentation").fetchone(),
+            "cluster_days": set(con.execute("SELECT stage, cluster FROM cluster_days").fetchall()),
         }
 
 
@@ -159,7 +162,16 @@ def expected(cluster: Cluster) -> dict[str, Any]:
         "allocated": {pod.namespace: pytest.approx(pod.gpus * HOURS) for pod in cluster.pods},
         "used": {pod.namespace: pytest.approx(0.5 * pod.gpus * HOURS) for pod in cluster.pods},
         "cluster_gpus": (sum(gpus for gpus, _ in cluster.nodes.values()),),
+        "cluster_days": {("dcgm", cluster.name), ("kube_state", cluster.name)},
     }
+
+
+def report_scope(workdir: Path) -> tuple[list[str], str]:
+    """The overview's `clusters` (summary.json) and the Workspace pages' text."""
+    reports = workdir / "out" / "reports"
+    overview = json.loads((reports / "summary.json").read_text(encoding="utf-8"))
+    pages = " ".join(path.read_text(encoding="utf-8") for path in reports.glob("*/index.html"))
+    return overview["clusters"], pages
 
 
 @pytest.mark.parametrize(
@@ -174,6 +186,9 @@ def test_a_run_limited_to_one_cluster_sees_only_it(
     two_clusters: LocalVictoriaMetrics, tmp_path: Path, cluster: Cluster, config_text: str
 ) -> None:
     assert seen(run_limited(two_clusters, tmp_path, config_text)) == expected(cluster)
+    clusters, pages = report_scope(tmp_path)
+    assert clusters == [f"Cluster (label cluster): {cluster.name}."]
+    assert f"Cluster (label cluster): {cluster.name}." in pages
 
 
 def test_without_matchers_the_clusters_mix(two_clusters: LocalVictoriaMetrics, tmp_path: Path) -> None:
@@ -184,3 +199,5 @@ def test_without_matchers_the_clusters_mix(two_clusters: LocalVictoriaMetrics, t
     assert mixed["nodes"] == eu["nodes"] | us["nodes"]
     assert mixed["gpus"] == eu["gpus"] | us["gpus"]
     assert mixed["allocated"]["team-a"] == pytest.approx((2 + 4) * HOURS)
+    assert mixed["cluster_days"] == eu["cluster_days"] | us["cluster_days"]
+    assert report_scope(tmp_path)[0] == ["Clusters (label cluster): prod-eu, prod-us."]
