@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 from gpu_reclaim.core.busy_looking import busy_looking_params, day_range, stage_gpu_power_limits
+from gpu_reclaim.core.cluster_days import record_cluster_days
 from gpu_reclaim.core.config import Settings, gpu_model_weight, h100_equivalent_weight
 from gpu_reclaim.core.extract import (
     DayWindow,
@@ -72,6 +73,7 @@ def load_dcgm_export(con: duckdb.DuckDBPyConnection, settings: Settings, window:
         run_sql(con, "insert_gpu_samples.sql", params)
         run_sql(con, "insert_dcgm_data_quality.sql", params)
         run_sql(con, "insert_mig_data_quality.sql", params)
+        record_cluster_days(con, settings, window.day, "dcgm", export_file)
 
 
 def load_kube_state_export(
@@ -88,6 +90,7 @@ def load_kube_state_export(
         for table in KUBE_STATE_TABLES:
             run_sql(con, f"insert_{table}.sql", params)
         run_sql(con, "insert_shared_gpu_data_quality.sql", params)
+        record_cluster_days(con, settings, window.day, "kube_state")
 
 
 def compute_usage(con: duckdb.DuckDBPyConnection, settings: Settings, day: date) -> None:

@@ -13,10 +13,11 @@ from typing import Any
 
 import yaml
 from gpu_reclaim.core.gpu_power import GpuModelPower, default_gpu_power
+from gpu_reclaim.core.matchers import canonical_matchers
 from gpu_reclaim.core.rule_settings import RecommendationSettings
 from gpu_reclaim.core.shared_gpus import SharedGpuSettings
 from gpu_reclaim.core.ticket_settings import TicketRoutingSettings
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class _Strict(BaseModel):
@@ -43,6 +44,16 @@ class VictoriaMetricsConfig(_Strict):
         None, description="File holding the basic-auth password (or env GPU_RECLAIM_VM_PASSWORD)."
     )
     verify_tls: bool = True
+    matchers: list[str] = Field(
+        default_factory=list,
+        description="Label matchers added to every query, to limit a run to one cluster: a table "
+        '{ cluster = "prod-eu" } or a list [\'cluster="prod-eu"\', \'env=~"prod|staging"\'] (core/matchers.py).',
+    )
+
+    @field_validator("matchers", mode="before")
+    @classmethod
+    def _check_matchers(cls, raw: object) -> list[str]:
+        return canonical_matchers(raw)
 
 
 # The DCGM metrics' roles, in the order the export asks for them (MetricNames holds each one's series name).
@@ -92,6 +103,9 @@ class LabelKeys(_Strict):
     gpu_resource: str = "nvidia_com_gpu"
     gpu_milli_resource: str = "alibabacloud_com_gpu_milli"
     quota_gpu_resource: str = "requests.nvidia.com/gpu"
+    # The external label that tells clusters apart in one VictoriaMetrics (e.g. "cluster"); off by default. When
+    # set, each ingested day records which of its values it holds (table cluster_days) and the reports say so.
+    cluster_label: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     # dcgm-exporter label variants, first non-empty wins. exported_* come first: after a Prometheus scrape
     # the plain names hold the exporter's own pod, and the GPU holder's move to exported_*.
     dcgm_node: list[str] = Field(default_factory=lambda: ["Hostname", "hostname", "node"])

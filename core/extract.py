@@ -83,10 +83,13 @@ def metric_params(settings: Settings) -> dict[str, Any]:
 
 
 def dcgm_selectors(settings: Settings) -> list[str]:
-    return [series_selector(name) for name in settings.metrics.dcgm().values()]
+    """One selector per DCGM metric, each carrying the configured ``victoria_metrics.matchers``."""
+    extra = settings.victoria_metrics.matchers
+    return [series_selector(name, extra=extra) for name in settings.metrics.dcgm().values()]
 
 
 def kube_state_selectors(settings: Settings) -> list[str]:
+    """One selector per kube-state-metrics series, each carrying the configured ``victoria_metrics.matchers``."""
     metrics = settings.metrics
     names = [
         metrics.pod_resource_requests,
@@ -99,7 +102,7 @@ def kube_state_selectors(settings: Settings) -> list[str]:
         metrics.node_labels,
         metrics.resource_quota,
     ]
-    return [series_selector(name) for name in names]
+    return [series_selector(name, extra=settings.victoria_metrics.matchers) for name in names]
 
 
 def export_complete(

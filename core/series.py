@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from gpu_reclaim.core.errors import SourceError
 
@@ -24,13 +24,16 @@ def escape_label_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def series_selector(metric_name: str, labels: dict[str, str] | None = None) -> str:
-    """`{__name__="m",k="v"}` with every value escaped; names are checked, never escaped into validity."""
+def series_selector(metric_name: str, labels: dict[str, str] | None = None, extra: Sequence[str] = ()) -> str:
+    """`{__name__="m",k="v"}` with every value escaped; names are checked, never escaped into validity.
+
+    ``extra`` are matchers already checked and rendered (core.matchers: the configured ``matchers``), appended
+    as they are, e.g. `cluster="prod-eu"` or `cluster=~"prod-.*"`."""
     matchers = {"__name__": metric_name, **(labels or {})}
     for key in matchers:
         if not _LABEL_NAME.fullmatch(key):
             raise ValueError(f"not a valid label name: {key!r}")
-    body = ",".join(f'{key}="{escape_label_value(value)}"' for key, value in matchers.items())
+    body = ",".join([*(f'{key}="{escape_label_value(value)}"' for key, value in matchers.items()), *extra])
     return "{" + body + "}"
 
 

@@ -249,6 +249,8 @@ class WorkspaceReport(_Model):
     computed_by: list[str] = Field(default_factory=list)
     trends: list[ProjectTrend] = Field(default_factory=list)
     finding_totals: FindingTotals = Field(default_factory=FindingTotals)
+    # which cluster(s) the window's data covers, when labels.cluster_label is set (core/cluster_days.py)
+    clusters: list[str] = Field(default_factory=list)
 
     @property
     def active_recommendations(self) -> list[Recommendation]:
@@ -469,6 +471,8 @@ class ClusterOverview(_Model):
     # results of this window computed by another gpu-reclaim version (core/provenance.py), one sentence each
     computed_by: list[str] = Field(default_factory=list)
     finding_totals: FindingTotals = Field(default_factory=FindingTotals)  # the whole cluster's
+    # which cluster(s) the window's data covers, when labels.cluster_label is set (core/cluster_days.py)
+    clusters: list[str] = Field(default_factory=list)
 
     @property
     def cluster_fragmentation(self) -> FragmentationSummary | None:

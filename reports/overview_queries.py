@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import duckdb
+from gpu_reclaim.core.cluster_days import cluster_notes
 from gpu_reclaim.core.provenance import provenance_notes
 from gpu_reclaim.core.warehouse import fetch_records as fetch_rows
 from gpu_reclaim.reports.models import (
@@ -91,6 +92,7 @@ def load_cluster_overview(
         generated_at=generated_at,
         computed_by=provenance_notes(con, window_start, window_end),
         finding_totals=FindingTotals.summed(list(load_finding_totals(con, window_start, window_end).values())),
+        clusters=cluster_notes(con, window_start, window_end),
     )
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 import duckdb
+from gpu_reclaim.core.cluster_days import cluster_notes
 from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.provenance import provenance_notes
 from gpu_reclaim.core.warehouse import fetch_records as fetch_rows
@@ -222,6 +223,7 @@ def load_workspace_report(
         computed_by=provenance_notes(con, window_start, window_end),
         trends=load_trends(con, workspace, window_end),
         finding_totals=load_finding_totals(con, window_start, window_end).get(workspace, FindingTotals()),
+        clusters=cluster_notes(con, window_start, window_end),
     )
 
 

@@ -399,6 +399,7 @@ def overview_document(overview: ClusterOverview) -> dict[str, Any]:
         ],
         "data_quality": [row.model_dump(mode="json") for row in overview.data_quality],
         "computed_by": list(overview.computed_by),
+        "clusters": list(overview.clusters),
     }
 
 
@@ -467,6 +468,7 @@ def summary_document(report: WorkspaceReport) -> dict[str, Any]:
         ],
         "no_data": [row.model_dump(mode="json") for row in report.no_data],
         "computed_by": list(report.computed_by),
+        "clusters": list(report.clusters),
     }
 
 

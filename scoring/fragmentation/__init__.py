@@ -13,8 +13,10 @@ Gradient Descent" (USENIX ATC'23). GPU capacity is counted in *milli-GPUs* (1000
 * ``f(n, m)`` is the free GPU share of ``n`` that class ``m`` cannot use. If ``m`` fits on ``n``
   (``k_m`` GPUs each with ``r_g >= d_m``, enough free CPU, and memory when the class carries it, the node's
   model allowed) it is ``Σ_{g: r_g < d_m} r_g``; otherwise every free share is lost to ``m``:
-  ``f(n, m) = R_n``. A CPU-only class (``d_m = 0``) that fits gives 0, one that does not fit (no CPU left)
-  strands all of ``R_n``.
+  ``f(n, m) = R_n``. A class that requests no GPU (``k_m = 0``) can use none of the free GPU share, so for it
+  all of ``R_n`` is fragment, whether it fits the node's CPU or not (as the paper and the authors' simulator,
+  hkust-adsl/kubernetes-scheduler-simulator, define it: ``GetNodePodFrag`` gives such a class ``XLSatisfied``
+  or ``XRLackCPU``, and both count the node's whole free GPU share).
 * ``F_n = Σ_m p_m · f(n, m)`` (milli-GPUs). The fragmentation *amount* of a set of nodes is ``Σ F_n / 1000``
   GPUs and its *ratio* is ``100 · Σ F_n / Σ R_n`` percent (0 when nothing is free).
 

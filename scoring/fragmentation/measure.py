@@ -83,8 +83,12 @@ def class_fits(node: GpuNode, pod_class: PodClass) -> bool:
 
 
 def class_fragmentation_milli(node: GpuNode, pod_class: PodClass) -> int:
-    """f(n, m): the free GPU share of ``node`` that ``pod_class`` cannot use, in milli-GPUs."""
-    if not class_fits(node, pod_class):
+    """f(n, m): the free GPU share of ``node`` that ``pod_class`` cannot use, in milli-GPUs.
+
+    As published (Weng et al., ATC'23, and the authors' simulator): a class that requests no GPU uses none of
+    the free GPU share, so all of it is fragment to that class, whether or not the class fits the node's CPU.
+    """
+    if pod_class.num_gpu == 0 or not class_fits(node, pod_class):
         return node.free_gpu_milli
     return sum(r for r in node.gpu_free_milli if r < pod_class.gpu_milli_per_gpu)
 

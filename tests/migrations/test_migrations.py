@@ -80,6 +80,7 @@ def test_a_new_file_is_initialised_from_0001(tmp_path: Path) -> None:
         "ticket_deliveries",
         "write_back_status",
         "ticket_labels",
+        "cluster_days",
     }
     assert not list(tmp_path.glob("*.bak-*"))
 

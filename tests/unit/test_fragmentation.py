@@ -98,11 +98,20 @@ def test_cpu_only_classes() -> None:
     n = node((700,), cpu=2000)
     big_cpu = PodClass(cpu_milli=4000, gpu_milli_per_gpu=0, num_gpu=0, popularity=0.5)
     small_cpu = PodClass(cpu_milli=1000, gpu_milli_per_gpu=0, num_gpu=0, popularity=0.5)
-    # 4 cores do not fit in 2: all 700 free is fragmented for it; 1 core fits: sum over r_g < 0 = 0.
+    # As published: a class that requests no GPU uses none of the free GPU share, so all 700 is fragment to it,
+    # whether its CPU fits (1 core in 2) or not (4 cores in 2).
+    assert not class_fits(n, big_cpu) and class_fits(n, small_cpu)
     assert class_fragmentation_milli(n, big_cpu) == 700
-    assert class_fragmentation_milli(n, small_cpu) == 0
-    assert node_fragmentation_milli(n, [big_cpu, small_cpu]) == pytest.approx(350.0)
-    assert fragmentation_ratio([n], [big_cpu, small_cpu]) == pytest.approx(50.0)
+    assert class_fragmentation_milli(n, small_cpu) == 700
+    assert node_fragmentation_milli(n, [big_cpu, small_cpu]) == pytest.approx(700.0)
+    assert fragmentation_ratio([n], [big_cpu, small_cpu]) == pytest.approx(100.0)
+    # With a GPU class beside it: 0.5 GPU fits on the 700 free -> 0 for it; F = 0.5*700 + 0.5*0 = 350.
+    half = gpu_class(500, p=0.5)
+    assert node_fragmentation_milli(n, [small_cpu, half]) == pytest.approx(350.0)
+    # A fully free node is still fragment to a CPU-only class: F = 0.25*2000 = 500 of R = 2000.
+    empty = node((1000, 1000))
+    mix = [PodClass(1000, 0, 0, popularity=0.25), gpu_class(1000, p=0.75)]
+    assert fragmentation_ratio([empty], mix) == pytest.approx(25.0)
     # CPU-only classes never make GPUs stranded (there is no GPU class to judge with).
     assert not is_stranded(n, [big_cpu, small_cpu])
 
