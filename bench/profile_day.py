@@ -2,9 +2,9 @@
 
 Loads the demo simulator (or uses `--vm-url`, a server already holding it), then runs the daily assets day by day
 (`run_pipeline`, one day each, as the schedule does) and times every named SQL statement the pipeline executes
-(`run_sql` and `fetch_records`, wrapped in every gpu_reclaim module that imported them) and the export requests
-(`VictoriaMetricsClient._export_once`, in the export thread: it overlaps the loads). What no statement accounts
-for is Python, Dagster and the relations read lazily (`query_relation`), reported per day as `other`.
+(`run_sql`, `fetch_records`, and `query_relation` where its relation is read, wrapped in every gpu_reclaim module
+that imported them) and the export requests (`VictoriaMetricsClient._export_once`, in the export thread: it
+overlaps the loads). What no statement accounts for (Python, Dagster, polars) is reported per day as `other`.
 
 Prints, per day, the day's seconds and its statements, largest first; then each statement's growth from the first
 day to the last. `--json FILE` writes every figure. `--repeat R` runs the whole sequence R times on fresh
@@ -50,6 +50,32 @@ def statement_timer(totals: dict[str, float]) -> Iterator[None]:
         return timed
 
     wrapped = {key: wrap(function) for key, function in originals.items()}
+    # query_relation returns a lazy relation: time the statement where it runs (its arrow/polars reads)
+    relation_of = warehouse.query_relation
+
+    class TimedRelation:
+        def __init__(self, relation: Any, name: str) -> None:
+            self._relation, self._name = relation, name
+
+        def __getattr__(self, attribute: str) -> Any:
+            value = getattr(self._relation, attribute)
+            if not callable(value):
+                return value
+
+            def timed(*args: Any, **kwargs: Any) -> Any:
+                began = time.perf_counter()
+                try:
+                    return value(*args, **kwargs)
+                finally:
+                    totals[self._name] += time.perf_counter() - began
+
+            return timed
+
+    def timed_relation(con: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        return TimedRelation(relation_of(con, name, *args, **kwargs), name)
+
+    originals["query_relation"] = relation_of
+    wrapped["query_relation"] = timed_relation
     patched: list[tuple[Any, str, Any]] = []
     for module in list(sys.modules.values()):
         if not getattr(module, "__name__", "").startswith("gpu_reclaim"):
