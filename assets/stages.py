@@ -19,8 +19,11 @@ from gpu_reclaim.core.cluster_days import record_cluster_days
 from gpu_reclaim.core.config import Settings, gpu_model_weight, h100_equivalent_weight
 from gpu_reclaim.core.extract import (
     DayWindow,
+    append_export,
+    begin_stage,
     dcgm_selectors,
-    export_day,
+    export_parts,
+    finish_stage,
     kube_state_selectors,
     metric_params,
     stage_export,
@@ -62,10 +65,17 @@ def _count_day(con: duckdb.DuckDBPyConnection, table: str, day: date) -> int:
     return int(row[0]) if row else 0
 
 
-def load_dcgm_export(con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow, export_file: Path) -> None:
-    """Replace one day of gpu_samples (and its data_quality counts) from an exported file, in one transaction."""
+def load_dcgm_export(con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow, export_file: Path) -> int:
+    """Replace one day of gpu_samples (and its data_quality counts) from an exported file, in one transaction;
+    return the samples read."""
+    samples = stage_export(con, settings, window, "stage_dcgm_export.sql", export_file)
+    replace_dcgm_day(con, settings, window)
+    return samples
+
+
+def replace_dcgm_day(con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow) -> None:
+    """stage_dcgm → the day's gpu_samples and data_quality counts, in one transaction."""
     params = {**metric_params(settings), **window.params(), "stage": "dcgm"}
-    stage_export(con, settings, window, "stage_dcgm_export.sql", export_file)
     run_sql(con, "stage_dcgm_steps.sql", params)
     with transaction(con):
         run_sql(con, "delete_gpu_samples_partition.sql", params)
@@ -73,15 +83,21 @@ def load_dcgm_export(con: duckdb.DuckDBPyConnection, settings: Settings, window:
         run_sql(con, "insert_gpu_samples.sql", params)
         run_sql(con, "insert_dcgm_data_quality.sql", params)
         run_sql(con, "insert_mig_data_quality.sql", params)
-        record_cluster_days(con, settings, window.day, "dcgm", export_file)
+        record_cluster_days(con, settings, window.day, "dcgm")
 
 
 def load_kube_state_export(
     con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow, export_file: Path
-) -> None:
-    """Replace one day of the kube-state tables from an exported file, in one transaction."""
+) -> int:
+    """Replace one day of the kube-state tables from an exported file, in one transaction; return the samples."""
+    samples = stage_export(con, settings, window, "stage_ksm_export.sql", export_file)
+    replace_kube_state_day(con, settings, window)
+    return samples
+
+
+def replace_kube_state_day(con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow) -> None:
+    """stage_ksm → the day's kube-state tables (and the shared-GPU data_quality counts), in one transaction."""
     params = {**metric_params(settings), **window.params(), "stage": "shared_gpus"}
-    stage_export(con, settings, window, "stage_ksm_export.sql", export_file)
     run_sql(con, "stage_node_gpu_sharing.sql", params)
     with transaction(con):
         for table in KUBE_STATE_TABLES:
@@ -111,31 +127,37 @@ def compute_usage(con: duckdb.DuckDBPyConnection, settings: Settings, day: date)
 def _ingest_day(
     warehouse: Warehouse,
     client: VictoriaMetricsClient,
+    settings: Settings,
     selectors: list[str],
     day: date,
-    load: Callable[[duckdb.DuckDBPyConnection, DayWindow, Path], None],
+    stage_sql: str,
+    replace: Callable[[duckdb.DuckDBPyConnection, Settings, DayWindow], None],
     tables: tuple[str, ...],
 ) -> StageResult:
-    """Export one day of `selectors` to a temp file, load it, and count the day's rows of `tables`."""
+    """Export one day of `selectors`, part by part, each loaded into DuckDB while the next is exported; stage it
+    with `stage_sql`, replace the day's tables, and count the day's rows of `tables`."""
     window = DayWindow(day)
     result = StageResult(day)
-    with tempfile.TemporaryDirectory(prefix="gpu-reclaim-export-") as workdir:
-        export_file = Path(workdir) / "export.jsonl"
-        stats = export_day(client, selectors, window, export_file)
-        result.samples_read, result.series_read = stats.samples, stats.series_lines
-        with warehouse.connect() as con:
-            load(con, window, export_file)
-            result.rows = {table: _count_day(con, table, day) for table in tables}
+    with (
+        tempfile.TemporaryDirectory(prefix="gpu-reclaim-export-", ignore_cleanup_errors=True) as workdir,
+        warehouse.connect() as con,
+    ):
+        begin_stage(con)
+        for part, stats in export_parts(client, selectors, window, Path(workdir)):
+            append_export(con, part)
+            part.unlink()
+            result.series_read += stats.series_lines
+        result.samples_read = finish_stage(con, settings, window, stage_sql)
+        replace(con, settings, window)
+        result.rows = {table: _count_day(con, table, day) for table in tables}
     return result
 
 
 def ingest_dcgm_day(warehouse: Warehouse, client: VictoriaMetricsClient, settings: Settings, day: date) -> StageResult:
     """DCGM series of one day → gpu_samples (+ data_quality counts for stage 'dcgm')."""
-
-    def load(con: duckdb.DuckDBPyConnection, window: DayWindow, export_file: Path) -> None:
-        load_dcgm_export(con, settings, window, export_file)
-
-    result = _ingest_day(warehouse, client, dcgm_selectors(settings), day, load, ("gpu_samples",))
+    selectors = dcgm_selectors(settings)
+    tables = ("gpu_samples",)
+    result = _ingest_day(warehouse, client, settings, selectors, day, "stage_dcgm_export.sql", replace_dcgm_day, tables)
     if result.rows["gpu_samples"] == 0:
         result.warnings.append(f"no DCGM samples for {day}: the partition is empty")
     result.warnings += shared_gpu_warnings(warehouse, day, stage="dcgm")
@@ -146,11 +168,9 @@ def ingest_kube_state_day(
     warehouse: Warehouse, client: VictoriaMetricsClient, settings: Settings, day: date
 ) -> StageResult:
     """kube-state-metrics series of one day → pod_steps, pods, namespaces, nodes, quota_steps."""
-
-    def load(con: duckdb.DuckDBPyConnection, window: DayWindow, export_file: Path) -> None:
-        load_kube_state_export(con, settings, window, export_file)
-
-    result = _ingest_day(warehouse, client, kube_state_selectors(settings), day, load, KUBE_STATE_TABLES)
+    selectors = kube_state_selectors(settings)
+    stage, replace, tables = "stage_ksm_export.sql", replace_kube_state_day, KUBE_STATE_TABLES
+    result = _ingest_day(warehouse, client, settings, selectors, day, stage, replace, tables)
     if result.rows["pod_steps"] == 0:
         result.warnings.append(f"no kube-state-metrics pod phases for {day}: the partition is empty")
     result.warnings += shared_gpu_warnings(warehouse, day, stage="shared_gpus")

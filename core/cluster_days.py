@@ -8,7 +8,6 @@ DuckDB file per cluster, limited with `victoria_metrics.matchers`, is how cluste
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import duckdb
 from gpu_reclaim.core.config import Settings
@@ -17,11 +16,9 @@ from gpu_reclaim.core.warehouse import fetch_records, run_sql
 STAGES = ("dcgm", "kube_state")
 
 
-def record_cluster_days(
-    con: duckdb.DuckDBPyConnection, settings: Settings, day: date, stage: str, export_file: Path | None = None
-) -> None:
+def record_cluster_days(con: duckdb.DuckDBPyConnection, settings: Settings, day: date, stage: str) -> None:
     """Replace `stage`'s cluster_days rows of `day`: none when the label is off. 'kube_state' reads the staged
-    export (stage_ksm); 'dcgm' reads `export_file` (its staging keeps no raw labels)."""
+    export (stage_ksm); 'dcgm' the clusters counted while its raw lines were staged (core.extract.finish_stage)."""
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; one of {', '.join(STAGES)}")
     run_sql(con, "delete_cluster_days_partition.sql", {"day": day, "stage": stage})
@@ -29,10 +26,6 @@ def record_cluster_days(
     if label is None:
         return
     params: dict[str, object] = {"day": day, "cluster_label": label}
-    if stage == "dcgm":
-        if export_file is None:
-            raise ValueError("the dcgm stage's clusters are read from its export file")
-        params["path"] = str(export_file)
     run_sql(con, f"insert_cluster_days_{stage}.sql", params)
 
 

@@ -32,6 +32,11 @@ class VictoriaMetricsConfig(_Strict):
     export_deadline_seconds: float = Field(
         3600.0, gt=0, le=86400, description="Longest one export request may stream (a server that trickles bytes)."
     )
+    export_gzip: bool = Field(
+        False,
+        description="Ask for the export gzip-compressed: ~10x fewer bytes on a slow link, but compressing and "
+        "decompressing cost more CPU than the bytes save on a fast one (measured: 4.1 s against 2.0 s for a day).",
+    )
     retries: int = Field(3, ge=0, le=10, description="Retries of a failed request, with exponential backoff.")
     backoff_seconds: float = Field(
         1.0, ge=0, le=60, description="First backoff; doubles on each retry, each wait at most 60 s."

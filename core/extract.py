@@ -1,13 +1,18 @@
 """Extract one UTC day of series from the metrics source into DuckDB staging tables.
 
-VictoriaMetrics' JSON export goes to a temporary file (bounded memory), DuckDB reads it; a query the server
-refuses as too large is split (by series selector, then by time) until it passes, so the result is complete.
+VictoriaMetrics' JSON export goes to temporary files (bounded memory), one per selector, exported in a background
+thread while DuckDB loads the previous one (export_parts); a query the server refuses as too large is split (by
+series selector, then by time) until it passes, so the result is complete. The lines are checked for framing as
+they arrive and for their arrays and sample count in SQL (check_stage_export_lines.sql).
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -15,6 +20,7 @@ from typing import Any
 
 import duckdb
 from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.errors import SourceError
 from gpu_reclaim.core.shared_gpus import shared_gpu_params
 from gpu_reclaim.core.victoria import ExportStats, TooManySeriesError, VictoriaMetricsClient, series_selector
 from gpu_reclaim.core.warehouse import run_sql
@@ -141,7 +147,7 @@ def export_complete(
                     sink.write(chunk)
             totals = ExportStats(
                 totals.series_lines + stats.series_lines,
-                totals.samples + stats.samples,
+                None if totals.samples is None or stats.samples is None else totals.samples + stats.samples,
                 totals.bytes_read + stats.bytes_read,
             )
     return totals
@@ -154,8 +160,84 @@ def export_day(
     return export_complete(client, selectors, window.start, window.end - timedelta(milliseconds=1), destination)
 
 
+def begin_stage(con: duckdb.DuckDBPyConnection) -> None:
+    """An empty stage_export_lines for the parts of one stage."""
+    run_sql(con, "stage_export_lines.sql")
+
+
+def append_export(con: duckdb.DuckDBPyConnection, export_file: Path) -> None:
+    """Load one exported file into stage_export_lines."""
+    run_sql(con, "stage_append_export.sql", {"path": str(export_file)})
+
+
+def finish_stage(con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow, stage_sql: str) -> int:
+    """Check the staged lines in SQL, build the stage's own table with `stage_sql`; return the samples read."""
+    row = run_sql(con, "check_stage_export_lines.sql").fetchone()
+    lines, samples, mismatched, first = row if row else (0, 0, 0, None)
+    if mismatched:
+        raise SourceError(
+            f"malformed export: {mismatched} of {lines} series lines lack an array or have values and timestamps "
+            f"of different lengths (first: {first!r}); check the server or the proxy in front of it"
+        )
+    run_sql(con, stage_sql, {**metric_params(settings), **window.params()})
+    if settings.labels.cluster_label is not None:  # the raw labels are gone after this: count the clusters now
+        run_sql(con, "stage_cluster_series.sql", {"cluster_label": settings.labels.cluster_label})
+    run_sql(con, "drop_stage_export_lines.sql")
+    return int(samples)
+
+
 def stage_export(
     con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow, stage_sql: str, export_file: Path
-) -> None:
-    """Load an exported file into the temp staging table that `stage_sql` creates."""
-    run_sql(con, stage_sql, {**metric_params(settings), **window.params(), "path": str(export_file)})
+) -> int:
+    """Load an exported file into the temp staging table that `stage_sql` creates; return the samples read."""
+    begin_stage(con)
+    append_export(con, export_file)
+    return finish_stage(con, settings, window, stage_sql)
+
+
+_DONE = object()
+
+
+def export_parts(
+    client: VictoriaMetricsClient, selectors: list[str], window: DayWindow, workdir: Path
+) -> Iterator[tuple[Path, ExportStats]]:
+    """Export one day selector by selector (each with export_day's splitting and retries) in a background thread,
+    yielding each finished part while the next one is exported: the caller loads part k into DuckDB while the
+    server streams part k+1 (the server and DuckDB each keep a core busy). At most two parts wait on disk.
+
+    An export error is raised here, at the part it happened in. The thread is a daemon and stops at the next part
+    once the caller stops asking (an error or an interrupt in the load), so an interrupted run does not wait for
+    a server that holds its answer."""
+    ready: queue.Queue[object] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for k, selector in enumerate(selectors):
+                if stop.is_set():
+                    return
+                part = workdir / f"part-{k:03d}.jsonl"
+                if not put((part, export_day(client, [selector], window, part))):
+                    return
+            put(_DONE)
+        except BaseException as error:  # handed to the caller, raised in its thread
+            put(error)
+
+    thread = threading.Thread(target=produce, name="gpu-reclaim-export", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()

@@ -1,4 +1,4 @@
--- Stage one day of exported DCGM series (VictoriaMetrics JSON lines at $path): one row per series line, its
+-- Stage one day of exported DCGM series (the lines in stage_export_lines): one row per series line, its
 -- label variants normalised once, its samples still as lists (stage_dcgm_steps.sql unnests them, streaming).
 -- series_id numbers the lines; metric_code names the metric's role (0 gpu_util, 1 gr_engine_active, 2 sm_active,
 -- 3 tensor_active, 4 dram_active, 5 fb_used, 6 fb_free, 7 power_usage). Integer keys keep the per-sample work on
@@ -25,11 +25,7 @@ WITH series AS (
         first_label(metric, $vgpu_keys) AS vgpu,
         "values",
         timestamps
-    FROM read_json(
-        $path,
-        format = 'newline_delimited',
-        columns = {'metric': 'MAP(VARCHAR, VARCHAR)', 'values': 'DOUBLE[]', 'timestamps': 'BIGINT[]'}
-    )
+    FROM stage_export_lines
 )
 SELECT
     CAST(row_number() OVER () AS INTEGER) AS series_id,

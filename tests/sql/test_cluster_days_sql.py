@@ -93,5 +93,3 @@ def test_bad_label_and_stage_are_refused(con: duckdb.DuckDBPyConnection) -> None
         settings_from_mapping({"labels": {"cluster_label": "not a label"}}, "c.toml")
     with pytest.raises(ValueError, match="unknown stage"):
         record_cluster_days(con, WITH_LABEL, DAY, "usage")
-    with pytest.raises(ValueError, match="export file"):
-        record_cluster_days(con, WITH_LABEL, DAY, "dcgm")
