@@ -70,14 +70,14 @@ class IdleAllocation(RuleBase[IdleAllocationSettings]):
                     wasting_now=idle_now > 0,
                     recoverable_gpu_hours_in_window=beyond,
                     evidence=evidence,
-                    action=f"Release the {idle_now:g} idle GPU(s) of {workload['workload']}: stop or "
+                    action=f"Release the {round(idle_now, 2):g} idle GPU(s) of {workload['workload']}: stop or "
                     f"scale it down, "
                     "and checkpoint before idling.",
                     change=_release(workload, trailing),
                     prevention=f"Next run of {workload['workload']}: checkpoint and exit when the work is done, "
-                    f"or set an idle timeout of {hours(threshold)}; it held {gpus:g} GPU(s) idle for up to "
+                    f"or set an idle timeout of {hours(threshold)}; it held {round(gpus, 2):g} GPU(s) idle for up to "
                     f"{hours(evidence['longest_idle_hours'])}.",
-                    summary=f"{workload['workload']} in {workload['namespace']}: {gpus:g} GPU(s) idle "
+                    summary=f"{workload['workload']} in {workload['namespace']}: {round(gpus, 2):g} GPU(s) idle "
                     f"for up to "
                     f"{hours(evidence['longest_idle_hours'])} (limit {hours(threshold)} for "
                     f"{workload['category']}/{workload['purpose']}).",
@@ -121,12 +121,12 @@ class IdleHeldMemory(RuleBase[IdleHeldMemorySettings]):
                     wasting_now=idle_now > 0,
                     recoverable_gpu_hours_in_window=idle_hours,
                     evidence=evidence,
-                    action=f"Free the memory held on {idle_now:g} idle GPU(s) of {workload['workload']} "
+                    action=f"Free the memory held on {round(idle_now, 2):g} idle GPU(s) of {workload['workload']} "
                     "(end the idle session or unload the model) so the GPUs can be reused.",
                     change=_release(workload, trailing),
                     prevention=f"Next time, unload the model or end the session of {workload['workload']} after "
-                    f"{hours(threshold)} idle (an idle timeout); it held memory on {gpus:g} idle GPU(s).",
-                    summary=f"{workload['workload']} in {workload['namespace']}: {gpus:g} GPU(s) idle "
+                    f"{hours(threshold)} idle (an idle timeout); it held memory on {round(gpus, 2):g} idle GPU(s).",
+                    summary=f"{workload['workload']} in {workload['namespace']}: {round(gpus, 2):g} GPU(s) idle "
                     f"for up to "
                     f"{hours(evidence['longest_idle_hours'])} while holding "
                     f"≥{self.settings.fraction_min:.0%} of GPU memory.",
