@@ -308,8 +308,15 @@ def _pod_steps(scenario: DemoScenario) -> dict[str, FloatArray]:
 
 def _hours(steps: FloatArray, step_seconds: int) -> dict[str, float]:
     allocated, used, idle, low_use = (float(v) * step_seconds / 3600 for v in steps.sum(axis=1))
-    figures = (allocated, used, idle, low_use, 0.0)
-    names = ("allocated_gpu_hours", "used_gpu_hours", "idle_gpu_hours", "low_use_gpu_hours", "no_data_gpu_hours")
+    figures = (allocated, used, idle, low_use, 0.0, 0.0)  # no shared GPU spins busy-looking idle
+    names = (
+        "allocated_gpu_hours",
+        "used_gpu_hours",
+        "idle_gpu_hours",
+        "low_use_gpu_hours",
+        "no_data_gpu_hours",
+        "busy_looking_idle_gpu_hours",
+    )
     return {name: round(value, 6) for name, value in zip(names, figures, strict=True)}
 
 
@@ -341,6 +348,7 @@ def add_shared_gpu_truth(truth: dict[str, Any], scenario: DemoScenario) -> None:
         truth["findings"].append(
             {
                 "rule": rule,
+                "kind": "reclaim",  # every one still runs and wastes at the window's end
                 "namespace": pod.namespace,
                 "workload": pod.workload,
                 "pods": members,

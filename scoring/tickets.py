@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from gpu_reclaim.scoring.findings import Finding, rfc3339
+from gpu_reclaim.scoring.findings import SEVERITY_RANK, Finding, rfc3339
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 TicketStatus = Literal["new", "ongoing", "resolved"]
@@ -227,7 +227,20 @@ def plan_feed(
             resolved = state.ticket.model_copy(update={"status": "resolved"})
             update.writes.append(HistoryWrite(resolved, state.first_seen, state.last_seen, now))
             update.tickets.append(resolved)
+    update.tickets.sort(key=feed_order)
     return update
+
+
+def feed_order(ticket: Ticket) -> tuple[bool, bool, int, float, str]:
+    """The feed's order, the same for a daily run and a replay: open before resolved, reclaim-now before waste
+    reports, then by severity, recoverable GPU-hours per week and id."""
+    return (
+        ticket.status == "resolved",
+        ticket.kind == "waste_report",
+        -SEVERITY_RANK[ticket.severity],
+        -ticket.gpu_hours_recoverable_per_week,
+        ticket.id,
+    )
 
 
 def ticket_json_schema() -> str:

@@ -296,7 +296,7 @@ def test_replayed_feed_equals_every_daily_feed() -> None:
     feeds = [_live_run(con, DAY1 + timedelta(days=offset), findings) for offset, findings in enumerate(plan)]
     assert [[t["status"] for t in feed] for feed in feeds] == [
         ["new"],
-        ["ongoing", "new"],
+        ["new", "ongoing"],  # the feed order: severity, then recoverable GPU-hours (scoring.tickets.feed_order)
         ["resolved", "resolved"],
         ["new"],
         ["ongoing"],
