@@ -44,6 +44,11 @@ class StoredFinding(Finding):
         return dict(self.stored_body)
 
 
+def _ended_at(body: dict[str, Any]) -> datetime | None:
+    ended = (body.get("evidence") or {}).get("workload_ended_at")
+    return None if ended is None else datetime.fromisoformat(str(ended).replace("Z", "+00:00"))
+
+
 def stored_finding(ticket_json: str) -> StoredFinding:
     """The finding of one `recommendations.ticket` (the ticket body plus id, exempt and insufficient_data)."""
     stored = json.loads(ticket_json)
@@ -58,6 +63,9 @@ def stored_finding(ticket_json: str) -> StoredFinding:
         window_end=datetime.fromisoformat(body["window_end"]),
         exempt=bool(stored.get("exempt", False)),
         insufficient_data=bool(stored.get("insufficient_data", False)),
+        # what the ticket lifecycle reads: a waste report of an ended workload is resolved, not opened
+        kind=body.get("kind", "reclaim"),
+        workload_ended_at=_ended_at(body),
         stored_id=str(stored["id"]),
         stored_body=body,
     )
