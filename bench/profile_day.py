@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
             from gpu_reclaim.core.config import VictoriaMetricsConfig
             from gpu_reclaim.core.victoria import VictoriaMetricsClient
             from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
-            from gpu_reclaim.scenarios.demo_cluster import DemoScenario, load_demo
+            from gpu_reclaim.scenarios.demo import DemoScenario, load_demo
 
             scenario = DemoScenario(start=START, days=args.days, scale=scale_for(args.gpus))
             with LocalVictoriaMetrics() as vm:

@@ -329,7 +329,7 @@ def run_scenario(
     window_days: int = 7,
     naive_metrics: int = 8,
 ) -> ScenarioResult:
-    from gpu_reclaim.scenarios.demo_cluster import DemoScenario, build_cluster, load_demo
+    from gpu_reclaim.scenarios.demo import DemoScenario, build_cluster, load_demo
 
     scenario = DemoScenario(start=START, days=days, scale=scale)
     cluster = build_cluster(scenario)

@@ -273,7 +273,7 @@ def demo(
     from gpu_reclaim.pipelines.runner import days_between
 
     try:
-        from gpu_reclaim.scenarios.demo_cluster import DemoScenario, default_demo_start, load_demo
+        from gpu_reclaim.scenarios.demo import DemoScenario, default_demo_start, load_demo
     except ModuleNotFoundError as error:
         raise fail(str(error)) from None  # numpy comes with the demo extra only
 
@@ -305,9 +305,9 @@ def demo(
 
 
 def _write_step_config(out: Path, config: Path | None, step: int) -> Path | None:
-    """The demo's step and its example contacts (scenarios/demo_owners.py) reach the pipeline through a config
+    """The demo's step and its example contacts (scenarios/demo/owners.py) reach the pipeline through a config
     beside the outputs; with --config, that file is used as it is."""
-    from gpu_reclaim.scenarios.demo_owners import config_toml
+    from gpu_reclaim.scenarios.demo.owners import config_toml
 
     if config is not None:
         if step != Settings().step_seconds:

@@ -19,7 +19,7 @@ import pytest
 from gpu_reclaim.core.config import VictoriaMetricsConfig
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, find_binary
-from gpu_reclaim.scenarios.demo_cluster import DemoScenario, load_demo
+from gpu_reclaim.scenarios.demo import DemoScenario, load_demo
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_START = datetime(2026, 11, 9, tzinfo=UTC)  # a Monday

@@ -12,7 +12,7 @@ import pytest
 from gpu_reclaim.core.config import VictoriaMetricsConfig
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
-from gpu_reclaim.scenarios.demo_cluster import (
+from gpu_reclaim.scenarios.demo import (
     DemoScenario,
     build_cluster,
     existing_gpu_requests,

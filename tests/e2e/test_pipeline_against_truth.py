@@ -20,8 +20,8 @@ from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
 from gpu_reclaim.pipelines.definitions import DAILY_ASSETS
 from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.pipelines.runner import days_between, run_pipeline
-from gpu_reclaim.scenarios.demo_cluster import DemoScenario, load_demo
-from gpu_reclaim.scenarios.demo_owners import config_toml
+from gpu_reclaim.scenarios.demo import DemoScenario, load_demo
+from gpu_reclaim.scenarios.demo.owners import config_toml
 
 pytestmark = pytest.mark.e2e
 

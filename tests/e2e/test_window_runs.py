@@ -18,7 +18,7 @@ from gpu_reclaim.core.config import VictoriaMetricsConfig
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, free_port
 from gpu_reclaim.pipelines.window import utc_today
-from gpu_reclaim.scenarios.demo_cluster import DemoScenario, load_demo
+from gpu_reclaim.scenarios.demo import DemoScenario, load_demo
 
 from tests.cli import run_cli
 

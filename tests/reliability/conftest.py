@@ -17,7 +17,7 @@ from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, find_binary
 from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.pipelines.runner import RunSummary, run_pipeline
-from gpu_reclaim.scenarios.demo_cluster import DemoScenario, load_demo
+from gpu_reclaim.scenarios.demo import DemoScenario, load_demo
 
 START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday
 DAYS = 10

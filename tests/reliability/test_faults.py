@@ -22,7 +22,7 @@ from gpu_reclaim.core.victoria import FatalSourceError, SourceError, TooManySeri
 from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
 from gpu_reclaim.core.warehouse import Warehouse, WarehouseLockedError, transaction
 from gpu_reclaim.pipelines.runner import is_interrupt
-from gpu_reclaim.scenarios.demo_cluster import DemoScenario, load_demo
+from gpu_reclaim.scenarios.demo import DemoScenario, load_demo
 from gpu_reclaim.scoring.tickets import Ticket
 
 from tests.cli import run_cli

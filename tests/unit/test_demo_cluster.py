@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from gpu_reclaim.scenarios.demo_cluster import (
+from gpu_reclaim.scenarios.demo import (
     DemoCluster,
     DemoScenario,
     build_cluster,
@@ -20,7 +20,7 @@ from gpu_reclaim.scenarios.demo_cluster import (
     iter_import_lines,
     running_gpu_requests,
 )
-from gpu_reclaim.scenarios.demo_shared_gpus import is_shared_gpu_series
+from gpu_reclaim.scenarios.demo.shared_gpus import is_shared_gpu_series
 
 START = datetime(2026, 11, 16, tzinfo=UTC)  # a Monday
 PROF = ("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "DCGM_FI_PROF_SM_ACTIVE", "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE")
@@ -280,7 +280,7 @@ def test_no_data_gap_and_exempt_and_late_idle_in_truth(week: Week) -> None:
         "quota_reclaim",
         "low_efficiency",
         "wedged_collective",
-        "downsize_profile",  # the MIG 7g whose use fits a 1g (scenarios/demo_shared_gpus.py)
+        "downsize_profile",  # the MIG 7g whose use fits a 1g (scenarios/demo/shared_gpus.py)
     }
     quota = {f["namespace"]: f["gpus_reclaimable"] for f in truth["findings"] if f["rule"] == "quota_reclaim"}
     # hard − max(ceil(p95 × 1.2), peak): 16 − max(3, 2) and 24 − max(3, 2)

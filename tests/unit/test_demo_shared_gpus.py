@@ -13,8 +13,8 @@ from gpu_reclaim.assets.stages import compute_usage, load_dcgm_export, load_kube
 from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.extract import DayWindow
 from gpu_reclaim.core.warehouse import prepare_connection
-from gpu_reclaim.scenarios.demo_cluster import DemoScenario
-from gpu_reclaim.scenarios.demo_shared_gpus import add_shared_gpu_truth, shared_gpu_series
+from gpu_reclaim.scenarios.demo import DemoScenario
+from gpu_reclaim.scenarios.demo.shared_gpus import add_shared_gpu_truth, shared_gpu_series
 from gpu_reclaim.store.fragmentation import compute_fragmentation
 from gpu_reclaim.store.recommendations import evaluate_recommendations
 

@@ -107,4 +107,4 @@ def test_the_cli_imports_the_demo_simulator_only_inside_the_demo_command() -> No
     assert not any(_matches(name, "gpu_reclaim.scenarios") for name in top_level)
     demo = next(node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == "demo")
     inside = [node.module for node in ast.walk(demo) if isinstance(node, ast.ImportFrom)]
-    assert "gpu_reclaim.scenarios.demo_cluster" in inside
+    assert "gpu_reclaim.scenarios.demo" in inside

@@ -23,7 +23,7 @@ from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, free_port, terminate
 from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.pipelines.runner import RunSummary, days_between, run_pipeline
-from gpu_reclaim.scenarios.demo_cluster import DemoScenario, load_demo
+from gpu_reclaim.scenarios.demo import DemoScenario, load_demo
 
 REPO = Path(__file__).resolve().parents[2]
 GRAFANA = REPO / "grafana"

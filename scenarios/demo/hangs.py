@@ -1,4 +1,4 @@
-"""Hangs for the demo cluster (scenarios/demo_cluster.py hooks these in): a wedged collective and a memory-bound
+"""Hangs for the demo cluster (hooked in by layout.py and signals.py): a wedged collective and a memory-bound
 job that must not look like one, and the truth of the busy-looking-idle step computed from the values written.
 
 - `vision-ddp-pretrain`: a PyTorchJob of 2 pods × 4 A100s that trains, then wedges for 3 h on day 1
@@ -8,7 +8,7 @@ job that must not look like one, and the truth of the busy-looking-idle step com
 - `vision-memory-bound`: 2 A100s at ~90 % activity with DRAM at ~0.7 and tensor near 0 (a memory-bound kernel):
   busy-looking, but the DRAM work makes it real; it must not be flagged.
 
-Numbers are fractions as demo_cluster writes them: power is a fraction of (max - idle) above the group's idle.
+Numbers are fractions as the demo simulator writes them: power is a fraction of (max - idle) above the group's idle.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from gpu_reclaim.core.gpu_power import default_gpu_power, gpu_model_power
 from gpu_reclaim.core.rule_settings import FakeBusySettings
 
 if TYPE_CHECKING:
-    from gpu_reclaim.scenarios.demo_cluster import DemoCluster, MachineGroup, Pod
+    from gpu_reclaim.scenarios.demo.model import DemoCluster, MachineGroup, Pod
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -30,7 +30,7 @@ WEDGED = "wedged"
 MEMORY_BOUND = "memory_bound"
 BEHAVIOURS = (WEDGED, MEMORY_BOUND)
 
-# Rows of demo_cluster's layout: namespace, owner kind, name, behaviour, classes, container, Machine Group,
+# Rows of the demo layout (layout.py): namespace, owner kind, name, behaviour, classes, container, Machine Group,
 # preferred node per replica, (pods, GPUs each), start and end (day, hour), expected finding, why it is healthy.
 LAYOUT: tuple[tuple[Any, ...], ...] = (
     ("vision", "PyTorchJob", "vision-ddp-pretrain", WEDGED, "reserved/training/produce", "trainer",

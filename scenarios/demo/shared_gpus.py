@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
-    from gpu_reclaim.scenarios.demo_cluster import DemoScenario
+    from gpu_reclaim.scenarios.demo.scenario import DemoScenario
 
 FloatArray = npt.NDArray[np.float64]
 IDLE = 0.01
