@@ -83,6 +83,8 @@ def metric_params(settings: Settings) -> dict[str, Any]:
         owner_keys=settings.tickets.owner_label_keys,
         channel_keys=settings.tickets.channel_label_keys,
         snooze_key=settings.tickets.snooze_annotation,
+        # '' when off: labels[''] is NULL, so every row's cluster is '' (README "Several clusters")
+        cluster_label=labels.cluster_label or "",
     )
     params.update(shared_gpu_params(settings.shared_gpus))
     return params

@@ -4,7 +4,7 @@
 -- stage_dcgm_steps.sql counted per GPU, step and metric, less one for each step that had any),
 -- fb_total_inconsistent (steps whose FB_USED + FB_FREE is more than 1 % away from that GPU's median total of
 -- the day: counted, not changed; each step's memory fraction uses its own total).
-INSERT INTO data_quality
+INSERT INTO data_quality (day, stage, rule, metric, affected)
 WITH raw AS (
     SELECT metric_name, metric_code, unnest("values") AS value, unnest(timestamps) AS ts_ms
     FROM stage_dcgm

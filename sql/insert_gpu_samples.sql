@@ -23,7 +23,8 @@ SELECT
     s.raw_samples,
     n.gpu_instance_id,
     mp.mig_profile,
-    n.vgpu
+    n.vgpu,
+    n.cluster
 FROM stage_dcgm_steps AS s
 JOIN stage_dcgm AS n ON n.series_id = s.node_series
 LEFT JOIN stage_dcgm AS i ON i.series_id = s.gpu_index_series

@@ -3,7 +3,7 @@
 --   mig_profile_unknown  MIG instances whose profile is not '<g>g.<mem>gb'
 -- affected = instances (gpu_uuid, GPU_I_ID); metric = the profile label key. Such an instance counts as a whole GPU
 -- for its holder, capped at what the pod requested (stage_held_gpu_steps.sql), never silently.
-INSERT INTO data_quality
+INSERT INTO data_quality (day, stage, rule, metric, affected)
 WITH instances AS (
     SELECT gpu_uuid, gpu_instance_id, max(mig_profile) AS mig_profile
     FROM stage_dcgm

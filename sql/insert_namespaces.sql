@@ -1,22 +1,24 @@
 -- Load one day of namespaces: every namespace with pods that day or with kube_namespace_labels. Labels give the
--- Workspace and Project; without them the Project is the namespace and the Workspace 'unassigned'.
+-- Workspace and Project; without them the Project is the namespace and the Workspace 'unassigned'. One row per
+-- (cluster, namespace): the same namespace in two clusters is two Projects.
 INSERT INTO namespaces
 WITH labelled AS (
-    SELECT labels['namespace'] AS namespace, arg_max(labels, list_max(timestamps)) AS labels
+    SELECT cluster, labels['namespace'] AS namespace, arg_max(labels, list_max(timestamps)) AS labels
     FROM stage_ksm
     WHERE metric_name = $m_namespace_labels AND coalesce(labels['namespace'], '') <> ''
-    GROUP BY 1
+    GROUP BY 1, 2
 ),
 all_namespaces AS (
-    SELECT namespace FROM labelled
+    SELECT cluster, namespace FROM labelled
     UNION
-    SELECT DISTINCT namespace FROM pod_steps WHERE day = $day
+    SELECT DISTINCT cluster, namespace FROM pod_steps WHERE day = $day
 )
 SELECT
     CAST($day AS DATE) AS day,
     a.namespace,
     coalesce(nullif(l.labels[$workspace_key], ''), 'unassigned') AS workspace,
     coalesce(nullif(l.labels[$project_key], ''), a.namespace) AS project,
-    coalesce(l.labels[$workspace_key], '') <> '' AS labelled
+    coalesce(l.labels[$workspace_key], '') <> '' AS labelled,
+    a.cluster
 FROM all_namespaces AS a
-LEFT JOIN labelled AS l USING (namespace);
+LEFT JOIN labelled AS l USING (cluster, namespace);

@@ -5,6 +5,7 @@
 INSERT INTO nodes BY NAME
 WITH allocatable AS (
     SELECT
+        cluster,
         labels['node'] AS node,
         labels['resource'] AS resource,
         unnest("values") AS value,
@@ -14,22 +15,23 @@ WITH allocatable AS (
 ),
 capacity AS (
     SELECT
+        cluster,
         node,
         coalesce(arg_max(value, ts_ms) FILTER (WHERE resource = $gpu_resource), 0) AS gpus,
         coalesce(arg_max(value, ts_ms) FILTER (WHERE resource = 'cpu'), 0) AS cpu_cores,
         coalesce(arg_max(value, ts_ms) FILTER (WHERE resource = 'memory'), 0) AS memory_bytes
     FROM allocatable
     WHERE isfinite(value)
-    GROUP BY node
+    GROUP BY cluster, node
 ),
 node_labels AS (
-    SELECT labels['node'] AS node, arg_max(labels, list_max(timestamps)) AS labels
+    SELECT cluster, labels['node'] AS node, arg_max(labels, list_max(timestamps)) AS labels
     FROM stage_ksm
     WHERE metric_name = $m_node_labels AND coalesce(labels['node'], '') <> ''
-    GROUP BY 1
+    GROUP BY 1, 2
 ),
 all_nodes AS (
-    SELECT node FROM capacity UNION SELECT node FROM node_labels
+    SELECT cluster, node FROM capacity UNION SELECT cluster, node FROM node_labels
 )
 SELECT
     CAST($day AS DATE) AS day,
@@ -43,8 +45,9 @@ SELECT
     CASE WHEN g.mig THEN 'mig' WHEN g.time_sliced THEN 'time_sliced' END AS gpu_sharing,
     g.mig_strategy,
     g.replicas AS gpu_replicas,
-    coalesce(g.gpu_devices, c.gpus, 0) AS gpu_devices_allocatable
+    coalesce(g.gpu_devices, c.gpus, 0) AS gpu_devices_allocatable,
+    a.cluster
 FROM all_nodes AS a
-LEFT JOIN capacity AS c USING (node)
-LEFT JOIN node_labels AS l USING (node)
-LEFT JOIN node_gpu_sharing AS g USING (node);
+LEFT JOIN capacity AS c USING (cluster, node)
+LEFT JOIN node_labels AS l USING (cluster, node)
+LEFT JOIN node_gpu_sharing AS g USING (cluster, node);

@@ -45,6 +45,7 @@ SELECT
     gpu_instance_id,
     arg_max(mig_profile, ts) AS mig_profile,
     max(gpu_fraction) AS gpu_fraction,
-    bool_or(usage_estimated) AS usage_estimated
+    bool_or(usage_estimated) AS usage_estimated,
+    cluster
 FROM held_gpu_steps
-GROUP BY uid, gpu_uuid, gpu_instance_id;
+GROUP BY cluster, uid, gpu_uuid, gpu_instance_id;

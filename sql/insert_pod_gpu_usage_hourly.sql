@@ -25,6 +25,7 @@ SELECT
         AS busy_looking_idle_gpu_hours,
     gpu_instance_id,
     max(gpu_fraction) AS gpu_fraction,
-    bool_or(usage_estimated) AS usage_estimated
+    bool_or(usage_estimated) AS usage_estimated,
+    cluster
 FROM held_gpu_steps
-GROUP BY date_trunc('hour', ts), uid, gpu_uuid, gpu_instance_id;
+GROUP BY date_trunc('hour', ts), cluster, uid, gpu_uuid, gpu_instance_id;

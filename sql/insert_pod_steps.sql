@@ -2,12 +2,13 @@
 -- value 1; the latest phase of the step wins), with its requests summed over containers. A pod's requests are
 -- the latest value of each (container, resource) that day; its node the latest non-empty `node` label
 -- (a Pending pod has one once it is bound).
--- Pods are identified by uid; a series without uid falls back to namespace/pod.
+-- Pods are identified by (cluster, uid); a series without uid falls back to namespace/pod.
 -- On a MIG or time-sliced node (stage_node_gpu_sharing.sql) gpus_requested is the share of GPUs: 1/N a replica,
 -- g / slices a MIG instance (mixed strategy: nvidia_com_mig_<g>g_<mem>gb; single: nvidia_com_gpu on a -MIG- node).
 INSERT INTO pod_steps BY NAME
 WITH phase_samples AS (
     SELECT
+        cluster,
         coalesce(nullif(labels['uid'], ''), labels['namespace'] || '/' || labels['pod']) AS uid,
         labels['namespace'] AS namespace,
         labels['pod'] AS pod,
@@ -20,6 +21,7 @@ WITH phase_samples AS (
 phase_steps AS (
     SELECT
         step_start(ts_ms, $step_seconds) AS ts,
+        cluster,
         uid,
         arg_max(namespace, ts_ms) AS namespace,
         arg_max(pod, ts_ms) AS pod,
@@ -30,6 +32,7 @@ phase_steps AS (
 ),
 request_samples AS (
     SELECT
+        cluster,
         coalesce(nullif(labels['uid'], ''), labels['namespace'] || '/' || labels['pod']) AS uid,
         coalesce(labels['container'], '') AS container,
         labels['resource'] AS resource,
@@ -40,21 +43,22 @@ request_samples AS (
     WHERE metric_name = $m_pod_resource_requests
 ),
 latest_requests AS (
-    SELECT uid, container, resource, arg_max(value, ts_ms) AS value
+    SELECT cluster, uid, container, resource, arg_max(value, ts_ms) AS value
     FROM request_samples
     WHERE isfinite(value) AND value >= 0
     GROUP BY ALL
 ),
 pod_nodes AS (
-    SELECT uid, arg_max(node, ts_ms) AS node
+    SELECT cluster, uid, arg_max(node, ts_ms) AS node
     FROM request_samples
     WHERE node IS NOT NULL
-    GROUP BY uid
+    GROUP BY cluster, uid
 ),
 shared_gpu_requests AS (
     -- a pod's GPUs: whole GPUs as requested; on a shared node a replica is 1/N GPU and a MIG instance g / slices
     -- (README "MIG and time-sliced GPUs"); a share that cannot be known counts whole (and in data_quality)
     SELECT
+        q.cluster,
         q.uid,
         exact_sum(CASE
             WHEN q.resource IN ($gpu_resource, $shared_gpu_resource) AND s.time_sliced AND s.replicas >= 1
@@ -75,19 +79,20 @@ shared_gpu_requests AS (
         ), ',' ORDER BY coalesce(mig_resource_profile(q.resource, $mig_resource_prefix), s.single_profile))
             AS mig_profile
     FROM latest_requests AS q
-    LEFT JOIN pod_nodes AS n USING (uid)
-    LEFT JOIN node_gpu_sharing AS s USING (node)
+    LEFT JOIN pod_nodes AS n USING (cluster, uid)
+    LEFT JOIN node_gpu_sharing AS s USING (cluster, node)
     WHERE q.resource IN ($gpu_resource, $shared_gpu_resource) OR starts_with(q.resource, $mig_resource_prefix)
-    GROUP BY q.uid
+    GROUP BY q.cluster, q.uid
 ),
 pod_requests AS (
     SELECT
+        cluster,
         uid,
         coalesce(sum(value) FILTER (WHERE resource = $gpu_milli_resource), 0) AS gpu_milli,
         coalesce(sum(value) FILTER (WHERE resource = 'cpu'), 0) AS cpu_cores,
         coalesce(sum(value) FILTER (WHERE resource = 'memory'), 0) AS memory_bytes
     FROM latest_requests
-    GROUP BY uid
+    GROUP BY cluster, uid
 )
 SELECT
     CAST($day AS DATE) AS day,
@@ -102,8 +107,9 @@ SELECT
     coalesce(r.cpu_cores, 0) AS cpu_cores_requested,
     coalesce(r.memory_bytes, 0) AS memory_bytes_requested,
     g.gpu_sharing,
-    g.mig_profile
+    g.mig_profile,
+    s.cluster
 FROM phase_steps AS s
-LEFT JOIN pod_requests AS r USING (uid)
-LEFT JOIN pod_nodes AS n USING (uid)
-LEFT JOIN shared_gpu_requests AS g USING (uid);
+LEFT JOIN pod_requests AS r USING (cluster, uid)
+LEFT JOIN pod_nodes AS n USING (cluster, uid)
+LEFT JOIN shared_gpu_requests AS g USING (cluster, uid);

@@ -5,6 +5,7 @@
 INSERT INTO pod_usage_daily BY NAME
 WITH running AS (
     SELECT
+        cluster,
         uid,
         count(*) * $step_seconds / 3600.0 AS running_hours,
         exact_sum(gpus_requested) * $step_seconds / 3600.0 AS allocated_gpu_hours,
@@ -14,12 +15,13 @@ WITH running AS (
         arg_max(mig_profile, ts) AS mig_profile
     FROM pod_steps
     WHERE day = $day AND phase = 'Running' AND gpus_requested > 0
-    GROUP BY uid
+    GROUP BY cluster, uid
 ),
 observed AS (
     -- at most gpus_requested GPUs count per step, so a stale holder label cannot inflate a pod's figures; gpus is
     -- the GPUs held at the step (MIG instances and replicas by their gpu_fraction)
     SELECT
+        cluster,
         uid,
         exact_sum(least(gpus, requested)) * $step_seconds / 3600.0 AS observed_gpu_hours,
         exact_sum(used * least(gpus, requested) / gpus) * $step_seconds / 3600.0 AS used_gpu_hours,
@@ -31,7 +33,7 @@ observed AS (
         bool_or(estimated) AS usage_estimated
     FROM (
         SELECT
-            h.uid, h.ts,
+            h.cluster, h.uid, h.ts,
             exact_sum(h.gpu_fraction) AS gpus,
             any_value(p.gpus_requested) AS requested,
             exact_sum(CASE WHEN h.busy_looking_idle THEN 0 ELSE h.used_share END) AS used,
@@ -41,10 +43,10 @@ observed AS (
             any_value(h.gpu_model) AS gpu_model,
             bool_or(h.usage_estimated) AS estimated
         FROM held_gpu_steps AS h
-        JOIN pod_steps AS p ON p.day = $day AND p.ts = h.ts AND p.uid = h.uid
-        GROUP BY h.uid, h.ts
+        JOIN pod_steps AS p ON p.day = $day AND p.ts = h.ts AND p.cluster = h.cluster AND p.uid = h.uid
+        GROUP BY h.cluster, h.uid, h.ts
     )
-    GROUP BY uid
+    GROUP BY cluster, uid
 ),
 pod_info AS (
     SELECT * FROM pods WHERE day = $day
@@ -80,11 +82,12 @@ SELECT
     coalesce(o.busy_looking_idle_gpu_hours, 0) AS busy_looking_idle_gpu_hours,
     r.gpu_sharing,
     r.mig_profile,
-    coalesce(o.usage_estimated, false) AS usage_estimated
+    coalesce(o.usage_estimated, false) AS usage_estimated,
+    r.cluster
 FROM running AS r
-JOIN pod_info AS i USING (uid)
-LEFT JOIN namespaces AS ns ON ns.day = $day AND ns.namespace = i.namespace
-LEFT JOIN nodes AS n ON n.day = $day AND n.node = r.node
-LEFT JOIN observed AS o USING (uid)
+JOIN pod_info AS i USING (cluster, uid)
+LEFT JOIN namespaces AS ns ON ns.day = $day AND ns.cluster = r.cluster AND ns.namespace = i.namespace
+LEFT JOIN nodes AS n ON n.day = $day AND n.cluster = r.cluster AND n.node = r.node
+LEFT JOIN observed AS o USING (cluster, uid)
 LEFT JOIN gpu_model_weights AS w
     ON w.gpu_model = coalesce(nullif(n.gpu_model, 'unknown'), o.sample_gpu_model, 'unknown');

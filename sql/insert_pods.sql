@@ -4,6 +4,7 @@
 INSERT INTO pods
 WITH seen AS (
     SELECT
+        cluster,
         uid,
         arg_max(namespace, ts) AS namespace,
         arg_max(pod, ts) AS pod,
@@ -12,11 +13,12 @@ WITH seen AS (
         max(ts) AS last_seen
     FROM pod_steps
     WHERE day = $day
-    GROUP BY uid
+    GROUP BY cluster, uid
 ),
 latest_series AS (
     SELECT
         metric_name,
+        cluster,
         coalesce(nullif(labels['uid'], ''), labels['namespace'] || '/' || labels['pod']) AS uid,
         labels,
         list_max(timestamps) AS last_ts
@@ -24,18 +26,18 @@ latest_series AS (
     WHERE metric_name IN ($m_pod_owner, $m_pod_labels, $m_pod_annotations)
 ),
 owners AS (
-    SELECT uid, arg_max(labels['owner_kind'], last_ts) AS owner_kind, arg_max(labels['owner_name'], last_ts) AS owner_name
+    SELECT cluster, uid, arg_max(labels['owner_kind'], last_ts) AS owner_kind, arg_max(labels['owner_name'], last_ts) AS owner_name
     FROM latest_series
     WHERE metric_name = $m_pod_owner AND coalesce(labels['owner_kind'], '') NOT IN ('', '<none>')
-    GROUP BY uid
+    GROUP BY cluster, uid
 ),
 pod_labels AS (
-    SELECT uid, arg_max(labels, last_ts) AS labels
-    FROM latest_series WHERE metric_name = $m_pod_labels GROUP BY uid
+    SELECT cluster, uid, arg_max(labels, last_ts) AS labels
+    FROM latest_series WHERE metric_name = $m_pod_labels GROUP BY cluster, uid
 ),
 pod_annotations AS (
-    SELECT uid, arg_max(labels, last_ts) AS labels
-    FROM latest_series WHERE metric_name = $m_pod_annotations GROUP BY uid
+    SELECT cluster, uid, arg_max(labels, last_ts) AS labels
+    FROM latest_series WHERE metric_name = $m_pod_annotations GROUP BY cluster, uid
 )
 SELECT
     CAST($day AS DATE) AS day,
@@ -52,8 +54,9 @@ SELECT
         OR coalesce(lower(a.labels[$exempt_annotation_key]) = 'true', false) AS reclaim_exempt,
     nullif(a.labels[$gpu_share_index_key], '') AS gpu_share_index,
     s.first_seen,
-    s.last_seen
+    s.last_seen,
+    s.cluster
 FROM seen AS s
-LEFT JOIN owners AS o USING (uid)
-LEFT JOIN pod_labels AS l USING (uid)
-LEFT JOIN pod_annotations AS a USING (uid);
+LEFT JOIN owners AS o USING (cluster, uid)
+LEFT JOIN pod_labels AS l USING (cluster, uid)
+LEFT JOIN pod_annotations AS a USING (cluster, uid);

@@ -1,4 +1,4 @@
--- Load one day of project_usage_daily: pod_usage_daily summed per namespace (= Project), with
+-- Load one day of project_usage_daily: pod_usage_daily summed per (cluster, namespace) (= Project), with
 -- busy-looking idle GPU-hours, H100-equivalent hours (GPU-hours × the model's weight) and cost when a price is configured; usage_estimated when
 -- any of its used GPU-hours were split from a time-sliced GPU (estimated_used_gpu_hours of them).
 INSERT INTO project_usage_daily BY NAME
@@ -20,7 +20,8 @@ SELECT
     exact_sum(idle_gpu_hours * price_per_gpu_hour) AS idle_cost,
     exact_sum(busy_looking_idle_gpu_hours) AS busy_looking_idle_gpu_hours,
     bool_or(usage_estimated) AS usage_estimated,
-    coalesce(exact_sum(CASE WHEN usage_estimated THEN used_gpu_hours END), 0) AS estimated_used_gpu_hours
+    coalesce(exact_sum(CASE WHEN usage_estimated THEN used_gpu_hours END), 0) AS estimated_used_gpu_hours,
+    cluster
 FROM pod_usage_daily
 WHERE day = $day
-GROUP BY workspace, project, namespace;
+GROUP BY cluster, workspace, project, namespace;

@@ -3,6 +3,7 @@
 INSERT INTO quota_steps
 WITH samples AS (
     SELECT
+        cluster,
         labels['namespace'] AS namespace,
         coalesce(labels['resourcequota'], '') AS resourcequota,
         labels['type'] AS quota_type,
@@ -17,7 +18,8 @@ SELECT
     namespace,
     resourcequota,
     arg_max(value, ts_ms) FILTER (WHERE quota_type = 'hard') AS gpu_hard,
-    arg_max(value, ts_ms) FILTER (WHERE quota_type = 'used') AS gpu_used
+    arg_max(value, ts_ms) FILTER (WHERE quota_type = 'used') AS gpu_used,
+    cluster
 FROM samples
 WHERE isfinite(value) AND ts_ms >= $day_start_ms AND ts_ms < $day_end_ms
 GROUP BY ALL;

@@ -3,7 +3,7 @@
 --   replicas_label_missing  time-sliced nodes without a usable replicas label (their replicas count whole)
 --   mig_resource_unknown    pods requesting a MIG resource that is not '<prefix><g>g_<mem>gb' (counted whole)
 --   mig_model_unknown       MIG nodes whose GPU model is not in shared_gpus.mig_slices (default slices used)
-INSERT INTO data_quality
+INSERT INTO data_quality (day, stage, rule, metric, affected)
 WITH requests AS (
     SELECT DISTINCT
         coalesce(nullif(labels['uid'], ''), labels['namespace'] || '/' || labels['pod']) AS uid,

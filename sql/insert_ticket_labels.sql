@@ -3,14 +3,15 @@
 -- its owner and channel labels. The latest series of the day wins; first_label takes the first non-empty key.
 INSERT INTO ticket_labels
 WITH seen AS (
-    SELECT uid, arg_max(namespace, ts) AS namespace, arg_max(pod, ts) AS pod
+    SELECT cluster, uid, arg_max(namespace, ts) AS namespace, arg_max(pod, ts) AS pod
     FROM pod_steps
     WHERE day = $day
-    GROUP BY uid
+    GROUP BY cluster, uid
 ),
 latest_series AS (
     SELECT
         metric_name,
+        cluster,
         coalesce(nullif(labels['uid'], ''), labels['namespace'] || '/' || labels['pod']) AS uid,
         labels['namespace'] AS namespace,
         labels,
@@ -19,22 +20,23 @@ latest_series AS (
     WHERE metric_name IN ($m_pod_labels, $m_pod_annotations, $m_namespace_labels)
 ),
 pod_labels AS (
-    SELECT uid, arg_max(labels, last_ts) AS labels
-    FROM latest_series WHERE metric_name = $m_pod_labels GROUP BY uid
+    SELECT cluster, uid, arg_max(labels, last_ts) AS labels
+    FROM latest_series WHERE metric_name = $m_pod_labels GROUP BY cluster, uid
 ),
 pod_annotations AS (
-    SELECT uid, arg_max(labels, last_ts) AS labels
-    FROM latest_series WHERE metric_name = $m_pod_annotations GROUP BY uid
+    SELECT cluster, uid, arg_max(labels, last_ts) AS labels
+    FROM latest_series WHERE metric_name = $m_pod_annotations GROUP BY cluster, uid
 ),
 namespace_labels AS (
-    SELECT namespace, arg_max(labels, last_ts) AS labels
+    SELECT cluster, namespace, arg_max(labels, last_ts) AS labels
     FROM latest_series
     WHERE metric_name = $m_namespace_labels AND coalesce(namespace, '') <> ''
-    GROUP BY namespace
+    GROUP BY cluster, namespace
 ),
 rows AS (
     SELECT
         'pod' AS scope,
+        s.cluster,
         s.namespace,
         s.uid,
         s.pod,
@@ -42,11 +44,12 @@ rows AS (
         first_label(l.labels, $channel_keys) AS owner_channel,
         nullif(trim(a.labels[$snooze_key]), '') AS snooze_until
     FROM seen AS s
-    LEFT JOIN pod_labels AS l USING (uid)
-    LEFT JOIN pod_annotations AS a USING (uid)
+    LEFT JOIN pod_labels AS l USING (cluster, uid)
+    LEFT JOIN pod_annotations AS a USING (cluster, uid)
     UNION ALL
     SELECT
         'namespace' AS scope,
+        cluster,
         namespace,
         '' AS uid,
         '' AS pod,
@@ -55,6 +58,6 @@ rows AS (
         NULL AS snooze_until
     FROM namespace_labels
 )
-SELECT CAST($day AS DATE) AS day, scope, namespace, uid, pod, owner, owner_channel, snooze_until
+SELECT CAST($day AS DATE) AS day, scope, namespace, uid, pod, owner, owner_channel, snooze_until, cluster
 FROM rows
 WHERE owner IS NOT NULL OR owner_channel IS NOT NULL OR snooze_until IS NOT NULL;

@@ -1,4 +1,5 @@
--- Load one day of workspace_usage_daily: project_usage_daily summed per Workspace.
+-- Load one day of workspace_usage_daily: project_usage_daily summed per (Workspace, cluster): a Workspace's
+-- figures are the sum of its clusters' rows (one row, cluster '', when labels.cluster_label is off).
 INSERT INTO workspace_usage_daily
 SELECT
     CAST($day AS DATE) AS day,
@@ -15,7 +16,8 @@ SELECT
     exact_sum(idle_h100_equivalent_hours) AS idle_h100_equivalent_hours,
     exact_sum(allocated_cost) AS allocated_cost,
     exact_sum(idle_cost) AS idle_cost,
-    exact_sum(busy_looking_idle_gpu_hours) AS busy_looking_idle_gpu_hours
+    exact_sum(busy_looking_idle_gpu_hours) AS busy_looking_idle_gpu_hours,
+    cluster
 FROM project_usage_daily
 WHERE day = $day
-GROUP BY workspace;
+GROUP BY workspace, cluster;

@@ -5,7 +5,8 @@
 -- fixed-width columns, and memory with them. The lines are stored in GPU order: the export comes metric by metric,
 -- and aggregating per GPU and step over rows in GPU order keeps each GPU's groups together (several times faster).
 -- A MIG instance (GPU_I_ID) and a time-sliced GPU's copy per holder (vgpu) are devices of their own: each keeps its
--- own holder and values (stage_dcgm_steps.sql groups by device, not by GPU).
+-- own holder and values (stage_dcgm_steps.sql groups by device, not by GPU). cluster: the series' $cluster_label
+-- ('' when labels.cluster_label is off or the series lacks it); a device is also told apart by its cluster.
 CREATE OR REPLACE TEMP TABLE stage_dcgm AS
 WITH series AS (
     SELECT
@@ -23,6 +24,7 @@ WITH series AS (
         first_label(metric, $gpu_instance_id_keys) AS gpu_instance_id,
         first_label(metric, $gpu_instance_profile_keys) AS mig_profile,
         first_label(metric, $vgpu_keys) AS vgpu,
+        coalesce(metric[$cluster_label], '') AS cluster,
         "values",
         timestamps
     FROM stage_export_lines

@@ -8,8 +8,8 @@ CREATE OR REPLACE TEMP TABLE stage_dcgm_steps AS
 WITH gpus AS (
     -- gpu_id numbers the devices (one per gpu_uuid, MIG instance and vgpu copy): the samples are grouped on an
     -- integer, not a string; a MIG instance's or a vgpu copy's samples are never averaged with another device's
-    SELECT gpu_uuid, gpu_instance_id, vgpu, CAST(row_number() OVER () AS INTEGER) AS gpu_id
-    FROM (SELECT DISTINCT gpu_uuid, gpu_instance_id, vgpu FROM stage_dcgm)
+    SELECT cluster, gpu_uuid, gpu_instance_id, vgpu, CAST(row_number() OVER () AS INTEGER) AS gpu_id
+    FROM (SELECT DISTINCT cluster, gpu_uuid, gpu_instance_id, vgpu FROM stage_dcgm)
 ),
 samples AS (
     SELECT
@@ -26,7 +26,8 @@ samples AS (
         unnest(timestamps) AS ts_ms
     FROM stage_dcgm AS s
     JOIN gpus AS g
-        ON g.gpu_uuid = s.gpu_uuid
+        ON g.cluster = s.cluster
+       AND g.gpu_uuid = s.gpu_uuid
        AND g.gpu_instance_id IS NOT DISTINCT FROM s.gpu_instance_id
        AND g.vgpu IS NOT DISTINCT FROM s.vgpu
 )

@@ -1,4 +1,4 @@
--- One day's allocated GPU-steps that have a DCGM sample: a row per (step, pod uid, device) where the pod was
+-- One day's allocated GPU-steps that have a DCGM sample: a row per (step, cluster, pod uid, device) where the pod was
 -- Running with GPUs requested and held the device. activity is the device's gr_engine_active when present, else
 -- gpu_util / 100; a sample with neither is no data and left out.
 -- A device is a whole GPU, a MIG instance or a replica of a time-sliced GPU (README "MIG and time-sliced GPUs"):
@@ -25,7 +25,7 @@ WITH samples AS (
             $default_compute_slices
         ) AS mig_fraction
     FROM gpu_samples AS s
-    LEFT JOIN nodes AS n ON n.day = s.day AND n.node = s.node
+    LEFT JOIN nodes AS n ON n.day = s.day AND n.cluster = s.cluster AND n.node = s.node
     WHERE s.day = $day AND (s.gr_engine_active IS NOT NULL OR s.gpu_util IS NOT NULL)
 ),
 running AS (
@@ -35,13 +35,13 @@ bound_devices AS (
     -- whole GPUs, MIG instances and vgpu copies: each series names its holder
     SELECT
         *,
-        count(DISTINCT nullif(pod, '')) FILTER (WHERE vgpu IS NOT NULL) OVER (PARTITION BY gpu_uuid, ts) AS holders
+        count(DISTINCT nullif(pod, '')) FILTER (WHERE vgpu IS NOT NULL) OVER (PARTITION BY cluster, gpu_uuid, ts) AS holders
     FROM samples
     WHERE NOT time_sliced OR vgpu IS NOT NULL
 ),
 bound AS (
     SELECT
-        r.ts, r.uid, r.namespace, r.pod, s.node, s.gpu_uuid, s.gpu_instance_id, s.mig_profile, s.gpu_model,
+        r.cluster, r.ts, r.uid, r.namespace, r.pod, s.node, s.gpu_uuid, s.gpu_instance_id, s.mig_profile, s.gpu_model,
         s.device_activity AS activity,
         CASE WHEN s.gr_engine_active IS NOT NULL THEN 'gr_engine_active' ELSE 'gpu_util' END AS activity_source,
         s.gpu_util, s.sm_active, s.tensor_active, s.dram_active, s.fb_used_mib,
@@ -60,13 +60,13 @@ bound AS (
         l.power_source,
         s.holders
     FROM running AS r
-    JOIN bound_devices AS s ON s.ts = r.ts AND s.namespace = r.namespace AND s.pod = r.pod
+    JOIN bound_devices AS s ON s.ts = r.ts AND s.cluster = r.cluster AND s.namespace = r.namespace AND s.pod = r.pod
     LEFT JOIN gpu_power_limits AS l ON l.gpu_uuid = s.gpu_uuid
 ),
 pooled_nodes AS (
     -- time-sliced nodes without vgpu copies: one row per (node, step) over the node's GPUs
     SELECT
-        node, ts,
+        cluster, node, ts,
         CASE WHEN count(DISTINCT gpu_uuid) = 1 THEN any_value(gpu_uuid) ELSE node || '/time-sliced' END AS gpu_uuid,
         any_value(gpu_model) AS gpu_model,
         exact_sum(device_activity) AS activity_sum,
@@ -78,16 +78,16 @@ pooled_nodes AS (
         sum(power_w) AS power_w
     FROM samples
     WHERE time_sliced AND vgpu IS NULL
-    GROUP BY node, ts
+    GROUP BY cluster, node, ts
 ),
 pooled_holders AS (
-    SELECT r.*, sum(r.gpus_requested) OVER (PARTITION BY r.node, r.ts) AS held_gpus
+    SELECT r.*, sum(r.gpus_requested) OVER (PARTITION BY r.cluster, r.node, r.ts) AS held_gpus
     FROM running AS r
-    WHERE r.node IN (SELECT node FROM pooled_nodes)
+    WHERE (r.cluster, r.node) IN (SELECT (cluster, node) FROM pooled_nodes)
 ),
 pooled AS (
     SELECT
-        r.ts, r.uid, r.namespace, r.pod, p.node, p.gpu_uuid, NULL AS gpu_instance_id, NULL AS mig_profile,
+        r.cluster, r.ts, r.uid, r.namespace, r.pod, p.node, p.gpu_uuid, NULL AS gpu_instance_id, NULL AS mig_profile,
         p.gpu_model,
         p.activity_max AS activity,
         CASE WHEN p.profiled THEN 'gr_engine_active' ELSE 'gpu_util' END AS activity_source,
@@ -104,7 +104,7 @@ pooled AS (
         l.max_power_w,
         l.power_source
     FROM pooled_holders AS r
-    JOIN pooled_nodes AS p ON p.node = r.node AND p.ts = r.ts
+    JOIN pooled_nodes AS p ON p.cluster = r.cluster AND p.node = r.node AND p.ts = r.ts
     LEFT JOIN gpu_power_limits AS l ON l.gpu_uuid = p.gpu_uuid
 )
 SELECT

@@ -1,5 +1,5 @@
 -- Stage how each node of one day shares its GPUs (from stage_ksm; read by insert_pod_steps.sql, insert_nodes.sql and
--- insert_shared_gpu_data_quality.sql): one row per node with GPU labels or allocatable GPU devices.
+-- insert_shared_gpu_data_quality.sql): one row per (cluster, node) with GPU labels or allocatable GPU devices.
 --   mig_strategy     label_nvidia_com_mig_strategy ('mixed', 'single', or NULL)
 --   single_profile   single strategy: the profile the node's gpu.product ends in ('-MIG-1g.10gb' -> '1g.10gb')
 --   compute_slices   the model's compute slices (shared_gpus.mig_slices; a model not in the table:
@@ -12,27 +12,28 @@
 --                    not capacity); a device whose share is unknown counts as a whole GPU (and as bad input)
 CREATE OR REPLACE TEMP TABLE node_gpu_sharing AS
 WITH labelled AS (
-    SELECT labels['node'] AS node, arg_max(labels, list_max(timestamps)) AS labels
+    SELECT cluster, labels['node'] AS node, arg_max(labels, list_max(timestamps)) AS labels
     FROM stage_ksm
     WHERE metric_name = $m_node_labels AND coalesce(labels['node'], '') <> ''
-    GROUP BY 1
+    GROUP BY 1, 2
 ),
 allocatable AS (
-    SELECT labels['node'] AS node, labels['resource'] AS resource, arg_max(value, ts_ms) AS devices
+    SELECT cluster, labels['node'] AS node, labels['resource'] AS resource, arg_max(value, ts_ms) AS devices
     FROM (
-        SELECT labels, unnest("values") AS value, unnest(timestamps) AS ts_ms
+        SELECT cluster, labels, unnest("values") AS value, unnest(timestamps) AS ts_ms
         FROM stage_ksm
         WHERE metric_name = $m_node_allocatable AND coalesce(labels['node'], '') <> ''
     )
     WHERE isfinite(value)
       AND (labels['resource'] IN ($gpu_resource, $shared_gpu_resource) OR starts_with(labels['resource'], $mig_resource_prefix))
-    GROUP BY 1, 2
+    GROUP BY 1, 2, 3
 ),
 nodes AS (
-    SELECT node FROM labelled UNION SELECT node FROM allocatable
+    SELECT cluster, node FROM labelled UNION SELECT cluster, node FROM allocatable
 ),
 described AS (
     SELECT
+        n.cluster,
         n.node,
         nullif(lower(l.labels[$mig_strategy_key]), '') AS mig_strategy,
         nullif(regexp_extract(coalesce(l.labels[$gpu_product_key], ''), '-MIG-([0-9]+g\.[0-9]+gb)$', 1), '')
@@ -45,10 +46,11 @@ described AS (
         coalesce(lower(l.labels[$gpu_sharing_strategy_key]) = 'time-slicing', false) AS sharing_label,
         l.labels[$gpu_replicas_key] IS NOT NULL AND l.labels[$gpu_replicas_key] <> '' AS has_replicas_label
     FROM nodes AS n
-    LEFT JOIN labelled AS l USING (node)
+    LEFT JOIN labelled AS l USING (cluster, node)
 ),
 devices AS (
     SELECT
+        d.cluster,
         d.node,
         exact_sum(CASE WHEN a.resource = $gpu_resource THEN a.devices END) AS whole_devices,
         exact_sum(CASE WHEN a.resource = $shared_gpu_resource THEN a.devices END) AS shared_devices,
@@ -61,10 +63,11 @@ devices AS (
               AND mig_profile_slices(mig_resource_profile(a.resource, $mig_resource_prefix)) IS NULL
         ) AS unknown_mig_resources
     FROM described AS d
-    LEFT JOIN allocatable AS a USING (node)
-    GROUP BY d.node
+    LEFT JOIN allocatable AS a USING (cluster, node)
+    GROUP BY d.cluster, d.node
 )
 SELECT
+    d.cluster,
     d.node,
     d.mig_strategy,
     d.single_profile,
@@ -84,4 +87,4 @@ SELECT
     coalesce(v.unknown_mig_resources, 0) AS unknown_mig_resources,
     coalesce(v.mig_devices, 0) > 0 OR d.single_profile IS NOT NULL AS mig
 FROM described AS d
-LEFT JOIN devices AS v USING (node);
+LEFT JOIN devices AS v USING (cluster, node);
