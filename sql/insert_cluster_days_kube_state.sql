@@ -3,4 +3,4 @@
 INSERT INTO cluster_days (day, stage, cluster_label, cluster, series)
 SELECT $day, 'kube_state', $cluster_label, coalesce(labels[$cluster_label], '') AS cluster, count(*)
 FROM stage_ksm
-GROUP BY cluster;
+GROUP BY ALL;

@@ -1,5 +1,6 @@
--- Load one day of workspace_usage_daily: project_usage_daily summed per (Workspace, cluster): a Workspace's
--- figures are the sum of its clusters' rows (one row, cluster '', when labels.cluster_label is off).
+-- Load one day of workspace_usage_daily: project_usage_daily summed per Workspace over all of its clusters (a
+-- Project is (cluster, namespace)); cluster lists the clusters of its Projects, joined by ',' ('' when
+-- labels.cluster_label is off).
 INSERT INTO workspace_usage_daily
 SELECT
     CAST($day AS DATE) AS day,
@@ -17,7 +18,7 @@ SELECT
     exact_sum(allocated_cost) AS allocated_cost,
     exact_sum(idle_cost) AS idle_cost,
     exact_sum(busy_looking_idle_gpu_hours) AS busy_looking_idle_gpu_hours,
-    cluster
+    string_agg(DISTINCT cluster, ',' ORDER BY cluster) AS cluster
 FROM project_usage_daily
 WHERE day = $day
-GROUP BY workspace, cluster;
+GROUP BY workspace;

@@ -1,2 +1,3 @@
--- The pods of one day: owner, category and exemption (fragmentation and plan input).
-SELECT uid, owner_kind, owner_name, category, reclaim_exempt, gpu_share_index FROM pods WHERE day = $day ORDER BY uid;
+-- The pods of one day: owner, category and exemption (fragmentation and plan input), with their cluster.
+SELECT uid, owner_kind, owner_name, category, reclaim_exempt, gpu_share_index, cluster
+FROM pods WHERE day = $day ORDER BY cluster, uid;

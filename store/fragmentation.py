@@ -233,29 +233,63 @@ def _snapshot_rows(
     ]
 
 
+def _of_cluster(rows: Iterable[Mapping[str, Any]], cluster: str) -> list[Mapping[str, Any]]:
+    return [row for row in rows if str(row.get("cluster", "")) == cluster]
+
+
+def _with_cluster(rows: dict[str, list[dict[str, Any]]], cluster: str) -> dict[str, list[dict[str, Any]]]:
+    return {table: [{**row, "cluster": cluster} for row in table_rows] for table, table_rows in rows.items()}
+
+
 def compute_fragmentation(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, list[dict[str, Any]]]:
-    """Every fragmentation row of one day: hourly snapshots, pending demand, and the plan on the last one."""
+    """Every fragmentation row of one day: hourly snapshots, pending demand, and the plan on the last one, per
+    cluster (README "Several clusters in one VictoriaMetrics": a cluster's nodes, pods, typical pod classes and
+    defrag plan are its own; a pod never moves to another cluster). One cluster '' when labels.cluster_label is
+    off."""
     params = {"day": day}
-    capacities = [c for c in capacities_from_rows(fetch_records(con, "select_nodes_of_day.sql", params)) if c.gpus > 0]
+    nodes = fetch_records(con, "select_nodes_of_day.sql", params)
     pod_info = fetch_records(con, "select_pods_of_day.sql", params)
-    classes = typical_pod_classes(
-        pods_from_rows(fetch_records(con, "select_pod_requests_of_day.sql", params), pod_info)
-    )
-    low_use = {
-        row["machine_group"]: row["hours_by_use"] for row in fetch_records(con, "select_low_use_hours.sql", params)
-    }
-    rows: dict[str, list[dict[str, Any]]] = {table: [] for table in FRAGMENTATION_TABLES}
+    population = fetch_records(con, "select_pod_requests_of_day.sql", params)
+    low_use = fetch_records(con, "select_low_use_hours.sql", params)
     snapshots = [row["snapshot_ts"] for row in fetch_records(con, "select_fragmentation_snapshots.sql", params)]
+    steps = {ts: fetch_records(con, "select_pod_steps_at.sql", {**params, "snapshot_ts": ts}) for ts in snapshots}
+    rows: dict[str, list[dict[str, Any]]] = {table: [] for table in FRAGMENTATION_TABLES}
+    for cluster in sorted({str(row["cluster"]) for row in [*nodes, *population]}):
+        cluster_rows = cluster_fragmentation_rows(
+            day,
+            _of_cluster(nodes, cluster),
+            _of_cluster(pod_info, cluster),
+            _of_cluster(population, cluster),
+            {str(r["machine_group"]): list(r["hours_by_use"]) for r in _of_cluster(low_use, cluster)},
+            {ts: _of_cluster(step_rows, cluster) for ts, step_rows in steps.items()},
+        )
+        for table, table_rows in _with_cluster(cluster_rows, cluster).items():
+            rows[table] += table_rows
+    return rows
+
+
+def cluster_fragmentation_rows(
+    day: date,
+    nodes: Sequence[Mapping[str, Any]],
+    pod_info: Sequence[Mapping[str, Any]],
+    population: Sequence[Mapping[str, Any]],
+    low_use: Mapping[str, list[int]],
+    steps: Mapping[datetime, Sequence[Mapping[str, Any]]],
+) -> dict[str, list[dict[str, Any]]]:
+    """The fragmentation rows of one cluster's day from its rows of nodes, pods, pod_steps (the day's population
+    and each snapshot's) and Machine Groups' low-use hours."""
+    capacities = [c for c in capacities_from_rows(nodes) if c.gpus > 0]
+    classes = typical_pod_classes(pods_from_rows(population, pod_info))
+    rows: dict[str, list[dict[str, Any]]] = {table: [] for table in FRAGMENTATION_TABLES}
     placed: list[PodRequest] = []
-    for snapshot_ts in snapshots:
-        step_rows = fetch_records(con, "select_pod_steps_at.sql", {**params, "snapshot_ts": snapshot_ts})
+    for snapshot_ts, step_rows in steps.items():
         requests = pods_from_rows(step_rows, pod_info)
         bound = {f"{r['namespace']}/{r['pod']}": r["node"] for r in step_rows}
         _snapshot_rows(rows, capacities, requests, bound, classes, day, snapshot_ts)
         placed = [pod for pod in requests if pod.node is not None]
-    if snapshots:
+    if steps:
         plans = plan_machine_groups(capacities, placed, classes)
-        rows["defrag_plans"], rows["defrag_moves"] = plan_rows(plans, low_use, day, snapshots[-1])
+        rows["defrag_plans"], rows["defrag_moves"] = plan_rows(plans, low_use, day, list(steps)[-1])
     return rows
 
 
