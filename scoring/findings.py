@@ -15,9 +15,12 @@ FindingKind = Literal["reclaim", "waste_report"]
 SEVERITY_RANK: dict[str, int] = {"none": 0, "low": 1, "medium": 2, "high": 3}
 
 
-def finding_id(rule: str, namespace: str, workload: str, machine_group: str | None = None) -> str:
-    """Stable id of a finding: a hash of what it is about, never of its figures."""
+def finding_id(rule: str, namespace: str, workload: str, machine_group: str | None = None, cluster: str = "") -> str:
+    """Stable id of a finding: a hash of what it is about, never of its figures. The cluster is part of it only
+    when set (labels.cluster_label), so the ids of a run without clusters stay what they were."""
     parts = [rule, namespace, workload] + ([machine_group] if machine_group else [])
+    if cluster:
+        parts.append(f"cluster={cluster}")
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
     return f"{rule}-{digest[:16]}"
 
@@ -37,6 +40,7 @@ class Finding(BaseModel):
     workspace: str
     project: str
     namespace: str
+    cluster: str = Field(default="", description="The value of labels.cluster_label ('' when off).")
     workload: str = Field(description="owner_kind/owner_name, or ResourceQuota/<name> for quota findings.")
     pods: list[str] = Field(default_factory=list)
     nodes: list[str] = Field(default_factory=list)
@@ -76,7 +80,7 @@ class Finding(BaseModel):
     @property
     def id(self) -> str:
         group = self.machine_group if self.rule in ("downsize_profile", "defragment") else None
-        return finding_id(self.rule, self.namespace, self.workload, group)
+        return finding_id(self.rule, self.namespace, self.workload, group, self.cluster)
 
     @property
     def ticketable(self) -> bool:
@@ -118,6 +122,7 @@ class Finding(BaseModel):
             "quota_headroom_gpu_hours": round(self.quota_headroom_gpu_hours, 3),
             "gpus_freed": round(self.gpus_freed, 3),
             "whole_nodes_freed": self.whole_nodes_freed,
+            "cluster": self.cluster,
         }
 
     def ticket_evidence(self) -> dict[str, Any]:

@@ -52,8 +52,8 @@ class Router:
     def __init__(
         self,
         settings: TicketRoutingSettings,
-        workloads: Mapping[tuple[str, str], Labels],
-        namespaces: Mapping[str, Labels],
+        workloads: Mapping[tuple[str, str, str], Labels],
+        namespaces: Mapping[tuple[str, str], Labels],
         evaluated_on: date,
     ) -> None:
         self.settings = settings
@@ -88,8 +88,8 @@ class Router:
         return max(valid) if valid else None
 
     def route(self, finding: Finding) -> Finding:
-        pod = self.workloads.get((finding.namespace, finding.workload), Labels())
-        namespace = self.namespaces.get(finding.namespace, Labels())
+        pod = self.workloads.get((finding.cluster, finding.namespace, finding.workload), Labels())
+        namespace = self.namespaces.get((finding.cluster, finding.namespace), Labels())
         config = _contact(self.settings, finding)
         until = self._snooze(finding, pod)
         return finding.model_copy(
@@ -105,10 +105,11 @@ class Router:
 def route_findings(
     findings: Iterable[Finding],
     settings: TicketRoutingSettings,
-    workloads: Mapping[tuple[str, str], Labels],
-    namespaces: Mapping[str, Labels],
+    workloads: Mapping[tuple[str, str, str], Labels],
+    namespaces: Mapping[tuple[str, str], Labels],
     evaluated_on: date,
 ) -> tuple[list[Finding], list[str]]:
-    """The findings with owner, channel and acknowledgement set, and the warnings about malformed dates."""
+    """The findings with owner, channel and acknowledgement set, and the warnings about malformed dates.
+    `workloads` is keyed by (cluster, namespace, workload), `namespaces` by (cluster, namespace)."""
     router = Router(settings, workloads, namespaces, evaluated_on)
     return [router.route(finding) for finding in findings], router.warnings

@@ -103,6 +103,9 @@ class Ticket(BaseModel):
     )
     gpus_freed: float = Field(default=0.0, description="GPUs on the whole nodes a defrag frees (defragment).")
     whole_nodes_freed: int = Field(default=0, description="Whole nodes a defrag frees (defragment).")
+    cluster: str = Field(
+        default="", description="The cluster (value of labels.cluster_label) the ticket is about; '' when off."
+    )
 
     def feed_line(self) -> str:
         """The ticket as one line of tickets.jsonl (without the newline)."""

@@ -8,6 +8,7 @@
 CREATE OR REPLACE TEMP TABLE rule_gpu_steps AS
 SELECT
     s.ts,
+    s.cluster,
     s.uid,
     s.namespace,
     s.pod,
@@ -50,5 +51,5 @@ SELECT
     END AS gpu_fraction,
     mig_slices(coalesce(g.gpu_model, s.node_gpu_model), $mig_slice_matches, $mig_slice_counts) AS compute_slices
 FROM rule_pod_steps AS s
-JOIN gpu_samples AS g ON g.day = s.day AND g.ts = s.ts AND g.namespace = s.namespace AND g.pod = s.pod
+JOIN gpu_samples AS g ON g.day = s.day AND g.ts = s.ts AND g.cluster = s.cluster AND g.namespace = s.namespace AND g.pod = s.pod
 LEFT JOIN gpu_power_limits AS l ON l.gpu_uuid = g.gpu_uuid;

@@ -4,6 +4,7 @@ CREATE OR REPLACE TEMP TABLE rule_pod_steps AS
 SELECT
     s.day,
     s.ts,
+    s.cluster,
     s.uid,
     s.namespace,
     s.pod,
@@ -23,9 +24,9 @@ SELECT
     nd.gpu_sharing AS node_gpu_sharing,
     nd.gpu_replicas AS node_gpu_replicas
 FROM pod_steps AS s
-LEFT JOIN pods AS p ON p.day = s.day AND p.uid = s.uid
-LEFT JOIN namespaces AS n ON n.day = s.day AND n.namespace = s.namespace
-LEFT JOIN nodes AS nd ON nd.day = s.day AND nd.node = s.node
+LEFT JOIN pods AS p ON p.day = s.day AND p.cluster = s.cluster AND p.uid = s.uid
+LEFT JOIN namespaces AS n ON n.day = s.day AND n.cluster = s.cluster AND n.namespace = s.namespace
+LEFT JOIN nodes AS nd ON nd.day = s.day AND nd.cluster = s.cluster AND nd.node = s.node
 WHERE s.phase = 'Running'
   AND s.gpus_requested > 0
   AND s.day BETWEEN CAST($window_start AS DATE) AND CAST($window_end AS DATE)

@@ -4,6 +4,7 @@
 -- idle (fake_busy). used_gpu_hours leaves fake-busy out.
 -- A MIG instance is a row of its own, with its profile, gpu_fraction and its model's compute_slices.
 SELECT
+    cluster,
     namespace,
     workload,
     uid,
@@ -45,5 +46,5 @@ SELECT
     max(gpu_fraction) AS gpu_fraction,
     any_value(compute_slices) AS compute_slices
 FROM rule_gpu_steps
-GROUP BY namespace, workload, uid, gpu_uuid, gpu_instance_id
-ORDER BY namespace, workload, uid, gpu_uuid, gpu_instance_id;
+GROUP BY cluster, namespace, workload, uid, gpu_uuid, gpu_instance_id
+ORDER BY cluster, namespace, workload, uid, gpu_uuid, gpu_instance_id;

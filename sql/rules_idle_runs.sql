@@ -11,18 +11,19 @@ WITH flagged AS (
             AND ($memory_fraction_min <= 0 OR memory_fraction >= $memory_fraction_min),
             false
         ) AS in_run,
-        max(ts) OVER (PARTITION BY uid, gpu_uuid, gpu_instance_id) AS gpu_last_ts
+        max(ts) OVER (PARTITION BY cluster, uid, gpu_uuid, gpu_instance_id) AS gpu_last_ts
     FROM rule_gpu_steps
 ),
 islands AS (
     SELECT
         *,
         epoch_ms(ts) // ($step_seconds * 1000)
-            - row_number() OVER (PARTITION BY uid, gpu_uuid, gpu_instance_id ORDER BY ts) AS island
+            - row_number() OVER (PARTITION BY cluster, uid, gpu_uuid, gpu_instance_id ORDER BY ts) AS island
     FROM flagged
     WHERE in_run
 )
 SELECT
+    cluster,
     namespace,
     workload,
     uid,
@@ -39,6 +40,6 @@ SELECT
     gpu_instance_id,
     max(gpu_fraction) AS gpu_fraction
 FROM islands
-GROUP BY namespace, workload, uid, gpu_uuid, gpu_instance_id, island
+GROUP BY cluster, namespace, workload, uid, gpu_uuid, gpu_instance_id, island
 HAVING count(*) * $step_seconds / 3600.0 >= $min_run_hours
-ORDER BY namespace, workload, uid, gpu_uuid, run_start;
+ORDER BY cluster, namespace, workload, uid, gpu_uuid, run_start;

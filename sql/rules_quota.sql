@@ -3,7 +3,7 @@
 -- and Pending pods (Pending with GPU requests is unmet demand, and Kubernetes charges it to the quota), and
 -- never less than the quota's own `used`; 0 when no pod ran. quantile_disc keeps it an observed value.
 WITH quota AS (
-    SELECT namespace, resourcequota, ts, gpu_hard, gpu_used
+    SELECT cluster, namespace, resourcequota, ts, gpu_hard, gpu_used
     FROM quota_steps
     WHERE gpu_hard IS NOT NULL
       AND day BETWEEN CAST($window_start AS DATE) AND CAST($window_end AS DATE)
@@ -12,6 +12,7 @@ WITH quota AS (
 ),
 demand AS (
     SELECT
+        cluster,
         namespace,
         ts,
         coalesce(sum(gpus_requested) FILTER (WHERE phase = 'Running'), 0) AS running_gpus,
@@ -22,10 +23,11 @@ demand AS (
       AND day BETWEEN CAST($window_start AS DATE) AND CAST($window_end AS DATE)
       AND ts >= $window_start
       AND ts < $window_end
-    GROUP BY namespace, ts
+    GROUP BY cluster, namespace, ts
 ),
 per_step AS (
     SELECT
+        q.cluster,
         q.namespace,
         q.resourcequota,
         q.ts,
@@ -33,15 +35,16 @@ per_step AS (
         coalesce(d.running_gpus, 0) AS running_gpus,
         greatest(coalesce(d.requested_gpus, 0), coalesce(q.gpu_used, 0)) AS gpus
     FROM quota AS q
-    LEFT JOIN demand AS d ON d.namespace = q.namespace AND d.ts = q.ts
+    LEFT JOIN demand AS d ON d.cluster = q.cluster AND d.namespace = q.namespace AND d.ts = q.ts
 ),
 labels AS (
-    SELECT namespace, arg_max(workspace, day) AS workspace, arg_max(project, day) AS project
+    SELECT cluster, namespace, arg_max(workspace, day) AS workspace, arg_max(project, day) AS project
     FROM namespaces
     WHERE day BETWEEN CAST($window_start AS DATE) AND CAST($window_end AS DATE)
-    GROUP BY namespace
+    GROUP BY cluster, namespace
 )
 SELECT
+    p.cluster,
     p.namespace,
     p.resourcequota,
     coalesce(any_value(l.workspace), 'unassigned') AS workspace,
@@ -53,6 +56,6 @@ SELECT
     max(p.running_gpus) AS peak_running_gpus,
     count(*) * $step_seconds / 3600.0 AS observed_hours
 FROM per_step AS p
-LEFT JOIN labels AS l ON l.namespace = p.namespace
-GROUP BY p.namespace, p.resourcequota
-ORDER BY p.namespace, p.resourcequota;
+LEFT JOIN labels AS l ON l.cluster = p.cluster AND l.namespace = p.namespace
+GROUP BY p.cluster, p.namespace, p.resourcequota
+ORDER BY p.cluster, p.namespace, p.resourcequota;

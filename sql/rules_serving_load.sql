@@ -2,6 +2,7 @@
 -- activity (busy-GPU equivalents), with the GPUs observed per step.
 WITH per_step AS (
     SELECT
+        cluster,
         namespace,
         workload,
         ts,
@@ -10,9 +11,10 @@ WITH per_step AS (
         count(DISTINCT gpu_uuid) AS gpus_observed
     FROM rule_gpu_steps
     WHERE category = 'serving'
-    GROUP BY namespace, workload, ts
+    GROUP BY cluster, namespace, workload, ts
 )
 SELECT
+    cluster,
     namespace,
     workload,
     quantile_cont(mean_activity, 0.95) AS p95_activity,
@@ -21,5 +23,5 @@ SELECT
     max(gpus_observed) AS max_gpus_observed,
     count(*) * $step_seconds / 3600.0 AS observed_hours
 FROM per_step
-GROUP BY namespace, workload
-ORDER BY namespace, workload;
+GROUP BY cluster, namespace, workload
+ORDER BY cluster, namespace, workload;

@@ -9,6 +9,7 @@
 -- that is not busy-looking idle): a wedge is a change of state, a gang that spins from its first step is a busy loop.
 WITH gpu_steps AS (
     SELECT
+        cluster,
         namespace,
         workload,
         CASE WHEN list_contains($gang_owner_kinds, owner_kind) THEN workload ELSE workload || ' pod ' || uid END
@@ -24,25 +25,26 @@ WITH gpu_steps AS (
     FROM rule_gpu_steps
 ),
 gang_work AS (
-    SELECT namespace, gang, min(ts) AS first_work_ts
+    SELECT cluster, namespace, gang, min(ts) AS first_work_ts
     FROM gpu_steps
     WHERE activity >= $fake_activity_min AND NOT busy_looking_idle
-    GROUP BY namespace, gang
+    GROUP BY cluster, namespace, gang
 ),
 gang_steps AS (
-    SELECT namespace, workload, gang, ts, count(*) AS gpus, count(*) FILTER (WHERE busy_looking_idle) AS spinning
+    SELECT cluster, namespace, workload, gang, ts, count(*) AS gpus, count(*) FILTER (WHERE busy_looking_idle) AS spinning
     FROM gpu_steps
-    GROUP BY namespace, workload, gang, ts
+    GROUP BY cluster, namespace, workload, gang, ts
 ),
 wedged AS (
     SELECT
         *,
-        epoch(ts) - row_number() OVER (PARTITION BY namespace, gang ORDER BY ts) * $step_seconds AS island
+        epoch(ts) - row_number() OVER (PARTITION BY cluster, namespace, gang ORDER BY ts) * $step_seconds AS island
     FROM gang_steps
     WHERE spinning >= 2 AND gpus - spinning <= $wedged_max_odd_gpus
 ),
 runs AS (
     SELECT
+        cluster,
         namespace,
         workload,
         gang,
@@ -53,10 +55,11 @@ runs AS (
         max(gpus) AS gang_gpus,
         sum(gpus) * $step_seconds / 3600.0 AS gang_gpu_hours
     FROM wedged
-    GROUP BY namespace, workload, gang, island
+    GROUP BY cluster, namespace, workload, gang, island
     HAVING count(*) * $step_seconds >= $wedged_min_minutes * 60
 )
 SELECT
+    r.cluster,
     r.namespace,
     r.workload,
     r.gang,
@@ -75,9 +78,9 @@ SELECT
     count(*) FILTER (WHERE g.busy_looking_idle) AS busy_looking_steps,
     avg(g.activity) AS mean_activity
 FROM runs AS r
-JOIN wedged AS w ON w.namespace = r.namespace AND w.gang = r.gang AND w.island = r.island
-JOIN gpu_steps AS g ON g.namespace = w.namespace AND g.gang = w.gang AND g.ts = w.ts
-LEFT JOIN gang_work AS gw ON gw.namespace = r.namespace AND gw.gang = r.gang
-GROUP BY r.namespace, r.workload, r.gang, r.run_start, r.run_end, r.run_hours, r.gang_gpus, r.gang_gpu_hours,
+JOIN wedged AS w ON w.cluster = r.cluster AND w.namespace = r.namespace AND w.gang = r.gang AND w.island = r.island
+JOIN gpu_steps AS g ON g.cluster = w.cluster AND g.namespace = w.namespace AND g.gang = w.gang AND g.ts = w.ts
+LEFT JOIN gang_work AS gw ON gw.cluster = r.cluster AND gw.namespace = r.namespace AND gw.gang = r.gang
+GROUP BY r.cluster, r.namespace, r.workload, r.gang, r.run_start, r.run_end, r.run_hours, r.gang_gpus, r.gang_gpu_hours,
     g.uid, g.gpu_uuid
-ORDER BY r.namespace, r.workload, r.run_start, any_value(g.node), any_value(g.gpu_index), g.gpu_uuid;
+ORDER BY r.cluster, r.namespace, r.workload, r.run_start, any_value(g.node), any_value(g.gpu_index), g.gpu_uuid;

@@ -1,12 +1,13 @@
 -- One row per workload (namespace, owner_kind/owner_name) allocated in the window: identity, class (most
 -- common value over its steps), pods, nodes, peak concurrent GPUs and replicas, and allocated GPU-hours.
 WITH per_step AS (
-    SELECT namespace, workload, ts, sum(gpus_requested) AS gpus, count(DISTINCT uid) AS replicas
+    SELECT cluster, namespace, workload, ts, sum(gpus_requested) AS gpus, count(DISTINCT uid) AS replicas
     FROM rule_pod_steps
-    GROUP BY namespace, workload, ts
+    GROUP BY cluster, namespace, workload, ts
 ),
 peaks AS (
     SELECT
+        cluster,
         namespace,
         workload,
         max(gpus) AS gpus_allocated,
@@ -15,9 +16,10 @@ peaks AS (
         arg_max(gpus, ts) AS last_gpus,
         count(*) AS running_steps
     FROM per_step
-    GROUP BY namespace, workload
+    GROUP BY cluster, namespace, workload
 )
 SELECT
+    s.cluster,
     s.namespace,
     s.workload,
     mode(s.owner_kind) AS owner_kind,
@@ -41,6 +43,6 @@ SELECT
     min(s.ts) AS first_ts,
     max(s.ts) AS last_ts
 FROM rule_pod_steps AS s
-JOIN peaks AS pk ON pk.namespace = s.namespace AND pk.workload = s.workload
-GROUP BY s.namespace, s.workload
-ORDER BY s.namespace, s.workload;
+JOIN peaks AS pk ON pk.cluster = s.cluster AND pk.namespace = s.namespace AND pk.workload = s.workload
+GROUP BY s.cluster, s.namespace, s.workload
+ORDER BY s.cluster, s.namespace, s.workload;

@@ -103,6 +103,7 @@ def _recommendation_row(evaluated_on: date, finding: Finding) -> dict[str, Any]:
                 "workspace",
                 "project",
                 "namespace",
+                "cluster",
                 "workload",
                 "exempt",
                 "gpu_model",
@@ -129,17 +130,17 @@ def store_recommendations(con: duckdb.DuckDBPyConnection, evaluated_on: date, fi
 
 def load_ticket_labels(
     con: duckdb.DuckDBPyConnection, window_start: datetime, window_end: datetime
-) -> tuple[dict[tuple[str, str], Labels], dict[str, Labels]]:
+) -> tuple[dict[tuple[str, str, str], Labels], dict[tuple[str, str], Labels]]:
     """The window's owner labels and snooze annotations per workload (of rule_pod_steps) and per namespace."""
     params = {"window_start": window_start.replace(tzinfo=None), "window_end": window_end.replace(tzinfo=None)}
-    workloads: dict[tuple[str, str], Labels] = {}
-    namespaces: dict[str, Labels] = {}
+    workloads: dict[tuple[str, str, str], Labels] = {}
+    namespaces: dict[tuple[str, str], Labels] = {}
     for row in fetch_frame(con, "rules_ticket_labels.sql", params).iter_rows(named=True):
         labels = Labels(row["owner"], row["owner_channel"], row["snooze_until"])
         if row["scope"] == "pod":
-            workloads[(row["namespace"], row["workload"])] = labels
+            workloads[(row["cluster"], row["namespace"], row["workload"])] = labels
         else:
-            namespaces[row["namespace"]] = labels
+            namespaces[(row["cluster"], row["namespace"])] = labels
     return workloads, namespaces
 
 

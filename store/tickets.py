@@ -49,6 +49,7 @@ def apply_feed_update(con: duckdb.DuckDBPyConnection, update: FeedUpdate, evalua
                 "resolved_at": write.resolved_at,
                 "last_evaluated_on": evaluated_on,
                 "ticket": ticket.stored(),
+                "cluster": ticket.cluster,
             }
             run_sql(con, "tickets_upsert_history.sql", params)
         for finding_id in update.forgotten:

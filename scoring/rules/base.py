@@ -40,8 +40,8 @@ class RuleInputs:
         """Scale GPU-hours of the window to a week."""
         return gpu_hours_in_window * 168.0 / self.window_hours
 
-    def workload_rows(self) -> dict[tuple[str, str], dict[str, Any]]:
-        return {(row["namespace"], row["workload"]): row for row in self.workloads.iter_rows(named=True)}
+    def workload_rows(self) -> dict[WorkloadKey, dict[str, Any]]:
+        return {workload_key(row): row for row in self.workloads.iter_rows(named=True)}
 
     def ended_at(self, workload: dict[str, Any]) -> datetime | None:
         """When the workload's last allocated step ended, if that is ENDED_GAP or more before the window's end."""
@@ -52,19 +52,30 @@ class RuleInputs:
         window_end = self.window_end.replace(tzinfo=None) if last.tzinfo is None else self.window_end
         return end if window_end - end >= ENDED_GAP else None
 
-    def idle_gpu_hours(self, namespace: str, workload: str) -> float:
+    def idle_gpu_hours(self, namespace: str, workload: str, cluster: str = "") -> float:
         """The workload's allocated GPU-hours at activity < usage.idle_activity_threshold (1 %) in the window."""
         if "idle_hours" not in self.gpu_stats.columns:
             return 0.0
         rows = self.gpu_stats.filter((pl.col("namespace") == namespace) & (pl.col("workload") == workload))
+        if "cluster" in rows.columns:
+            rows = rows.filter(pl.col("cluster") == cluster)
         return float(rows["idle_hours"].sum() or 0.0)
 
 
-def rows_by_workload(frame: pl.DataFrame) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """The rows of a frame grouped by (namespace, workload), in frame order."""
-    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+# (cluster, namespace, workload): a workload of one cluster (cluster '' when labels.cluster_label is off)
+WorkloadKey = tuple[str, str, str]
+
+
+def workload_key(row: dict[str, Any]) -> WorkloadKey:
+    """The key of a rule row: its cluster ('' for a frame without one), namespace and workload."""
+    return (str(row.get("cluster") or ""), row["namespace"], row["workload"])
+
+
+def rows_by_workload(frame: pl.DataFrame) -> dict[WorkloadKey, list[dict[str, Any]]]:
+    """The rows of a frame grouped by (cluster, namespace, workload), in frame order."""
+    grouped: dict[WorkloadKey, list[dict[str, Any]]] = defaultdict(list)
     for row in frame.iter_rows(named=True):
-        grouped[(row["namespace"], row["workload"])].append(row)
+        grouped[workload_key(row)].append(row)
     return grouped
 
 
@@ -123,6 +134,7 @@ def workload_finding(
         workspace=workload["workspace"],
         project=workload["project"],
         namespace=workload["namespace"],
+        cluster=str(workload.get("cluster") or ""),
         workload=workload["workload"],
         pods=sorted(pods if pods is not None else workload["pods"]),
         nodes=sorted(nodes if nodes is not None else (workload["nodes"] or [])),
@@ -133,7 +145,9 @@ def workload_finding(
         provisioning_type=workload["provisioning_type"],
         gpus_allocated=float(workload["gpus_allocated"]),
         gpus_reclaimable=float(gpus_reclaimable) if reclaim else 0.0,
-        idle_gpu_hours=inputs.idle_gpu_hours(workload["namespace"], workload["workload"]),
+        idle_gpu_hours=inputs.idle_gpu_hours(
+            workload["namespace"], workload["workload"], str(workload.get("cluster") or "")
+        ),
         gpu_hours_recoverable_per_week=per_week if reclaim else 0.0,
         wasted_gpu_hours=recoverable_gpu_hours_in_window,
         severity=severity.level(per_week),

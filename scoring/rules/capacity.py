@@ -8,7 +8,7 @@ from typing import ClassVar
 from gpu_reclaim.core.rule_settings import QuotaReclaimSettings, ServingOverprovisionedSettings
 from gpu_reclaim.scoring.changes import quota_patch, scale_command
 from gpu_reclaim.scoring.findings import Finding
-from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs
+from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs, workload_key
 
 
 def ceil_clean(value: float) -> int:
@@ -44,6 +44,7 @@ class QuotaReclaim(RuleBase[QuotaReclaimSettings]):
                     workspace=quota["workspace"],
                     project=quota["project"],
                     namespace=quota["namespace"],
+                    cluster=str(quota.get("cluster") or ""),
                     workload=f"ResourceQuota/{quota['resourcequota']}",
                     gpus_allocated=hard,
                     gpus_reclaimable=reclaimable,
@@ -82,7 +83,7 @@ class ServingOverprovisioned(RuleBase[ServingOverprovisionedSettings]):
         findings = []
         workloads = inputs.workload_rows()
         for load in inputs.serving_load.iter_rows(named=True):
-            key = (load["namespace"], load["workload"])
+            key = workload_key(load)
             workload = workloads[key]
             if load["p95_activity"] is None or load["p95_activity"] > self.settings.p95_activity_max:
                 continue

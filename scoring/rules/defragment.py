@@ -38,6 +38,7 @@ class Defragment:
                     workspace=CLUSTER,
                     project=CLUSTER,
                     namespace="",
+                    cluster=str(plan.get("cluster") or ""),
                     workload=f"MachineGroup/{group}",
                     pods=list(plan["pods"]),
                     nodes=sorted(plan["from_nodes"]),

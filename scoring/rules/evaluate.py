@@ -45,11 +45,13 @@ def _exempt_by_config(settings: Settings, finding: Finding) -> bool:
 
 def _suppress(findings: list[Finding], rules: RecommendationSettings) -> list[Finding]:
     """Drop a finding when a rule that makes it redundant fired on the same workload."""
-    fired = {(f.rule, f.namespace, f.workload) for f in findings if not f.insufficient_data}
+    fired = {(f.rule, f.cluster, f.namespace, f.workload) for f in findings if not f.insufficient_data}
     return [
         f
         for f in findings
-        if not any((other, f.namespace, f.workload) in fired for other in rules.suppressed_by.get(f.rule, []))
+        if not any(
+            (other, f.cluster, f.namespace, f.workload) in fired for other in rules.suppressed_by.get(f.rule, [])
+        )
     ]
 
 
