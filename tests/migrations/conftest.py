@@ -31,6 +31,16 @@ ADDED_COLUMNS: dict[str, set[str]] = {
     "pod_usage_daily": {"gpu_sharing", "mig_profile", "usage_estimated"},  # 0006
     "project_usage_daily": {"usage_estimated", "estimated_used_gpu_hours"},  # 0006
 }
+# 0009: `cluster` on every table of v0.1.0 but gpu_model_weights (README "Several clusters in one VictoriaMetrics")
+CLUSTER_TABLES = (
+    "gpu_samples", "pod_steps", "pods", "namespaces", "nodes", "quota_steps", "data_quality", "pod_gpu_usage_daily",
+    "pod_usage_daily", "project_usage_daily", "workspace_usage_daily", "pod_gpu_usage_hourly", "project_usage_hourly",
+    "machine_group_usage_hourly", "recommendations", "ticket_history", "node_fragmentation",
+    "machine_group_fragmentation", "cluster_fragmentation", "typical_pod_classes", "pending_demand", "defrag_plans",
+    "defrag_moves",
+)  # fmt: skip
+for _table in CLUSTER_TABLES:
+    ADDED_COLUMNS.setdefault(_table, set()).add("cluster")
 
 
 def sha256(path: Path) -> str:

@@ -262,18 +262,18 @@ def test_a_failing_first_migration_leaves_the_v010_file_as_it_was(
 def test_a_failing_later_migration_keeps_the_earlier_ones(
     old_release: OldRelease, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    text = "ALTER TABLE gpu_samples ADD COLUMN cluster VARCHAR DEFAULT 'default';\nSELECT nope FROM pods;"
+    text = "ALTER TABLE gpu_samples ADD COLUMN cluster_test VARCHAR DEFAULT 'default';\nSELECT nope FROM pods;"
     monkeypatch.setattr(migrations, "known_migrations", lambda: broken(LATEST + 1, text))
     with pytest.raises(MigrationError, match=rf"{LATEST + 1:04d}_broken\.sql failed"):
         Warehouse(old_release.db).upgrade()
     assert [row[0] for row in recorded(old_release.db)] == list(range(1, LATEST + 1))
-    assert old_release.fingerprint() == old_release.manifest["tables"]  # no `cluster` column, nothing changed
+    assert old_release.fingerprint() == old_release.manifest["tables"]  # no `cluster_test` column, nothing changed
     monkeypatch.undo()
     assert Warehouse(old_release.db).upgrade().applied == ()  # the file is usable at the version before
 
 
 SLOW = (
-    "ALTER TABLE gpu_samples ADD COLUMN cluster VARCHAR DEFAULT 'default';\n"
+    "ALTER TABLE gpu_samples ADD COLUMN cluster_test VARCHAR DEFAULT 'default';\n"
     "UPDATE gpu_samples SET raw_samples = raw_samples + 1;\n"
     "CREATE TABLE busy AS SELECT sum(a.range * b.range) AS s FROM range(100000000) AS a, range(100000) AS b;"
 )
@@ -409,6 +409,7 @@ def test_0005_adds_an_empty_ticket_labels_table_that_the_next_ingest_fills(old_r
         ("owner", "VARCHAR"),
         ("owner_channel", "VARCHAR"),
         ("snooze_until", "VARCHAR"),
+        ("cluster", "VARCHAR"),  # 0009
     ]
     assert rows == (0,)
     assert old_release.fingerprint() == old_release.manifest["tables"]  # the old tables as they were

@@ -60,12 +60,14 @@ def make_action_database() -> duckdb.DuckDBPyConnection:
     for finding, workload, gpus, weekly, h100, fields in ACTION_TICKETS:
         con.execute(
             "INSERT INTO recommendations VALUES (?, ?, 'idle_allocation', 'high', ?, 'vision', 'alpha-vision', ?, "
-            "false, 'NVIDIA-H100', 8, ?, 10, ?, ?, ?, ?)",
+            "false, 'NVIDIA-H100', 8, ?, 10, ?, ?, ?, ?, '')",
             [LAST_DAY, finding, WORKSPACE_A, workload, gpus, weekly, datetime(2026, 1, 5), WINDOW_END,
              _ticket(workload, h100, **fields)],
         )  # fmt: skip
     day = SNAPSHOT.date()
-    node_row = "INSERT INTO node_fragmentation VALUES (?, ?, ?, 'mg-h100', 'NVIDIA-H100', 8, ?, ?, 0, 0, ?, 0, 0, 0, 0)"
+    node_row = (
+        "INSERT INTO node_fragmentation VALUES (?, ?, ?, 'mg-h100', 'NVIDIA-H100', 8, ?, ?, 0, 0, ?, 0, 0, 0, 0, '')"
+    )
     for node, free in (("node-busy", 2), ("node-empty", 8)):
         con.execute(node_row, [day, SNAPSHOT, node, free, float(free), free == 8])
         con.execute(node_row, [day, SNAPSHOT - timedelta(hours=5), node, 0, 0.0, False])  # an older snapshot
@@ -99,7 +101,7 @@ def make_action_database() -> duckdb.DuckDBPyConnection:
                                   ("u-b1", "bravo-nlp-ns", "bravo-batch")):  # fmt: skip
         con.execute(
             "INSERT INTO pods VALUES (?, ?, ?, 'p', NULL, 'Job', ?, 'shared', 'training', 'unknown', false, NULL, "
-            "?, ?)",
+            "?, ?, '')",
             [date(2026, 1, 6), uid, namespace, owner, datetime(2026, 1, 6), datetime(2026, 1, 7)],
         )
     return con

@@ -216,7 +216,7 @@ def test_the_evaluation_dated_the_window_end_is_the_next_window(tmp_path: Path) 
     ticket = json.dumps({"action": "a", "summary": "s", "evidence": {}})
     con.execute(
         "INSERT INTO recommendations VALUES (?, 'alpha-next-window', 'idle_allocation', 'high', ?, 'vision', "
-        "'alpha-vision', 'Job/next', false, 'NVIDIA-H100', 8, 8, 1, 1, ?, ?, ?)",
+        "'alpha-vision', 'Job/next', false, 'NVIDIA-H100', 8, 8, 1, 1, ?, ?, ?, '')",
         [WINDOW_END, WORKSPACE_A, datetime(2026, 1, 6), datetime(2026, 1, 13), ticket],
     )
     index = build_reports(con, settings(7), WINDOW_START, WINDOW_END, tmp_path)

@@ -88,10 +88,12 @@ def make_database() -> duckdb.DuckDBPyConnection:
     con.executemany(f"INSERT INTO project_usage_daily ({PROJECT_COLUMNS}) VALUES ({', '.join('?' * 15)})", project_rows)
     for offset in range(-7, 8):
         day = d + timedelta(offset)
-        con.execute("INSERT INTO namespaces VALUES (?, 'alpha-vision', ?, 'vision', true)", [day, WORKSPACE_A])
-        con.execute("INSERT INTO namespaces VALUES (?, 'alpha-xss', ?, ?, true)", [day, WORKSPACE_A, HOSTILE])
-        con.execute("INSERT INTO namespaces VALUES (?, 'bravo-nlp-ns', ?, 'bravo-nlp', true)", [day, WORKSPACE_B])
-        con.execute("INSERT INTO namespaces VALUES (?, 'alpha-reserved', ?, 'reserved-only', true)", [day, WORKSPACE_A])
+        con.execute("INSERT INTO namespaces VALUES (?, 'alpha-vision', ?, 'vision', true, '')", [day, WORKSPACE_A])
+        con.execute("INSERT INTO namespaces VALUES (?, 'alpha-xss', ?, ?, true, '')", [day, WORKSPACE_A, HOSTILE])
+        con.execute("INSERT INTO namespaces VALUES (?, 'bravo-nlp-ns', ?, 'bravo-nlp', true, '')", [day, WORKSPACE_B])
+        con.execute(
+            "INSERT INTO namespaces VALUES (?, 'alpha-reserved', ?, 'reserved-only', true, '')", [day, WORKSPACE_A]
+        )
     start = datetime(2026, 1, 5)
     for hour in range(30):
         ts = start + timedelta(hours=hour)
@@ -127,12 +129,16 @@ def make_database() -> duckdb.DuckDBPyConnection:
             [ts.date(), ts, namespace, observed, used, used / observed],
         )
     for ts, hard in [(datetime(2026, 1, 5, 0), 16.0), (datetime(2026, 1, 8, 0), 8.0)]:
-        con.execute("INSERT INTO quota_steps VALUES (?, ?, 'alpha-vision', 'gpu-quota', ?, 2)", [ts.date(), ts, hard])
+        con.execute(
+            "INSERT INTO quota_steps VALUES (?, ?, 'alpha-vision', 'gpu-quota', ?, 2, '')", [ts.date(), ts, hard]
+        )
     con.execute(
-        "INSERT INTO quota_steps VALUES (?, ?, 'bravo-nlp-ns', 'gpu-quota', 444.0, 2)", [d, datetime(2026, 1, 5, 1)]
+        "INSERT INTO quota_steps VALUES (?, ?, 'bravo-nlp-ns', 'gpu-quota', 444.0, 2, '')", [d, datetime(2026, 1, 5, 1)]
     )
     # A Project that reserved GPUs and ran nothing: reported with its quota and zero use.
-    con.execute("INSERT INTO quota_steps VALUES (?, ?, 'alpha-reserved', 'q', 6.0, 0)", [d, datetime(2026, 1, 5, 2)])
+    con.execute(
+        "INSERT INTO quota_steps VALUES (?, ?, 'alpha-reserved', 'q', 6.0, 0, '')", [d, datetime(2026, 1, 5, 2)]
+    )
     pod_columns = (
         "day, uid, namespace, pod, workspace, project, workload, owner_kind, owner_name, provisioning_type, "
         "category, purpose, reclaim_exempt, node, machine_group, gpu_model, gpus_requested, running_hours, "
@@ -161,7 +167,7 @@ def make_database() -> duckdb.DuckDBPyConnection:
         "'NVIDIA-H100', 1, 3, 3.0, 0.5, 0.5, 0.25, 0.25, 2.5, 1, NULL)",
         [d, WORKSPACE_A],
     )
-    con.execute("INSERT INTO data_quality VALUES (?, 'ingest', 'clamp_range', 'gpu_util', 12)", [d])
+    con.execute("INSERT INTO data_quality VALUES (?, 'ingest', 'clamp_range', 'gpu_util', 12, '')", [d])
     _insert_recommendations(con)
     _insert_cluster_tables(con)
     return con
@@ -171,7 +177,7 @@ def _insert_cluster_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Machine Group capacity and unmet demand per hour, fragmentation snapshots, defrag plans and the
     cluster-level `defragment` tickets (workspace 'cluster'); one row of each just outside the window."""
     start = datetime(2026, 1, 5)
-    hourly = "INSERT INTO machine_group_usage_hourly VALUES (?, ?, ?, 'NVIDIA-H100', ?, ?, ?, ?, ?, ?, ?)"
+    hourly = "INSERT INTO machine_group_usage_hourly VALUES (?, ?, ?, 'NVIDIA-H100', ?, ?, ?, ?, ?, ?, ?, '')"
     for hour in range(6):
         ts = start + timedelta(hours=hour)
         allocated = 8.0 + 0.5 * hour
@@ -183,7 +189,7 @@ def _insert_cluster_tables(con: duckdb.DuckDBPyConnection) -> None:
     for hour in (3, 4):
         ts = start + timedelta(hours=hour)
         con.execute(
-            "INSERT INTO machine_group_usage_hourly VALUES (?, ?, 'unplaced', 'unknown', 0, 0, 0, 0, 0, 12.5, 2)",
+            "INSERT INTO machine_group_usage_hourly VALUES (?, ?, 'unplaced', 'unknown', 0, 0, 0, 0, 0, 12.5, 2, '')",
             [ts.date(), ts],
         )
     outside = start - timedelta(hours=1)
@@ -200,24 +206,26 @@ def _insert_cluster_tables(con: duckdb.DuckDBPyConnection) -> None:
             figures = [ts.date(), ts, "NVIDIA-H100", 2, 16, whole, float(whole), 0, 1, 8, 4, 2, slots]
             if scope == "cluster":
                 con.execute(
-                    "INSERT INTO cluster_fragmentation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO cluster_fragmentation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')",
                     [*figures, ratio * 0.1, ratio],
                 )
             else:
                 con.execute(
-                    "INSERT INTO machine_group_fragmentation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO machine_group_fragmentation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')",
                     [*figures[:2], scope, *figures[2:], ratio * 0.1, ratio],
                 )
     con.execute(
         "INSERT INTO machine_group_fragmentation VALUES (?, ?, 'mg-h100', 'NVIDIA-H100', 2, 16, 16, 16, 2, 0, "
-        "16, 8, 4, 2, 0, 99.9)",
+        "16, 8, 4, 2, 0, 99.9, '')",
         [outside.date(), outside],
     )
     for hour, blocked in ((3, 1), (4, 2)):
         ts = start + timedelta(hours=hour)
-        con.execute("INSERT INTO pending_demand VALUES (?, ?, 'unplaced', 2, 12.5, 0, 2, ?)", [ts.date(), ts, blocked])
+        con.execute(
+            "INSERT INTO pending_demand VALUES (?, ?, 'unplaced', 2, 12.5, 0, 2, ?, '')", [ts.date(), ts, blocked]
+        )
 
-    plan = "INSERT INTO defrag_plans VALUES (?, ?, ?, 'NVIDIA-H100', ?, ?, ?, ?, ?, ?, ?, ?)"
+    plan = "INSERT INTO defrag_plans VALUES (?, ?, ?, 'NVIDIA-H100', ?, ?, ?, ?, ?, ?, ?, ?, '')"
     for day, group, moves, freed, before, after, ratio_before, ratio_after, hours in [
         (WINDOW_START + timedelta(1), "mg-h100", 9, ["node-old"], 0, 0, 40.0, 39.0, [1]),
         (WINDOW_START + timedelta(2), "mg-h100", 2, ["node-a"], 0, 1, 30.5, 12.125, [3, 4]),
@@ -240,7 +248,7 @@ def _insert_cluster_tables(con: duckdb.DuckDBPyConnection) -> None:
         }
         con.execute(
             "INSERT INTO recommendations VALUES (?, ?, 'defragment', 'high', 'cluster', 'cluster', '', "
-            "'MachineGroup/mg-h100', false, 'NVIDIA-H100', 0, 8, 0, ?, ?, ?, ?)",
+            "'MachineGroup/mg-h100', false, 'NVIDIA-H100', 0, 8, 0, ?, ?, ?, ?, '')",
             [evaluated_on, finding, weekly, datetime(2026, 1, 5), datetime(2026, 1, 12), json.dumps(ticket)],
         )
 
@@ -273,7 +281,7 @@ def _insert_recommendations(con: duckdb.DuckDBPyConnection) -> None:
         }
         con.execute(
             "INSERT INTO recommendations VALUES (?, ?, 'idle_allocation', 'high', ?, ?, ?, ?, ?, 'NVIDIA-H100', "
-            "8, ?, ?, ?, ?, ?, ?)",
+            "8, ?, ?, ?, ?, ?, ?, '')",
             [
                 evaluated_on,
                 finding,

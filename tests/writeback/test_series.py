@@ -148,7 +148,7 @@ def _ticket(con: object, rule: str, workspace: str, exempt: bool, insufficient: 
     ticket = json.dumps({"insufficient_data": insufficient})
     con.execute(  # type: ignore[attr-defined]
         "INSERT INTO recommendations VALUES ($d, $id, $rule, 'high', $ws, 'p', 'ns', 'w', $exempt, NULL, 1, 1, 1, "
-        "$hours, $d, $d, $ticket)",
+        "$hours, $d, $d, $ticket, '')",
         {"d": DAY, "id": f"{rule}-{workspace}-{exempt}-{insufficient}", "rule": rule, "ws": workspace,
          "exempt": exempt, "hours": hours, "ticket": ticket},
     )  # fmt: skip
@@ -200,7 +200,7 @@ def test_missing_and_failed_days_are_retried_within_the_window(tmp_path: Path) -
     with Warehouse(tmp_path / "t.duckdb").connect() as con:
         for day in (date(2026, 11, 1), date(2026, 11, 4), date(2026, 11, 5), date(2026, 11, 6)):
             con.execute(
-                "INSERT INTO machine_group_usage_hourly VALUES ($d, $d, 'g', 'm', 8, 1, 1, 0, 7, 0, 0)", {"d": day}
+                "INSERT INTO machine_group_usage_hourly VALUES ($d, $d, 'g', 'm', 8, 1, 1, 0, 7, 0, 0, '')", {"d": day}
             )
         now = datetime(2026, 11, 7)
         for stage in STAGE_METRICS:  # Nov 5 fully written; Nov 4 one stage failed; Nov 6 never written
