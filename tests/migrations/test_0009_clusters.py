@@ -31,7 +31,7 @@ def test_0009_adds_cluster_to_every_table_with_the_old_rows_in_cluster_empty(old
         for table in (*CLUSTER_TABLES, "ticket_labels"):
             assert columns[table] == ("VARCHAR", False, "''"), table
             total, empty = con.execute(
-                f"SELECT count(*), count(*) FILTER (WHERE cluster = '') FROM {table}"  # noqa: S608 (fixed names)
+                f"SELECT count(*), count(*) FILTER (WHERE cluster = '') FROM {table}"  # fixed table names
             ).fetchone() or (None, None)
             assert total == empty, table
             assert total == old_release.manifest["tables"].get(table, {}).get("rows", total), table

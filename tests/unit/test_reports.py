@@ -211,7 +211,8 @@ def _insert_cluster_tables(con: duckdb.DuckDBPyConnection) -> None:
                 )
             else:
                 con.execute(
-                    "INSERT INTO machine_group_fragmentation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')",
+                    "INSERT INTO machine_group_fragmentation VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')",
                     [*figures[:2], scope, *figures[2:], ratio * 0.1, ratio],
                 )
     con.execute(
