@@ -19,7 +19,7 @@ from gpu_reclaim.scoring.rules.mig import MigResize, mig_resize
 GIB = 1024.0
 
 
-def gpus_by_workload(inputs: RuleInputs) -> dict[tuple[str, str], list[dict[str, Any]]]:
+def gpus_by_workload(inputs: RuleInputs) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
     return rows_by_workload(inputs.gpu_stats)
 
 
