@@ -1,7 +1,8 @@
 """Two clusters in one real VictoriaMetrics, told apart by an external `cluster` label, with the same namespace and
 pod names in both: a run limited by `[victoria_metrics] matchers` sees only its cluster's pods, GPUs and nodes
-(DCGM and kube-state-metrics alike); a run without matchers mixes both, which is what the limit is for. With
-`labels.cluster_label` set, cluster_days and the reports say which cluster(s) the run's data covers.
+(DCGM and kube-state-metrics alike); a run without matchers, with `labels.cluster_label` set, reads both and keeps
+them apart (issue 13: a Project is (cluster, namespace), fragmentation per cluster). cluster_days and the reports say
+which cluster(s) the run's data covers.
 
 Its own LocalVictoriaMetrics (not the session one, which other tests fill with demo days)."""
 
@@ -191,13 +192,28 @@ def test_a_run_limited_to_one_cluster_sees_only_it(
     assert f"Cluster (label cluster): {cluster.name}." in pages
 
 
-def test_without_matchers_the_clusters_mix(two_clusters: LocalVictoriaMetrics, tmp_path: Path) -> None:
-    """The data really holds both: unlimited, team-a is one Project of both clusters' pods (2 + 4 GPUs)."""
-    mixed = seen(run_limited(two_clusters, tmp_path, ""))
+def test_without_matchers_both_clusters_are_read_and_kept_apart(
+    two_clusters: LocalVictoriaMetrics, tmp_path: Path
+) -> None:
+    """The data really holds both: unlimited, the run sees every pod, node and GPU of both, and team-a is two
+    Projects, one per cluster (2 and 4 GPUs), each in its own cluster's Workspace."""
+    database = run_limited(two_clusters, tmp_path, "")
+    mixed = seen(database)
     eu, us = expected(EU), expected(US)
     assert mixed["uids"] == eu["uids"] | us["uids"]
     assert mixed["nodes"] == eu["nodes"] | us["nodes"]
     assert mixed["gpus"] == eu["gpus"] | us["gpus"]
-    assert mixed["allocated"]["team-a"] == pytest.approx((2 + 4) * HOURS)
     assert mixed["cluster_days"] == eu["cluster_days"] | us["cluster_days"]
+    with duckdb.connect(str(database), read_only=True) as con:
+        projects = con.execute(
+            "SELECT cluster, namespace, workspace, allocated_gpu_hours FROM project_usage_daily ORDER BY 1, 2"
+        ).fetchall()
+        fragmentation = con.execute("SELECT cluster, max(gpus) FROM cluster_fragmentation GROUP BY 1 ORDER BY 1")
+        per_cluster_gpus = fragmentation.fetchall()
+    assert projects == [
+        (cluster.name, pod.namespace, cluster.workspace, pytest.approx(pod.gpus * HOURS))
+        for cluster in (EU, US)
+        for pod in sorted(cluster.pods, key=lambda pod: pod.namespace)
+    ]
+    assert per_cluster_gpus == [(EU.name, *eu["cluster_gpus"]), (US.name, *us["cluster_gpus"])]
     assert report_scope(tmp_path)[0] == ["Clusters (label cluster): prod-eu, prod-us."]
