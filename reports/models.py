@@ -151,6 +151,7 @@ class Recommendation(_Model):
     gpus_freed: Figure = None
     whole_nodes_freed: Figure = None
     wasted_gpu_hours: Figure = None
+    cluster: str = ""  # labels.cluster_label's value ('' when off; README "Clusters in one file")
 
     @property
     def is_action(self) -> bool:

@@ -444,6 +444,7 @@ def summary_document(report: WorkspaceReport) -> dict[str, Any]:
                 "severity": item.severity,
                 "project": item.project,
                 "namespace": item.namespace,
+                "cluster": item.cluster,
                 "workload": item.workload,
                 "exempt": item.exempt,
                 "gpus_allocated": item.gpus_allocated,

@@ -24,6 +24,7 @@ SELECT
     json_extract_string(r.ticket, '$.summary') AS summary,
     CAST(json_extract(r.ticket, '$.evidence') AS VARCHAR) AS evidence_json,
     r.workspace,
+    r.cluster,
     TRY_CAST(json_extract_string(r.ticket, '$.evidence.h100_equivalent_hours_recoverable_per_week') AS DOUBLE)
         AS h100_equivalent_hours_recoverable_per_week,
     TRY_CAST(json_extract_string(r.ticket, '$.evidence.cost_recoverable_per_week') AS DOUBLE)
