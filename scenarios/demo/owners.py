@@ -70,8 +70,9 @@ def expected_owner(namespace: str, workload: str, workspace: str, project: str) 
 
 
 def config_toml(step_seconds: int) -> str:
-    """The demo's config file: the step and the contacts config map."""
-    lines = [f"step_seconds = {int(step_seconds)}", ""]
+    """The demo's config file: the step, the cluster label (two clusters, scenarios/demo/east.py) and the contacts
+    config map."""
+    lines = [f"step_seconds = {int(step_seconds)}", "", "[labels]", 'cluster_label = "cluster"', ""]
     for scope, entries in CONTACTS.items():
         for name, contact in entries.items():
             lines.append(f'[tickets.contacts.{scope}."{name}"]')

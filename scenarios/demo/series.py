@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from gpu_reclaim.scenarios.demo import owners as demo_owners
+from gpu_reclaim.scenarios.demo.east import east_series, tag_west
 from gpu_reclaim.scenarios.demo.model import DemoCluster, Namespace, Pod, name_suffix
 from gpu_reclaim.scenarios.demo.scenario import PCI_BUSES, PHASE_SUCCEEDED, PHASES, BoolArray, DemoScenario, FloatArray
 from gpu_reclaim.scenarios.demo.shared_gpus import shared_gpu_series
@@ -80,9 +81,11 @@ def iter_series(cluster: DemoCluster) -> Iterator[tuple[bytes, bytes, int]]:
     """(line, its label object as JSON, samples in the line)."""
     sc = cluster.scenario
     writer = _Writer(sc)
-    yield from _dcgm_lines(cluster, writer)
-    yield from _ksm_lines(cluster, writer)
-    yield from shared_gpu_series(sc)  # MIG and time-sliced GPUs (scenarios/demo/shared_gpus.py)
+    # the main cluster (with its MIG and time-sliced GPUs, scenarios/demo/shared_gpus.py) is cluster="demo-west"
+    west = itertools.chain(_dcgm_lines(cluster, writer), _ksm_lines(cluster, writer), shared_gpu_series(sc))
+    for line, labels_json, samples in west:
+        yield (*tag_west(line, labels_json), samples)
+    yield from east_series(sc)  # the second cluster, demo-east
 
 
 def _dcgm_lines(cluster: DemoCluster, writer: _Writer) -> Iterator[tuple[bytes, bytes, int]]:

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from gpu_reclaim.scenarios.demo import hangs as demo_hangs
 from gpu_reclaim.scenarios.demo import owners as demo_owners
+from gpu_reclaim.scenarios.demo.east import add_east_truth
 from gpu_reclaim.scenarios.demo.model import DemoCluster, Pod
 from gpu_reclaim.scenarios.demo.scenario import IDLE_THRESHOLD, LOW_USE_THRESHOLD, DemoScenario
 from gpu_reclaim.scenarios.demo.series import quota_hard, quota_used
@@ -237,6 +238,7 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
         ),
     }
     add_shared_gpu_truth(truth, sc)  # MIG and time-sliced GPUs (scenarios/demo/shared_gpus.py)
+    add_east_truth(truth, sc)  # the second cluster, demo-east (scenarios/demo/east.py)
     return truth
 
 

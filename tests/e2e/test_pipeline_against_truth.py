@@ -22,6 +22,7 @@ from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, W
 from gpu_reclaim.pipelines.runner import days_between, run_pipeline
 from gpu_reclaim.scenarios.demo import DemoScenario, load_demo
 from gpu_reclaim.scenarios.demo.owners import config_toml
+from gpu_reclaim.scoring.findings import finding_id
 
 pytestmark = pytest.mark.e2e
 
@@ -63,11 +64,13 @@ def _within(actual: float, expected: float) -> bool:
 def test_every_project_matches_the_truth(loaded: dict[str, Any]) -> None:
     with duckdb.connect(str(loaded["db"]), read_only=True) as con:
         rows = con.execute(
-            "SELECT namespace, sum(allocated_gpu_hours), sum(used_gpu_hours), sum(idle_gpu_hours) "
-            "FROM project_usage_daily GROUP BY namespace"
+            "SELECT cluster, namespace, sum(allocated_gpu_hours), sum(used_gpu_hours), sum(idle_gpu_hours) "
+            "FROM project_usage_daily GROUP BY cluster, namespace"
         ).fetchall()
-    actual = {namespace: dict(zip(FIGURES, figures, strict=True)) for namespace, *figures in rows}
-    truth = {p["namespace"]: p for p in loaded["truth"]["projects"] if p["allocated_gpu_hours"] > 0}
+    # a Project is (cluster, namespace): `vision` is one in demo-west and one in demo-east (scenarios/demo/east.py)
+    actual = {(cluster, ns): dict(zip(FIGURES, figures, strict=True)) for cluster, ns, *figures in rows}
+    truth = {(p["cluster"], p["namespace"]): p for p in loaded["truth"]["projects"] if p["allocated_gpu_hours"] > 0}
+    assert ("demo-east", "vision") in truth and ("demo-west", "vision") in truth
     assert set(actual) == set(truth)
     mismatches = [
         (namespace, figure, actual[namespace][figure], expected[figure])
@@ -246,3 +249,34 @@ def test_no_healthy_workload_is_flagged_fake_busy_or_wedged(loaded: dict[str, An
 
 
 RULES = ("fake_busy", "wedged_collective")
+
+
+def test_the_second_cluster_is_kept_apart_with_its_planted_finding(loaded: dict[str, Any]) -> None:
+    """demo-east (scenarios/demo/east.py): its Machine Group `h100-sxm` is its own (16 GPUs), not part of the west
+    one of the same name; its fragmentation is its own; its idle notebook in namespace `vision` is a reclaim
+    ticket of demo-east, with an id that names the cluster."""
+    east = loaded["truth"]["clusters"]["demo-east"]
+    with duckdb.connect(str(loaded["db"]), read_only=True) as con:
+        groups = dict(
+            con.execute(
+                "SELECT cluster, max(capacity_gpus) FROM machine_group_usage_hourly "
+                "WHERE machine_group = 'h100-sxm' GROUP BY cluster"
+            ).fetchall()
+        )
+        fragmentation = dict(con.execute("SELECT cluster, max(gpus) FROM cluster_fragmentation GROUP BY 1").fetchall())
+        findings = con.execute(
+            "SELECT finding_id, cluster, workspace, json_extract_string(ticket, '$.kind') FROM recommendations "
+            "WHERE rule = 'idle_allocation' AND namespace = 'vision' AND workload = $workload "
+            "AND evaluated_on = (SELECT max(evaluated_on) FROM recommendations)",
+            {"workload": east["finding"]["workload"]},
+        ).fetchall()
+        west_vision = con.execute(
+            "SELECT DISTINCT workspace FROM project_usage_daily WHERE cluster = 'demo-west' AND namespace = 'vision'"
+        ).fetchall()
+    assert groups["demo-east"] == east["capacity_gpus"] == 16
+    assert groups["demo-west"] > 16  # the west group of the same name, alone
+    assert fragmentation["demo-east"] == 16 and fragmentation["demo-west"] > 16
+    [(ticket_id, cluster, workspace, kind)] = findings
+    assert (cluster, workspace, kind) == ("demo-east", "vision-east", "reclaim")
+    assert ticket_id == finding_id("idle_allocation", "vision", east["finding"]["workload"], None, "demo-east")
+    assert west_vision == [("research",)]
