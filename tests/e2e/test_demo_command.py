@@ -54,23 +54,26 @@ def test_demo_prints_where_the_outputs_are(demo: dict[str, Any]) -> None:
 
 
 def test_week_figures_match_the_truth_in_tables_and_summaries(demo: dict[str, Any]) -> None:
-    truth = {p["namespace"]: p for p in demo["truth"]["projects"] if p["allocated_gpu_hours"] > 0}
+    # a Project is (cluster, namespace): `vision` is one in demo-west and one in demo-east (scenarios/demo/east.py)
+    truth = {(p["cluster"], p["namespace"]): p for p in demo["truth"]["projects"] if p["allocated_gpu_hours"] > 0}
     with duckdb.connect(str(demo["out"] / "gpu_reclaim.duckdb"), read_only=True) as con:
         rows = con.execute(
-            "SELECT namespace, sum(allocated_gpu_hours), sum(used_gpu_hours), sum(idle_gpu_hours) "
-            "FROM project_usage_daily GROUP BY namespace"
+            "SELECT cluster, namespace, sum(allocated_gpu_hours), sum(used_gpu_hours), sum(idle_gpu_hours) "
+            "FROM project_usage_daily GROUP BY cluster, namespace"
         ).fetchall()
-    tables = {namespace: figures for namespace, *figures in rows}
-    summaries: dict[str, dict[str, Any]] = {}
+    tables = {(cluster, namespace): figures for cluster, namespace, *figures in rows}
+    assert set(tables) == set(truth)
+    summaries: dict[tuple[str, str], dict[str, Any]] = {}
     for path in (demo["out"] / "reports").glob("*/summary.json"):
         summary = json.loads(path.read_text(encoding="utf-8"))
         for project in summary["projects"]:
-            summaries[project["namespace"]] = project
-    for namespace, expected in truth.items():
+            summaries[(summary["workspace"], project["namespace"])] = project
+    for key, expected in truth.items():
         figures = ("allocated_gpu_hours", "used_gpu_hours", "idle_gpu_hours")
+        in_summary = summaries[(expected["workspace"], expected["namespace"])]
         for index, figure in enumerate(figures):
-            assert _close(tables[namespace][index], expected[figure]), (namespace, figure, "table")
-            assert _close(summaries[namespace][figure], expected[figure]), (namespace, figure, "summary.json")
+            assert _close(tables[key][index], expected[figure]), (key, figure, "table")
+            assert _close(in_summary[figure], expected[figure]), (key, figure, "summary.json")
 
 
 def test_every_planted_finding_is_ticketed_by_the_right_rule(demo: dict[str, Any]) -> None:
