@@ -199,14 +199,16 @@ def test_the_snoozed_workload_is_acknowledged_and_the_others_are_not(loaded: dic
 def test_busy_looking_idle_hours_match_the_truth_and_are_not_used(loaded: dict[str, Any]) -> None:
     with duckdb.connect(str(loaded["db"]), read_only=True) as con:
         rows = con.execute(
-            "SELECT namespace, sum(busy_looking_idle_gpu_hours) FROM project_usage_daily GROUP BY namespace"
+            "SELECT cluster, namespace, sum(busy_looking_idle_gpu_hours) FROM project_usage_daily "
+            "GROUP BY cluster, namespace"
         ).fetchall()
-    actual = dict(rows)
-    truth = {p["namespace"]: p["busy_looking_idle_gpu_hours"] for p in loaded["truth"]["projects"]}
-    assert {ns for ns, hours in truth.items() if hours > 0} == {"eval-qa", "vision"}  # the busy loop, the wedge
-    for namespace, expected in truth.items():
-        if namespace in actual:
-            assert _within(actual[namespace], expected), namespace
+    actual = {(cluster, namespace): hours for cluster, namespace, hours in rows}  # a Project: (cluster, namespace)
+    truth = {(p["cluster"], p["namespace"]): p["busy_looking_idle_gpu_hours"] for p in loaded["truth"]["projects"]}
+    busy_looking = {key for key, hours in truth.items() if hours > 0}
+    assert busy_looking == {("demo-west", "eval-qa"), ("demo-west", "vision")}  # the busy loop, the wedge
+    for key, expected in truth.items():
+        if key in actual:
+            assert _within(actual[key], expected), key
 
 
 def _latest_findings(db: Path, rules: tuple[str, ...]) -> list[dict[str, Any]]:
