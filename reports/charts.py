@@ -8,6 +8,7 @@ plotly.js draws as text (category names) are HTML-escaped first, because plotly.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from typing import Any
 
 import plotly.graph_objects as go
@@ -157,12 +158,13 @@ def activity_heatmap_chart(cells: list[HeatmapCell]) -> str:
     return figure_json(go.Figure(data=[trace], layout=layout))
 
 
-def workspace_ranking_chart(rows: list[WorkspaceRanking]) -> str:
-    """Workspaces by idle GPU-hours in the window and GPU-hours recoverable per week."""
+def workspace_ranking_chart(rows: list[WorkspaceRanking], held_and_idle: Mapping[str, float]) -> str:
+    """Workspaces by idle GPU-hours in the window and the held-and-idle GPU-hours per week that their reclaim-now
+    tickets give back (`held_and_idle`, per Workspace)."""
     names = [_label(row.workspace) for row in rows]
     bars = [
         ("idle GPU-hours", IDLE_COLOR, [row.idle_gpu_hours for row in rows]),
-        ("recoverable GPU-hours / week", P95_COLOR, [row.gpu_hours_recoverable_per_week for row in rows]),
+        ("held and idle GPU-hours / week", P95_COLOR, [held_and_idle.get(row.workspace, 0.0) for row in rows]),
     ]
     traces = [
         go.Bar(y=names, x=values, name=name, orientation="h", marker={"color": color}) for name, color, values in bars
