@@ -13,17 +13,9 @@ from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
-from gpu_reclaim.reports.models import (
-    CLUSTER_SCOPE,
-    CapacitySeries,
-    FragmentationSeries,
-    HeatmapCell,
-    MachineGroupUsage,
-    ProjectReport,
-    ProjectSeries,
-    ProjectTrend,
-    WorkspaceRanking,
-)
+from gpu_reclaim.reports.model_base import CLUSTER_SCOPE
+from gpu_reclaim.reports.models import HeatmapCell, ProjectReport, ProjectSeries, ProjectTrend
+from gpu_reclaim.reports.overview_models import CapacitySeries, FragmentationSeries, MachineGroupUsage, WorkspaceRanking
 
 ALLOCATED_COLOR = "#9aa5b1"
 USED_COLOR = "#1f6feb"
@@ -73,24 +65,18 @@ def project_allocation_chart(series: ProjectSeries) -> str:
     traces: list[go.Scatter] = [
         go.Scatter(
             x=hours,
-            y=[point.allocated_gpus for point in series.points],
-            name="allocated",
+            y=values,
+            name=name,
             mode="lines",
-            line={"color": ALLOCATED_COLOR, "width": 1.5, "shape": "hv"},
+            line={"color": color, "width": 1.5, "shape": "hv"},
             fill="tozeroy",
-            fillcolor="rgba(154,165,177,0.25)",
-            hovertemplate="%{y:.3f} GPUs allocated<extra></extra>",
-        ),
-        go.Scatter(
-            x=hours,
-            y=[point.used_gpus for point in series.points],
-            name="used",
-            mode="lines",
-            line={"color": USED_COLOR, "width": 1.5, "shape": "hv"},
-            fill="tozeroy",
-            fillcolor="rgba(31,111,235,0.25)",
-            hovertemplate="%{y:.3f} GPUs used<extra></extra>",
-        ),
+            fillcolor=fill,
+            hovertemplate=f"%{{y:.3f}} GPUs {name}<extra></extra>",
+        )
+        for name, color, fill, values in (
+            ("allocated", ALLOCATED_COLOR, "rgba(154,165,177,0.25)", [point.allocated_gpus for point in series.points]),
+            ("used", USED_COLOR, "rgba(31,111,235,0.25)", [point.used_gpus for point in series.points]),
+        )
     ]
     if series.reserved_gpus is not None and hours:
         traces.append(

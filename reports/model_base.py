@@ -83,3 +83,20 @@ class UsageFigures(PageModel):
     # fake-busy steps (migration 0004): observed, never used; shown as "busy-looking but idle"; None in rows
     # written before 0004
     busy_looking_idle_gpu_hours: float | None = None
+
+
+# The usage figures summary.json states for a Workspace and each Project, in this order.
+SUMMARY_FIGURES = (
+    "allocated_gpu_hours",
+    "used_gpu_hours",
+    "idle_gpu_hours",
+    "low_use_gpu_hours",
+    "no_data_gpu_hours",
+    "busy_looking_idle_gpu_hours",
+    "efficiency",
+    "allocated_h100_equivalent_hours",
+    "idle_h100_equivalent_hours",
+    "gpu_hours_recoverable_per_week",
+    "allocated_cost",
+    "idle_cost",
+)

@@ -1,6 +1,6 @@
 """The pydantic models of the report pages: the only contract between the DuckDB queries and rendering. A
 Workspace's page and the files written are here; the base (rounding, usage figures) is in model_base.py, the
-tickets in ticket_models.py, the cluster overview in overview_models.py (all re-exported here).
+tickets in ticket_models.py, the cluster overview in overview_models.py.
 """
 
 from __future__ import annotations
@@ -8,35 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from gpu_reclaim.reports.model_base import (
-    CLUSTER_SCOPE,
-    DECIMALS,
-    UNPLACED,
-    Count,
-    Figure,
-    Hours,
-    PageModel,
-    UsageFigures,
-    WindowCoverage,
-    rounded,
-    rounded_hours,
-)
-from gpu_reclaim.reports.overview_models import (
-    CapacityHour,
-    CapacitySeries,
-    ClusterOverview,
-    DataQualityRow,
-    DefragPlan,
-    FragmentationPoint,
-    FragmentationSeries,
-    FragmentationSummary,
-    MachineGroupCapacity,
-    MachineGroupUsage,
-    OccupancyNode,
-    WaitingDemand,
-    WorkspaceRanking,
-)
-from gpu_reclaim.reports.ticket_models import ClusterTicket, FindingTotals, Recommendation, top_actions
+from gpu_reclaim.reports.model_base import Count, Hours, PageModel, UsageFigures, WindowCoverage
+from gpu_reclaim.reports.ticket_models import FindingTotals, Recommendation, top_actions
 from pydantic import Field
 
 
@@ -165,43 +138,19 @@ class ReportIndex(PageModel):
     seconds: float
 
 
-__all__ = [
-    "CLUSTER_SCOPE",
-    "DECIMALS",
-    "UNPLACED",
-    "CapacityHour",
-    "CapacitySeries",
-    "ClusterOverview",
-    "ClusterTicket",
-    "Count",
-    "DataQualityRow",
-    "DefragPlan",
-    "Figure",
+__all__ = [  # and the models callers outside reports/ use from here
     "FindingTotals",
-    "FragmentationPoint",
-    "FragmentationSeries",
-    "FragmentationSummary",
     "HeatmapCell",
     "HourlyPoint",
-    "Hours",
-    "MachineGroupCapacity",
-    "MachineGroupUsage",
     "NoDataGpus",
-    "OccupancyNode",
-    "PageModel",
     "ProjectReport",
     "ProjectSeries",
     "ProjectTrend",
     "Recommendation",
     "ReportIndex",
     "TrendWeek",
-    "UsageFigures",
-    "WaitingDemand",
     "WindowCoverage",
     "WorkspaceFiles",
-    "WorkspaceRanking",
     "WorkspaceReport",
-    "rounded",
-    "rounded_hours",
     "top_actions",
 ]

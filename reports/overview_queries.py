@@ -9,13 +9,12 @@ import duckdb
 from gpu_reclaim.core.cluster_days import cluster_notes
 from gpu_reclaim.core.provenance import provenance_notes
 from gpu_reclaim.core.warehouse import fetch_records as fetch_rows
-from gpu_reclaim.reports.models import (
+from gpu_reclaim.reports.overview_models import (
     CapacityHour,
     CapacitySeries,
     ClusterOverview,
     DataQualityRow,
     DefragPlan,
-    FindingTotals,
     FragmentationPoint,
     FragmentationSeries,
     FragmentationSummary,
@@ -26,6 +25,7 @@ from gpu_reclaim.reports.models import (
     WorkspaceRanking,
 )
 from gpu_reclaim.reports.rows import efficiency, from_row, window_params
+from gpu_reclaim.reports.ticket_models import FindingTotals
 from gpu_reclaim.reports.ticket_queries import (
     latest_evaluation,
     load_cluster_tickets,

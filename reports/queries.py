@@ -12,21 +12,18 @@ from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.provenance import provenance_notes
 from gpu_reclaim.core.warehouse import fetch_records as fetch_rows
 from gpu_reclaim.core.warehouse import run_sql
+from gpu_reclaim.reports.model_base import SUMMARY_FIGURES, UsageFigures, rounded, rounded_hours
 from gpu_reclaim.reports.models import (
-    FindingTotals,
     HeatmapCell,
     HourlyPoint,
     NoDataGpus,
     ProjectReport,
     ProjectSeries,
-    Recommendation,
-    UsageFigures,
     WorkspaceReport,
-    rounded,
-    rounded_hours,
 )
 from gpu_reclaim.reports.overview_queries import load_cluster_overview
 from gpu_reclaim.reports.rows import efficiency, from_row, percentile, window_params
+from gpu_reclaim.reports.ticket_models import FindingTotals, Recommendation
 from gpu_reclaim.reports.ticket_queries import load_project_finding_totals, load_recommendations
 from gpu_reclaim.reports.trends import load_trends
 
@@ -93,16 +90,8 @@ def load_previous_totals(
     return load_totals(con, workspace, previous_start, window_start)
 
 
-_USAGE_COLUMNS = (
-    "allocated_gpu_hours",
-    "used_gpu_hours",
-    "idle_gpu_hours",
-    "low_use_gpu_hours",
-    "no_data_gpu_hours",
-    "busy_looking_idle_gpu_hours",
-    "allocated_h100_equivalent_hours",
-    "idle_h100_equivalent_hours",
-)
+# the summed usage columns of a query row (a Project that only reserved GPUs gets zeros)
+_USAGE_COLUMNS = tuple(key for key in SUMMARY_FIGURES if key.endswith("_hours") and "recoverable" not in key)
 
 
 def _with_quota_only_projects(

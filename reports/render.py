@@ -13,15 +13,11 @@ from typing import Any, Literal
 
 from gpu_reclaim.reports import charts, numbers
 from gpu_reclaim.reports.glossary import OVERVIEW_GLOSSARY, glossary, term_id
-from gpu_reclaim.reports.models import (
-    ClusterOverview,
-    FindingTotals,
-    UsageFigures,
-    WorkspaceReport,
-    rounded,
-    top_actions,
-)
+from gpu_reclaim.reports.model_base import UsageFigures, rounded
+from gpu_reclaim.reports.models import WorkspaceReport
+from gpu_reclaim.reports.overview_models import ClusterOverview
 from gpu_reclaim.reports.summaries import overview_document, render_overview_summary, render_summary, summary_document
+from gpu_reclaim.reports.ticket_models import FindingTotals, top_actions
 from gpu_reclaim.reports.trends import TREND_WEEKS
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel
@@ -127,6 +123,18 @@ def _previous(report: WorkspaceReport) -> dict[str, Any]:
     return report.previous_totals.model_dump()
 
 
+def _page(page: WorkspaceReport | ClusterOverview, glossary_href: str) -> dict[str, Any]:
+    """What base.html shows of any page: its window, coverage, when it was made, plotly.js and the glossary."""
+    return {
+        "window_start": page.window_start,
+        "window_end": page.window_end,
+        "coverage": page.coverage,
+        "generated_at": page.generated_at,
+        "plotly_src": PLOTLY_JS,
+        "glossary_href": glossary_href,
+    }
+
+
 def render_workspace(report: WorkspaceReport) -> str:
     """The Workspace's HTML page, for a file in the Workspace's own folder beside its copy of plotly.min.js
     (the folder copied on its own still draws every chart); the glossary is one folder up."""
@@ -138,13 +146,8 @@ def render_workspace(report: WorkspaceReport) -> str:
     actionable = [item for item in report.recommendations if item.is_action]
     trend_weeks = {index for trend in report.trends for index, week in enumerate(trend.weeks) if week.has_data}
     return ENVIRONMENT.get_template("workspace.html").render(
+        **_page(report, f"../{GLOSSARY_HTML}"),
         report=report,
-        window_start=report.window_start,
-        window_end=report.window_end,
-        coverage=report.coverage,
-        generated_at=report.generated_at,
-        plotly_src=PLOTLY_JS,
-        glossary_href=f"../{GLOSSARY_HTML}",
         previous=_previous(report),
         totals_rows=totals_rows,
         show_cost=show_cost,
@@ -182,13 +185,8 @@ def render_overview(overview: ClusterOverview, currency: str, idle: float, low_u
         datetime.combine(overview.window_end, time()).isoformat(),
     )
     return ENVIRONMENT.get_template("overview.html").render(
+        **_page(overview, GLOSSARY_HTML),
         overview=overview,
-        window_start=overview.window_start,
-        window_end=overview.window_end,
-        coverage=overview.coverage,
-        generated_at=overview.generated_at,
-        plotly_src=PLOTLY_JS,
-        glossary_href=GLOSSARY_HTML,
         slugs={row.workspace: row.slug for row in overview.workspaces},
         workspace_findings=findings,
         actions=top_actions(overview.open_tickets, ACTIONS_SHOWN),

@@ -6,22 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gpu_reclaim.reports.models import ClusterOverview, UsageFigures, WorkspaceReport
-
-SUMMARY_FIGURES = (
-    "allocated_gpu_hours",
-    "used_gpu_hours",
-    "idle_gpu_hours",
-    "low_use_gpu_hours",
-    "no_data_gpu_hours",
-    "busy_looking_idle_gpu_hours",
-    "efficiency",
-    "allocated_h100_equivalent_hours",
-    "idle_h100_equivalent_hours",
-    "gpu_hours_recoverable_per_week",
-    "allocated_cost",
-    "idle_cost",
-)
+from gpu_reclaim.reports.model_base import SUMMARY_FIGURES, UsageFigures
+from gpu_reclaim.reports.models import WorkspaceReport
+from gpu_reclaim.reports.overview_models import ClusterOverview
 
 
 def overview_document(overview: ClusterOverview) -> dict[str, Any]:
