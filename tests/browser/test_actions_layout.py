@@ -24,7 +24,7 @@ from gpu_reclaim.reports.render import ACTIONS_SHOWN
 
 from tests.browser.test_report_render import CHROMIUM, chromium, console_messages
 from tests.unit.test_report_actions import GENERATED, make_action_database
-from tests.unit.test_reports import WINDOW_END, WINDOW_START, WORKSPACE_A
+from tests.unit.report_fixture import WINDOW_END, WINDOW_START, WORKSPACE_A
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 PROBE = Path(__file__).with_name("layout_probe.js")

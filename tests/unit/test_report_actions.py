@@ -16,7 +16,7 @@ from gpu_reclaim.reports.build import build_reports
 from gpu_reclaim.reports.queries import load_cluster_overview, load_workspace_report
 from gpu_reclaim.reports.trends import load_trends
 
-from tests.unit.test_reports import LAST_DAY, WINDOW_END, WINDOW_START, WORKSPACE_A, WORKSPACE_B, make_database
+from tests.unit.report_fixture import LAST_DAY, WINDOW_END, WINDOW_START, WORKSPACE_A, WORKSPACE_B, make_database
 
 SNAPSHOT = datetime(2026, 1, 11, 23)
 GENERATED = datetime(2026, 1, 12, 6)
