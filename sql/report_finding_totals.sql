@@ -8,8 +8,9 @@ SELECT
     namespace,
     count(*) FILTER (WHERE finding_kind = 'reclaim') AS reclaim_findings,
     count(*) FILTER (WHERE finding_kind = 'waste_report') AS waste_reports,
-    coalesce(sum(gpu_hours_recoverable_per_week) FILTER (WHERE finding_kind = 'reclaim'), 0)
-        AS held_and_idle_gpu_hours_per_week,
+    coalesce(sum(gpu_hours_recoverable_per_week) FILTER (
+        WHERE finding_kind = 'reclaim' AND rule NOT IN ('quota_reclaim', 'defragment')
+    ), 0) AS held_and_idle_gpu_hours_per_week,
     coalesce(sum(give_back_gpus) FILTER (
         WHERE finding_kind = 'reclaim' AND rule NOT IN ('quota_reclaim', 'defragment')
     ), 0) AS held_and_idle_gpus,
