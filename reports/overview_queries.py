@@ -46,6 +46,8 @@ def load_cluster_overview(
     """The platform team's page: Workspaces ranked by waste, Machine Groups (use, unallocated capacity, unmet
     demand, fragmentation, defrag plans), the cluster-level tickets and data quality."""
     params = window_params(window_start, window_end)
+    evaluated_on = latest_evaluation(con, window_start, window_end)
+    finding_totals = load_finding_totals(con, window_start, window_end)
     workspaces = [
         from_row(
             WorkspaceRanking,
@@ -53,7 +55,7 @@ def load_cluster_overview(
             slug=slugs[row["workspace"]],
             efficiency=efficiency(row["used_gpu_hours"], row["allocated_gpu_hours"]),
         )
-        for row in fetch_rows(con, "report_overview_workspaces.sql", params)
+        for row in fetch_rows(con, "report_overview_workspaces.sql", {**params, "evaluated_on": evaluated_on})
     ]
     machine_groups = [
         from_row(
@@ -67,8 +69,6 @@ def load_cluster_overview(
     ]
     capacity, capacity_series = load_capacity(con, window_start, window_end)
     fragmentation, fragmentation_series = load_fragmentation(con, window_start, window_end)
-    evaluated_on = latest_evaluation(con, window_start, window_end)
-    finding_totals = load_finding_totals(con, window_start, window_end)
     data_quality = [
         from_row(DataQualityRow, row) for row in fetch_rows(con, "report_overview_data_quality.sql", params)
     ]
