@@ -73,30 +73,17 @@ class UsageFigures(PageModel):
     idle_gpu_hours: float
     low_use_gpu_hours: float
     no_data_gpu_hours: float
+    # fake-busy steps (migration 0004): observed, never used; shown as "busy-looking but idle"; None in rows
+    # written before 0004
+    busy_looking_idle_gpu_hours: float | None = None
     efficiency: float | None
     allocated_h100_equivalent_hours: float
     idle_h100_equivalent_hours: float
     gpu_hours_recoverable_per_week: float
     allocated_cost: float | None = None
     idle_cost: float | None = None
-    cost_complete: bool = True
-    # fake-busy steps (migration 0004): observed, never used; shown as "busy-looking but idle"; None in rows
-    # written before 0004
-    busy_looking_idle_gpu_hours: float | None = None
+    cost_complete: bool = True  # every usage row had a price (not a figure: left out of summary.json's)
 
 
-# The usage figures summary.json states for a Workspace and each Project, in this order.
-SUMMARY_FIGURES = (
-    "allocated_gpu_hours",
-    "used_gpu_hours",
-    "idle_gpu_hours",
-    "low_use_gpu_hours",
-    "no_data_gpu_hours",
-    "busy_looking_idle_gpu_hours",
-    "efficiency",
-    "allocated_h100_equivalent_hours",
-    "idle_h100_equivalent_hours",
-    "gpu_hours_recoverable_per_week",
-    "allocated_cost",
-    "idle_cost",
-)
+# The usage figures summary.json states for a Workspace and each Project, in the model's order.
+SUMMARY_FIGURES = tuple(name for name in UsageFigures.model_fields if name != "cost_complete")
