@@ -69,6 +69,7 @@ def summary_document(report: WorkspaceReport) -> dict[str, Any]:
                 "peak_allocated_gpus": project.peak_allocated_gpus,
                 "p95_allocated_gpus": project.p95_allocated_gpus,
                 "estimated_used_gpu_hours": project.estimated_used_gpu_hours,
+                "finding_totals": project.findings.model_dump(mode="json"),
             }
             for project in report.projects
         ],

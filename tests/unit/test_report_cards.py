@@ -82,6 +82,10 @@ def test_workspace_cards_add_up_to_the_project_table_and_summary(index: ReportIn
             assert value == pytest.approx(sum(column(rows, css_class)), abs=1e-6), (entry.workspace, card_id)
             assert column(foot, css_class) == [value]
             assert value == totals[TOTALS[card_id]]
+        summary = json.loads(entry.summary_json.read_text("utf-8"))
+        for key in ("held_and_idle_gpu_hours_per_week", "wasted_gpu_hours", "quota_to_release_gpu_hours"):
+            parts = [project["finding_totals"][key] for project in summary["projects"]]
+            assert sum(parts) == pytest.approx(totals[key], abs=1e-6), (entry.workspace, key)
     a = json.loads(next(e for e in index.workspaces if e.workspace == WORKSPACE_A).summary_json.read_text("utf-8"))
     # alpha-f1 (12.25, a ticket written before kinds: reclaim now) and a-idle; alpha-f2 is exempt
     assert a["finding_totals"]["held_and_idle_gpu_hours_per_week"] == 12.25 + 40.5
