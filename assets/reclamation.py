@@ -20,6 +20,7 @@ from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.tickets import Ticket
 from gpu_reclaim.store.feed import write_feed
 from gpu_reclaim.store.recommendations import evaluate_recommendations
+from gpu_reclaim.store.snooze_quality import record_config_snooze_quality
 from gpu_reclaim.store.tickets import latest_evaluation, update_ticket_feed
 
 FEED_NAME = "tickets.jsonl"
@@ -50,6 +51,7 @@ def recommend_day(warehouse: Warehouse, settings: Settings, day: date, feed_path
         findings = evaluate_recommendations(
             con, settings, settings.recommendations, window_start, window_end, day, warnings
         )
+        record_config_snooze_quality(con, settings.tickets.acknowledged, day)
         latest = latest_evaluation(con)
         if latest is not None and day < latest:
             warning = f"ticket history is at {latest}; {day} re-evaluated and stored, the ticket feed left as it is"

@@ -103,9 +103,11 @@ def replace_kube_state_day(con: duckdb.DuckDBPyConnection, settings: Settings, w
         for table in KUBE_STATE_TABLES:
             run_sql(con, f"delete_{table}_partition.sql", params)
         run_sql(con, "delete_data_quality_partition.sql", params)
+        run_sql(con, "delete_data_quality_partition.sql", {**params, "stage": "ticket_labels"})
         for table in KUBE_STATE_TABLES:
             run_sql(con, f"insert_{table}.sql", params)
         run_sql(con, "insert_shared_gpu_data_quality.sql", params)
+        run_sql(con, "insert_snooze_data_quality.sql", params)
         record_cluster_days(con, settings, window.day, "kube_state")
 
 
