@@ -20,6 +20,7 @@ from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.routing import Labels, route_findings
 from gpu_reclaim.scoring.rules.base import RuleInputs
 from gpu_reclaim.scoring.rules.evaluate import evaluate_rules
+from gpu_reclaim.store.rule_days import aggregation_params, prepare_rule_window
 
 
 def fetch_frame(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
@@ -55,22 +56,14 @@ def load_rule_inputs(
         "wedged_min_minutes": rules.wedged_collective.min_minutes,
         **shared_gpu_params(shared_gpus or SharedGpuSettings()),
     }
+    aggregation = aggregation_params(step_seconds, rules, idle_threshold, shared_gpus or SharedGpuSettings())
+    window_days = prepare_rule_window(con, aggregation, gpu_power, rules, window_start, window_end)
+    params.update(window_days.params())
     stage_gpu_power_limits(con, gpu_power, rules.fake_busy, window_start, window_end)
     run_sql(con, "rules_create_pod_steps.sql", params)
     run_sql(con, "rules_create_gpu_steps.sql", params)
-    idle_rule, held_rule = rules.idle_allocation, rules.idle_held_memory
-    idle = {
-        **params,
-        "activity_max": idle_rule.activity_max,
-        "memory_fraction_min": 0.0,
-        "min_run_hours": idle_rule.shortest_hours,
-    }
-    held = {
-        **params,
-        "activity_max": held_rule.activity_max,
-        "memory_fraction_min": held_rule.fraction_min,
-        "min_run_hours": held_rule.min_hours,
-    }
+    idle = {**params, "kind": "idle", "min_run_hours": rules.idle_allocation.shortest_hours}
+    held = {**params, "kind": "held", "min_run_hours": rules.idle_held_memory.min_hours}
     return RuleInputs(
         window_start=window_start,
         window_end=window_end,

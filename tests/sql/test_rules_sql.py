@@ -9,16 +9,19 @@ import duckdb
 import pytest
 from gpu_reclaim.core.busy_looking import busy_looking_params, stage_gpu_power_limits
 from gpu_reclaim.core.gpu_power import default_gpu_power
-from gpu_reclaim.core.rule_settings import FakeBusySettings
+from gpu_reclaim.core.rule_settings import FakeBusySettings, RecommendationSettings
 from gpu_reclaim.core.shared_gpus import SharedGpuSettings, shared_gpu_params
 from gpu_reclaim.core.warehouse import bound_parameters, run_sql
 from gpu_reclaim.store.recommendations import fetch_frame
+from gpu_reclaim.store.rule_days import aggregation_params, prepare_rule_window, split_window
 
 from tests.unit.test_rules_builder import START, STEP, Cluster, at
 
 
 def params(hours: float = 24.0, **extra: Any) -> dict[str, Any]:
     return {
+        **split_window(START, at(hours)).params(),
+        "kind": "idle",
         "window_start": START,
         "window_end": at(hours),
         "step_seconds": STEP,
@@ -32,8 +35,12 @@ def params(hours: float = 24.0, **extra: Any) -> dict[str, Any]:
     }
 
 
-def staged(cluster: Cluster, hours: float = 24.0) -> duckdb.DuckDBPyConnection:
+def staged(cluster: Cluster, hours: float = 24.0, **rules: Any) -> duckdb.DuckDBPyConnection:
+    """The cluster's window aggregated per day (with `rules`: RecommendationSettings fields) and staged."""
     con = cluster.load()
+    settings = RecommendationSettings(**rules)
+    aggregation = aggregation_params(STEP, settings, 0.01, SharedGpuSettings())
+    prepare_rule_window(con, aggregation, default_gpu_power(), settings, START, at(hours))
     stage_gpu_power_limits(con, default_gpu_power(), FakeBusySettings(), START, at(hours))
     run_sql(con, "rules_create_pod_steps.sql", params(hours))
     run_sql(con, "rules_create_gpu_steps.sql", params(hours))
@@ -65,7 +72,7 @@ def test_idle_runs_respect_the_minimum_length_and_the_memory_condition() -> None
     cluster.gpu("ml", "p-0", "GPU-0", end_h=3, activity=0.0, fb_used_gib=lambda h: 60.0 if h < 1 else 10.0)
     con = staged(cluster)
     assert fetch_frame(con, "rules_idle_runs.sql", params(min_run_hours=2.0))["run_hours"].to_list() == [3.0]
-    held = fetch_frame(con, "rules_idle_runs.sql", params(memory_fraction_min=0.5))
+    held = fetch_frame(con, "rules_idle_runs.sql", params(kind="held", memory_fraction_min=0.5))
     assert held["run_hours"].to_list() == [1.0]
 
 

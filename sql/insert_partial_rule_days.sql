@@ -1,0 +1,3 @@
+-- Add a staged part of a day to the window's partial aggregates (sql/create_partial_rule_days.sql).
+INSERT INTO partial_rule_gpu_day BY NAME SELECT * FROM staged_rule_gpu_day;
+INSERT INTO partial_idle_runs_day BY NAME SELECT * FROM staged_idle_runs_day;
