@@ -50,7 +50,7 @@ SELECT
     coalesce(
         list(
             {
-                'activity': activity, 'sm_active': sm_active, 'tensor_active': tensor_active,
+                'ts': ts, 'activity': activity, 'sm_active': sm_active, 'tensor_active': tensor_active,
                 'dram_active': dram_active, 'power_w': power_w
             } ORDER BY ts
         ) FILTER (WHERE busy_candidate),

@@ -27,6 +27,17 @@ from gpu_reclaim.core.warehouse import fetch_records, run_sql, transaction
 # Bumped when the aggregates' definition changes: every stored day is then aggregated again.
 AGGREGATE_VERSION = 1
 
+# The per-day tables (migration 0008): each has sql/stage_<table>.sql (from the range's rule_pod_steps and
+# rule_gpu_steps into staged_<table>), delete_<table>_partition.sql and insert_<table>.sql.
+DAY_TABLES = (
+    "rule_gpu_day",
+    "idle_runs_day",
+    "workload_day",
+    "workload_values_day",
+    "workload_activity_day",
+    "quota_demand_day",
+)
+
 # The settings the aggregation depends on (their values make the fingerprint; a threshold applied only at merge
 # time, like the idle rules' minimum hours, is not here).
 FINGERPRINT_KEYS = (
@@ -103,12 +114,12 @@ def split_window(window_start: datetime, window_end: datetime) -> WindowDays:
 
 
 def stage_range(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], start: datetime, end: datetime) -> None:
-    """staged_rule_gpu_day and staged_idle_runs_day for [start, end) (within one day); needs gpu_power_limits."""
-    bounds = {**params, "window_start": start, "window_end": end, "range_start": start}
+    """staged_<table> of every DAY_TABLES for [start, end) (within one day); needs gpu_power_limits."""
+    bounds = {**params, "window_start": start, "window_end": end, "range_start": start, "all_uids": True, "uids": []}
     run_sql(con, "rules_create_pod_steps.sql", bounds)
     run_sql(con, "rules_create_gpu_steps.sql", bounds)
-    run_sql(con, "stage_rule_gpu_day.sql", bounds)
-    run_sql(con, "stage_idle_runs_day.sql", bounds)
+    for table in DAY_TABLES:
+        run_sql(con, f"stage_{table}.sql", bounds)
 
 
 def replace_rule_day(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], day: date) -> None:
@@ -116,10 +127,9 @@ def replace_rule_day(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], 
     gpu_power_limits staged: the usage stage's day, or any range)."""
     start = datetime.combine(day, time(0))
     stage_range(con, params, start, start + timedelta(days=1))
-    run_sql(con, "delete_rule_gpu_day_partition.sql", {"day": day})
-    run_sql(con, "delete_idle_runs_day_partition.sql", {"day": day})
-    run_sql(con, "insert_rule_gpu_day.sql")
-    run_sql(con, "insert_idle_runs_day.sql")
+    for table in DAY_TABLES:
+        run_sql(con, f"delete_{table}_partition.sql", {"day": day})
+        run_sql(con, f"insert_{table}.sql")
     run_sql(con, "upsert_rule_aggregate_day.sql", {"day": day, "fingerprint": settings_fingerprint(params)})
 
 

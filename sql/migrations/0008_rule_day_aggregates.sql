@@ -46,7 +46,7 @@ CREATE TABLE rule_gpu_day (
     high_util_steps BIGINT NOT NULL,
     high_util_not_busy_steps BIGINT NOT NULL,
     busy_candidates STRUCT(
-        activity DOUBLE, sm_active DOUBLE, tensor_active DOUBLE, dram_active DOUBLE, power_w DOUBLE
+        ts TIMESTAMP, activity DOUBLE, sm_active DOUBLE, tensor_active DOUBLE, dram_active DOUBLE, power_w DOUBLE
     )[],
     first_ts TIMESTAMP,
     last_ts TIMESTAMP,
@@ -77,4 +77,69 @@ CREATE TABLE idle_runs_day (
     memory_fraction_sum DOUBLE,
     memory_fraction_steps BIGINT NOT NULL,
     gpu_fraction DOUBLE
+);
+
+-- workload_day: one row per (day, namespace, workload) allocated that day (rules_workloads.sql merges it): the
+-- latest Workspace and Project of the day (at last_ts), exemption, the pods, pod uids and nodes, the allocated
+-- GPU-steps (exact), the day's peak concurrent GPUs and replicas, its last step's GPUs and replicas, its steps.
+CREATE TABLE workload_day (
+    day DATE NOT NULL,
+    namespace VARCHAR,
+    workload VARCHAR,
+    workspace VARCHAR,
+    project VARCHAR,
+    reclaim_exempt BOOLEAN,
+    pods VARCHAR[],
+    uids VARCHAR[],
+    nodes VARCHAR[],
+    gpu_steps DECIMAL(38, 6),
+    gpus_allocated DOUBLE,
+    peak_replicas BIGINT,
+    last_replicas BIGINT,
+    last_gpus DOUBLE,
+    running_steps BIGINT NOT NULL,
+    first_ts TIMESTAMP,
+    last_ts TIMESTAMP
+);
+
+-- workload_values_day: per (day, namespace, workload, attribute) the steps of each value of its class attributes
+-- (owner_kind, owner_name, category, purpose, provisioning_type, machine_group, gpu_model): the window's class is
+-- the value with the most steps summed over the days (the mode over the window's steps).
+CREATE TABLE workload_values_day (
+    day DATE NOT NULL,
+    namespace VARCHAR,
+    workload VARCHAR,
+    attribute VARCHAR NOT NULL,
+    value VARCHAR NOT NULL,
+    steps BIGINT NOT NULL
+);
+
+-- workload_activity_day: one row per (day, namespace, workload) of a serving workload: each step's mean per-GPU
+-- activity and summed activity (busy-GPU equivalents), in step order, the day's peak and most GPUs observed; the
+-- window's percentiles are taken over the days' step values, so they are exact.
+CREATE TABLE workload_activity_day (
+    day DATE NOT NULL,
+    namespace VARCHAR,
+    workload VARCHAR,
+    mean_activity DOUBLE[],
+    busy_gpus DOUBLE[],
+    peak_busy_gpus DOUBLE,
+    max_gpus_observed BIGINT,
+    steps BIGINT NOT NULL
+);
+
+-- quota_demand_day: one row per (day, namespace, resourcequota) with a GPU hard limit that day (rules_quota.sql
+-- merges it): the day's latest hard limit (at last_ts), the Project's GPU demand per quota step as a histogram
+-- (each demand value and its steps: the window's percentile is read from the summed histograms, exactly), the
+-- exact sum of demand, the peak of the Running pods' GPUs, the steps.
+CREATE TABLE quota_demand_day (
+    day DATE NOT NULL,
+    namespace VARCHAR,
+    resourcequota VARCHAR,
+    gpu_hard DOUBLE,
+    last_ts TIMESTAMP,
+    demand STRUCT(gpus DOUBLE, steps BIGINT)[],
+    demand_sum DECIMAL(38, 6),
+    peak_running_gpus DOUBLE,
+    steps BIGINT NOT NULL
 );

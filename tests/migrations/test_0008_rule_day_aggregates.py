@@ -1,4 +1,4 @@
-"""Migration rule_day_aggregates (issue 16) on the file gpu-reclaim 0.1.0 wrote (tests/fixtures/v0.1.0): the three
+"""Migration rule_day_aggregates (issue 16) on the file gpu-reclaim 0.1.0 wrote (tests/fixtures/v0.1.0): the
 tables appear empty, every old row is kept, and the first evaluation of the old window aggregates its days once
 (a second one reuses them and finds the same)."""
 
@@ -11,11 +11,11 @@ from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.migrations import known_migrations
 from gpu_reclaim.core.warehouse import Warehouse
 from gpu_reclaim.store.recommendations import evaluate_recommendations
-from gpu_reclaim.store.rule_days import rule_aggregation_params, settings_fingerprint
+from gpu_reclaim.store.rule_days import DAY_TABLES, rule_aggregation_params, settings_fingerprint
 
 from tests.migrations.conftest import OldRelease
 
-TABLES = ("rule_aggregate_days", "rule_gpu_day", "idle_runs_day")
+TABLES = ("rule_aggregate_days", *DAY_TABLES)
 
 
 def test_rule_day_aggregates_on_the_v010_file(old_release: OldRelease) -> None:

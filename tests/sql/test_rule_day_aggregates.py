@@ -241,3 +241,52 @@ def test_an_ingested_day_is_aggregated_again(tmp_path: Path) -> None:
     load_kube_state_export(con, Settings(step_seconds=STEP), window, export)
     assert aggregated_days(con) == [DAY0]
     assert runs(inputs(con, START, at(48)).idle_runs) == [(at(20), at(24), 4.0, True)]
+
+
+def test_workloads_merge_over_days() -> None:
+    # a-0 holds 2 GPUs 20-28 h, a-1 2 GPUs 26-30 h: the peak of 4 is on day 2, the GPU-hours span both days.
+    cluster = Cluster()
+    cluster.namespace("lab", workspace="ws-old")
+    cluster.node("node-1")
+    cluster.pod("lab", "a-0", "Job/a", category="training", gpus=2, start_h=20, end_h=28)
+    cluster.pod("lab", "a-1", "Job/a", category="training", gpus=2, start_h=26, end_h=30)
+    con = cluster.load()
+    con.execute("UPDATE namespaces SET workspace = 'ws-new' WHERE day = DATE '2026-11-03'")
+    [row] = inputs(con, START, at(48)).workloads.iter_rows(named=True)
+    assert (row["gpus_allocated"], row["allocated_gpu_hours"], row["running_hours"]) == (4, 24.0, 10.0)
+    assert (row["pods"], row["nodes"], row["peak_replicas"], row["last_replicas"]) == (["a-0", "a-1"], ["node-1"], 2, 1)
+    assert (row["workspace"], row["category"], row["first_ts"]) == ("ws-new", "training", at(20))
+
+
+def test_serving_percentiles_over_days_are_the_window_percentiles() -> None:
+    cluster = Cluster()
+    cluster.namespace("web")
+    cluster.node("node-1")
+    cluster.pod("web", "s-0", "Deployment/s", category="serving", start_h=20, end_h=28)
+    cluster.gpu("web", "s-0", "GPU-0", start_h=20, end_h=28, activity=lambda h: round((h * 7919) % 97 / 100, 2))
+    [row] = inputs(cluster.load(), START, at(48)).serving_load.iter_rows(named=True)
+    values = sorted(round((h * 7919) % 97 / 100, 2) for h in (20 + i * STEP / 3600 for i in range(96)))
+    position = 0.95 * (len(values) - 1)
+    low = int(position)
+    expected = values[low] + (values[low + 1] - values[low]) * (position - low)
+    assert row["p95_activity"] == pytest.approx(expected, abs=1e-12)
+    assert (row["peak_busy_gpus"], row["observed_hours"]) == (max(values), 8.0)
+
+
+def test_quota_demand_merges_its_histograms() -> None:
+    # The quota 20-28 h (96 steps), 4 GPUs demanded 22-27 h (60 steps): p95 4, peak 4, mean 2.5, over two days.
+    cluster = Cluster()
+    cluster.namespace("team", workspace="ws", project="Team")
+    cluster.node("node-1")
+    cluster.quota("team", 16.0, 20, 28)
+    cluster.pod("team", "p-0", "Job/j", category="training", gpus=4, start_h=22, end_h=27)
+    [row] = inputs(cluster.load(), START, at(48), quota_reclaim={"percentile": 0.3}).quotas.iter_rows(named=True)
+    # 36 of 96 steps at 0: the 30th percentile is 0 (a step value), the mean exact
+    assert (row["percentile_gpus"], row["peak_gpus"], row["mean_gpus"], row["observed_hours"]) == (0.0, 4.0, 2.5, 8.0)
+    cluster = Cluster()
+    cluster.namespace("team", workspace="ws", project="Team")
+    cluster.node("node-1")
+    cluster.quota("team", 16.0, 20, 28)
+    cluster.pod("team", "p-0", "Job/j", category="training", gpus=4, start_h=22, end_h=27)
+    [row] = inputs(cluster.load(), START, at(48), quota_reclaim={"percentile": 0.4}).quotas.iter_rows(named=True)
+    assert row["percentile_gpus"] == 4.0

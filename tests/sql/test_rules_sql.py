@@ -22,6 +22,8 @@ def params(hours: float = 24.0, **extra: Any) -> dict[str, Any]:
     return {
         **split_window(START, at(hours)).params(),
         "kind": "idle",
+        "all_uids": True,
+        "uids": [],
         "window_start": START,
         "window_end": at(hours),
         "step_seconds": STEP,
@@ -35,9 +37,8 @@ def params(hours: float = 24.0, **extra: Any) -> dict[str, Any]:
     }
 
 
-def staged(cluster: Cluster, hours: float = 24.0, **rules: Any) -> duckdb.DuckDBPyConnection:
-    """The cluster's window aggregated per day (with `rules`: RecommendationSettings fields) and staged."""
-    con = cluster.load()
+def prepared(con: duckdb.DuckDBPyConnection, hours: float = 24.0, **rules: Any) -> duckdb.DuckDBPyConnection:
+    """The loaded window aggregated per day (with `rules`: RecommendationSettings fields) and its steps staged."""
     settings = RecommendationSettings(**rules)
     aggregation = aggregation_params(STEP, settings, 0.01, SharedGpuSettings())
     prepare_rule_window(con, aggregation, default_gpu_power(), settings, START, at(hours))
@@ -45,6 +46,10 @@ def staged(cluster: Cluster, hours: float = 24.0, **rules: Any) -> duckdb.DuckDB
     run_sql(con, "rules_create_pod_steps.sql", params(hours))
     run_sql(con, "rules_create_gpu_steps.sql", params(hours))
     return con
+
+
+def staged(cluster: Cluster, hours: float = 24.0) -> duckdb.DuckDBPyConnection:
+    return prepared(cluster.load(), hours)
 
 
 def test_idle_runs_split_at_busy_and_missing_steps_and_mark_the_trailing_run() -> None:
@@ -98,7 +103,7 @@ def test_workloads_peak_concurrent_gpus_and_fallback_identity() -> None:
         "cpu_cores_requested, memory_bytes_requested) VALUES (DATE '2026-11-02', TIMESTAMP '2026-11-02 00:00:00', "
         "'u-x', 'lab', 'x', 'node-1', 'Running', 1, 0, 1, 1)"
     )
-    run_sql(con, "rules_create_pod_steps.sql", params())
+    prepared(con)
     workloads = {
         row["workload"]: row for row in fetch_frame(con, "rules_workloads.sql", params()).iter_rows(named=True)
     }
@@ -117,7 +122,7 @@ def test_steps_outside_the_window_or_not_running_are_not_allocated() -> None:
     cluster.pod("lab", "a-0", "Job/a", category="training", end_h=30)
     con = cluster.load()
     con.execute("UPDATE pod_steps SET phase = 'Pending' WHERE ts < TIMESTAMP '2026-11-02 01:00:00'")
-    run_sql(con, "rules_create_pod_steps.sql", params(24))
+    prepared(con, 24)
     assert fetch_frame(con, "rules_workloads.sql", params(24))["allocated_gpu_hours"].to_list() == [23.0]
 
 
