@@ -8,6 +8,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -53,18 +54,23 @@ class Credentials:
         return [secret for secret in (self.token, self.password) if secret]
 
 
-def read_credentials(
-    prefix: str,
-    bearer_token_file: Path | None,
-    basic_auth_user: str | None,
-    basic_auth_password_file: Path | None,
-    error: type[Exception],
-) -> Credentials:
-    """`{prefix}_BEARER_TOKEN[_FILE]`, `{prefix}_USER` and `{prefix}_PASSWORD[_FILE]`, each over its configured
-    file or user."""
-    token = read_secret(f"{prefix}_BEARER_TOKEN", f"{prefix}_BEARER_TOKEN_FILE", bearer_token_file, error)
-    user = os.environ.get(f"{prefix}_USER") or basic_auth_user
-    password = read_secret(f"{prefix}_PASSWORD", f"{prefix}_PASSWORD_FILE", basic_auth_password_file, error)
+class CredentialSettings(Protocol):
+    """The credential fields the source's and the write-back's settings share."""
+
+    @property
+    def bearer_token_file(self) -> Path | None: ...
+    @property
+    def basic_auth_user(self) -> str | None: ...
+    @property
+    def basic_auth_password_file(self) -> Path | None: ...
+
+
+def read_credentials(prefix: str, config: CredentialSettings, error: type[Exception]) -> Credentials:
+    """`{prefix}_BEARER_TOKEN[_FILE]`, `{prefix}_USER` and `{prefix}_PASSWORD[_FILE]`, each over the file or user
+    `config` names."""
+    token = read_secret(f"{prefix}_BEARER_TOKEN", f"{prefix}_BEARER_TOKEN_FILE", config.bearer_token_file, error)
+    user = os.environ.get(f"{prefix}_USER") or config.basic_auth_user
+    password = read_secret(f"{prefix}_PASSWORD", f"{prefix}_PASSWORD_FILE", config.basic_auth_password_file, error)
     return Credentials(token, user, password)
 
 

@@ -59,13 +59,7 @@ class VictoriaMetricsClient:
         self.url = config.url.rstrip("/")
         self.step_seconds = step_seconds
         self.export_supported = True  # set False on a 404 from /api/v1/export
-        credentials = read_credentials(
-            "GPU_RECLAIM_VM",
-            config.bearer_token_file,
-            config.basic_auth_user,
-            config.basic_auth_password_file,
-            SourceError,
-        )
+        credentials = read_credentials("GPU_RECLAIM_VM", config, SourceError)
         self._headers = credentials.headers
         self._auth = credentials.auth
         # a server may echo what it was sent (a 401 page quoting the header): never repeat a secret in a message

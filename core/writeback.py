@@ -47,23 +47,10 @@ def _credentials(settings: Settings) -> Credentials:
     """The write-back's own credentials (GPU_RECLAIM_WRITE_BACK_*), or the source's (GPU_RECLAIM_VM_*) when the
     write-back goes to the source's URL and has none of its own."""
     config = settings.write_back
-    own = read_credentials(
-        "GPU_RECLAIM_WRITE_BACK",
-        config.bearer_token_file,
-        config.basic_auth_user,
-        config.basic_auth_password_file,
-        WriteBackError,
-    )
+    own = read_credentials("GPU_RECLAIM_WRITE_BACK", config, WriteBackError)
     if own.token or own.user or config.url:
         return own
-    source = settings.victoria_metrics
-    return read_credentials(
-        "GPU_RECLAIM_VM",
-        source.bearer_token_file,
-        source.basic_auth_user,
-        source.basic_auth_password_file,
-        WriteBackError,
-    )
+    return read_credentials("GPU_RECLAIM_VM", settings.victoria_metrics, WriteBackError)
 
 
 class _ServerBusyError(Exception):

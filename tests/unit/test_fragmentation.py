@@ -6,10 +6,8 @@ Every expected number is worked out by hand in the comments, never by calling th
 from __future__ import annotations
 
 import pytest
-from gpu_reclaim.scoring.fragmentation import (
-    GpuNode,
-    PodClass,
-    PodRequest,
+from gpu_reclaim.scoring.fragmentation.demand import pending_demand
+from gpu_reclaim.scoring.fragmentation.measure import (
     class_fits,
     class_fragmentation_milli,
     cluster_summary,
@@ -17,12 +15,12 @@ from gpu_reclaim.scoring.fragmentation import (
     is_stranded,
     machine_group_summaries,
     node_fragmentation_milli,
-    pending_demand,
     placeable_pods,
     score_node,
     score_nodes,
     typical_pod_classes,
 )
+from gpu_reclaim.scoring.fragmentation.model import GpuNode, PodClass, PodRequest
 
 BIG = 1 << 30
 
