@@ -32,6 +32,30 @@ DDL = Path(__file__).resolve().parents[2] / "sql" / "migrations" / "0001_baselin
 # -- DuckDB rows ---------------------------------------------------------------------------------------------------
 
 
+def pod_step(
+    uid: str,
+    pod: str,
+    node: str | None,
+    phase: str,
+    gpus: float,
+    milli: float = 0.0,
+    cpu: float = 0.0,
+    memory: float = 0.0,
+) -> dict[str, Any]:
+    """One pod_steps row of namespace `ns`, as the fragmentation stage reads it."""
+    return {
+        "uid": uid,
+        "namespace": "ns",
+        "pod": pod,
+        "node": node,
+        "phase": phase,
+        "gpus_requested": gpus,
+        "gpu_milli_requested": milli,
+        "cpu_cores_requested": cpu,
+        "memory_bytes_requested": memory,
+    }
+
+
 def test_rows_from_tables() -> None:
     caps = capacities_from_rows(
         [
@@ -46,40 +70,10 @@ def test_rows_from_tables() -> None:
         ]
     )
     assert caps == [NodeCapacity("n1", "g", "T4", 2, 16000, 65536)]
-    steps: list[dict[str, Any]] = [
-        {
-            "uid": "u1",
-            "namespace": "ns",
-            "pod": "whole",
-            "node": "n1",
-            "phase": "Running",
-            "gpus_requested": 1.0,
-            "gpu_milli_requested": 0.0,
-            "cpu_cores_requested": 2.5,
-            "memory_bytes_requested": 1.5 * 2**20,
-        },
-        {
-            "uid": "u2",
-            "namespace": "ns",
-            "pod": "shared",
-            "node": "n1",
-            "phase": "Running",
-            "gpus_requested": 0.25,
-            "gpu_milli_requested": 250.0,
-            "cpu_cores_requested": 1.0,
-            "memory_bytes_requested": 0.0,
-        },
-        {
-            "uid": "u3",
-            "namespace": "ns",
-            "pod": "waiting",
-            "node": None,
-            "phase": "Pending",
-            "gpus_requested": 4.0,
-            "gpu_milli_requested": 0.0,
-            "cpu_cores_requested": 0.0,
-            "memory_bytes_requested": 0.0,
-        },
+    steps = [
+        pod_step("u1", "whole", "n1", "Running", gpus=1.0, cpu=2.5, memory=1.5 * 2**20),
+        pod_step("u2", "shared", "n1", "Running", gpus=0.25, milli=250.0, cpu=1.0),
+        pod_step("u3", "waiting", None, "Pending", gpus=4.0),
     ]
     meta: list[dict[str, Any]] = [
         {
