@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 from gpu_reclaim.assets.fragmentation import fragmentation
-from gpu_reclaim.assets.ingest import DUCKDB_POOL, partition_day
-from gpu_reclaim.assets.metadata import KINDS_WAREHOUSE, OWNERS, preview_metadata, record_preview
-from gpu_reclaim.assets.partitions import daily_partitions
+from gpu_reclaim.assets.ingest import partition_day
+from gpu_reclaim.assets.metadata import preview_metadata, record_preview
+from gpu_reclaim.assets.partitions import daily_asset
 from gpu_reclaim.assets.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.assets.usage import gpu_usage
 from gpu_reclaim.core.config import Settings
@@ -61,12 +61,8 @@ def recommend_day(warehouse: Warehouse, settings: Settings, day: date, feed_path
     return Recommendation(findings, tickets, feed_written=True, warnings=warnings)
 
 
-@asset(
-    partitions_def=daily_partitions,
-    pool=DUCKDB_POOL,
+@daily_asset(
     group_name="reclamation",
-    kinds=KINDS_WAREHOUSE,
-    owners=OWNERS,
     deps=[gpu_usage, fragmentation],
     description="recommendations and ticket_history for the window ending this day; writes out/tickets.jsonl.",
 )
@@ -97,12 +93,8 @@ def recommendations(
     )
 
 
-@asset(
-    partitions_def=daily_partitions,
-    pool=DUCKDB_POOL,
+@daily_asset(
     group_name="reclamation",
-    kinds=KINDS_WAREHOUSE,
-    owners=OWNERS,
     deps=[recommendations],
     description="Sends new tickets and status/severity changes to the configured sinks (dry run when disabled).",
 )
