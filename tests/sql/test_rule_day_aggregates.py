@@ -42,9 +42,7 @@ def runs(frame: Any) -> list[tuple[datetime, datetime, float, bool]]:
 
 
 def idle_pod(cluster: Cluster, end_h: float, start_h: float = 0.0, gpu_end_h: float | None = None) -> None:
-    cluster.namespace("ml")
-    cluster.node("node-1")
-    cluster.pod("ml", "p-0", "Job/j", category="training", start_h=start_h, end_h=end_h)
+    cluster.training_job(start_h=start_h, end_h=end_h)
     cluster.gpu("ml", "p-0", "GPU-0", start_h=start_h, end_h=gpu_end_h or end_h, activity=0.0)
 
 
@@ -92,9 +90,7 @@ def test_a_one_day_window_cuts_the_run_at_its_start() -> None:
 
 def test_a_run_before_a_busy_step_is_not_trailing_and_runs_below_the_minimum_are_left_out() -> None:
     cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
-    cluster.pod("ml", "p-0", "Job/j", category="training", start_h=20, end_h=30)
+    cluster.training_job(start_h=20, end_h=30)
     cluster.gpu("ml", "p-0", "GPU-0", start_h=20, end_h=30, activity=lambda h: 0.5 if h >= 29 else 0.0)
     got = inputs(cluster.load(), START, at(48))
     assert runs(got.idle_runs) == [(at(20), at(29), 9.0, False)]
@@ -110,9 +106,7 @@ def test_a_run_before_a_busy_step_is_not_trailing_and_runs_below_the_minimum_are
 
 def test_a_day_missing_in_the_middle_ends_the_run() -> None:
     cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
-    cluster.pod("ml", "p-0", "Job/j", category="training", end_h=72)
+    cluster.training_job(end_h=72)
     cluster.gpu("ml", "p-0", "GPU-0", end_h=24, activity=0.0)
     cluster.gpu("ml", "p-0", "GPU-0", start_h=48, end_h=72, activity=0.0)
     con = cluster.load()
@@ -140,9 +134,7 @@ def test_a_window_with_edge_parts_matches_the_whole_days() -> None:
 def test_means_merged_over_days_are_exact() -> None:
     # Activity 0.1 on day 1, 0.2 on day 2, 0.6 on day 3: the window's mean is 0.3, its used GPU-hours 21.6.
     cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
-    cluster.pod("ml", "p-0", "Job/j", category="training", end_h=72)
+    cluster.training_job(end_h=72)
     cluster.gpu(
         "ml",
         "p-0",
@@ -166,9 +158,7 @@ def test_fake_busy_steps_are_judged_against_the_window_power_limits() -> None:
     # Busy-looking (activity 0.9, no tensor or DRAM work, SMs 0.2) at 90 W on an H100 (table limits 70-700 W):
     # fake-busy on both days; the merged hours and power come from the candidates of each day.
     cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
-    cluster.pod("ml", "p-0", "Job/j", category="training", end_h=48)
+    cluster.training_job(end_h=48)
     cluster.gpu(
         "ml",
         "p-0",
@@ -204,9 +194,7 @@ def test_a_day_re_run_replaces_its_rows() -> None:
 def test_a_settings_change_aggregates_the_days_again() -> None:
     # Activity 0.05: not idle below 0.01 (the default), idle below 0.1.
     cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
-    cluster.pod("ml", "p-0", "Job/j", category="training", start_h=20, end_h=28)
+    cluster.training_job(start_h=20, end_h=28)
     cluster.gpu("ml", "p-0", "GPU-0", start_h=20, end_h=28, activity=0.05)
     con = cluster.load()
     assert runs(inputs(con, START, at(48)).idle_runs) == []

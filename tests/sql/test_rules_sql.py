@@ -55,9 +55,7 @@ def staged(cluster: Cluster, hours: float = 24.0) -> duckdb.DuckDBPyConnection:
 def test_idle_runs_split_at_busy_and_missing_steps_and_mark_the_trailing_run() -> None:
     # Idle 0-1 h, busy 1-2 h, idle 2-3 h, no sample 3:00-3:05, idle 3:05-4 h.
     cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
-    cluster.pod("ml", "p-0", "Job/j", category="training", end_h=4)
+    cluster.training_job(end_h=4)
     cluster.gpu("ml", "p-0", "GPU-0", end_h=3, activity=lambda h: 0.5 if 1 <= h < 2 else 0.0)
     cluster.gpu("ml", "p-0", "GPU-0", start_h=3 + 5 / 60, end_h=4, activity=0.0)
     runs = fetch_frame(staged(cluster), "rules_idle_runs.sql", params())
@@ -71,9 +69,7 @@ def test_idle_runs_split_at_busy_and_missing_steps_and_mark_the_trailing_run() -
 
 def test_idle_runs_respect_the_minimum_length_and_the_memory_condition() -> None:
     cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
-    cluster.pod("ml", "p-0", "Job/j", category="training", end_h=3)
+    cluster.training_job(end_h=3)
     cluster.gpu("ml", "p-0", "GPU-0", end_h=3, activity=0.0, fb_used_gib=lambda h: 60.0 if h < 1 else 10.0)
     con = staged(cluster)
     assert fetch_frame(con, "rules_idle_runs.sql", params(min_run_hours=2.0))["run_hours"].to_list() == [3.0]
@@ -83,9 +79,7 @@ def test_idle_runs_respect_the_minimum_length_and_the_memory_condition() -> None
 
 def test_activity_falls_back_to_gpu_util_and_steps_without_data_break_runs() -> None:
     cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
-    cluster.pod("ml", "p-0", "Job/j", category="training", end_h=2)
+    cluster.training_job(end_h=2)
     cluster.gpu("ml", "p-0", "GPU-0", end_h=2, gpu_util=lambda h: None if 1 <= h < 1 + 1 / 12 else 0.0)
     runs = fetch_frame(staged(cluster), "rules_idle_runs.sql", params())
     assert runs["run_hours"].to_list() == [1.0, pytest.approx(11 / 12)]
