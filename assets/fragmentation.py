@@ -4,10 +4,10 @@ writes the tables; this module only wires them."""
 
 from datetime import date
 
-from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, MaterializeResult, MetadataValue, asset
-from gpu_reclaim.assets.ingest import DUCKDB_POOL, kube_state, partition_day
-from gpu_reclaim.assets.metadata import KINDS_WAREHOUSE, OWNERS, day_preview
-from gpu_reclaim.assets.partitions import daily_partitions
+from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, MaterializeResult, MetadataValue
+from gpu_reclaim.assets.ingest import kube_state, partition_day
+from gpu_reclaim.assets.metadata import day_preview
+from gpu_reclaim.assets.partitions import daily_asset
 from gpu_reclaim.assets.resources import WarehouseResource
 from gpu_reclaim.assets.stages import StageResult
 from gpu_reclaim.assets.usage import gpu_usage
@@ -26,12 +26,8 @@ def fragmentation_day(warehouse: Warehouse, day: date) -> StageResult:
     return result
 
 
-@asset(
-    partitions_def=daily_partitions,
-    pool=DUCKDB_POOL,
+@daily_asset(
     group_name="fragmentation",
-    kinds=KINDS_WAREHOUSE,
-    owners=OWNERS,
     deps=[kube_state, gpu_usage],
     description="Hourly node / Machine Group / cluster fragmentation (Weng et al., ATC'23), unmet demand, defrag plan.",
     check_specs=[

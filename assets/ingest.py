@@ -9,15 +9,12 @@ from dagster import (
     AssetExecutionContext,
     MaterializeResult,
     MetadataValue,
-    asset,
 )
-from gpu_reclaim.assets.metadata import KINDS_INGEST, OWNERS, day_preview
-from gpu_reclaim.assets.partitions import daily_partitions
+from gpu_reclaim.assets.metadata import KINDS_INGEST, day_preview
+from gpu_reclaim.assets.partitions import daily_asset
 from gpu_reclaim.assets.resources import SettingsResource, WarehouseResource
 from gpu_reclaim.assets.stages import StageResult, ingest_dcgm_day, ingest_kube_state_day
 from gpu_reclaim.core.warehouse import run_sql
-
-DUCKDB_POOL = "duckdb"
 
 
 def partition_day(context: AssetExecutionContext) -> date:
@@ -35,12 +32,9 @@ def stage_metadata(result: StageResult) -> dict[str, MetadataValue]:
     return metadata
 
 
-@asset(
-    partitions_def=daily_partitions,
-    pool=DUCKDB_POOL,
+@daily_asset(
     group_name="ingest",
     kinds=KINDS_INGEST,
-    owners=OWNERS,
     description=(
         "gpu_samples: one row per (step, GPU) with every DCGM metric from VictoriaMetrics, cleaned; "
         "data_quality: what the cleaning dropped or clamped."
@@ -86,12 +80,9 @@ def dcgm_gpu_samples(
     )
 
 
-@asset(
-    partitions_def=daily_partitions,
-    pool=DUCKDB_POOL,
+@daily_asset(
     group_name="ingest",
     kinds=KINDS_INGEST,
-    owners=OWNERS,
     description="pod_steps, pods, namespaces, nodes, quota_steps: one day of kube-state-metrics from VictoriaMetrics.",
 )
 def kube_state(

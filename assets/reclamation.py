@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 from gpu_reclaim.assets.fragmentation import fragmentation
-from gpu_reclaim.assets.ingest import DUCKDB_POOL, partition_day
-from gpu_reclaim.assets.metadata import KINDS_WAREHOUSE, OWNERS, preview_metadata, record_preview
-from gpu_reclaim.assets.partitions import daily_partitions
+from gpu_reclaim.assets.ingest import partition_day
+from gpu_reclaim.assets.metadata import preview_metadata, record_preview
+from gpu_reclaim.assets.partitions import daily_asset
 from gpu_reclaim.assets.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.assets.usage import gpu_usage
 from gpu_reclaim.core.config import Settings
@@ -20,6 +20,7 @@ from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.tickets import Ticket
 from gpu_reclaim.store.feed import write_feed
 from gpu_reclaim.store.recommendations import evaluate_recommendations
+from gpu_reclaim.store.snooze_quality import record_config_snooze_quality
 from gpu_reclaim.store.tickets import latest_evaluation, update_ticket_feed
 
 FEED_NAME = "tickets.jsonl"
@@ -50,6 +51,7 @@ def recommend_day(warehouse: Warehouse, settings: Settings, day: date, feed_path
         findings = evaluate_recommendations(
             con, settings, settings.recommendations, window_start, window_end, day, warnings
         )
+        record_config_snooze_quality(con, settings.tickets.acknowledged, day)
         latest = latest_evaluation(con)
         if latest is not None and day < latest:
             warning = f"ticket history is at {latest}; {day} re-evaluated and stored, the ticket feed left as it is"
@@ -59,12 +61,8 @@ def recommend_day(warehouse: Warehouse, settings: Settings, day: date, feed_path
     return Recommendation(findings, tickets, feed_written=True, warnings=warnings)
 
 
-@asset(
-    partitions_def=daily_partitions,
-    pool=DUCKDB_POOL,
+@daily_asset(
     group_name="reclamation",
-    kinds=KINDS_WAREHOUSE,
-    owners=OWNERS,
     deps=[gpu_usage, fragmentation],
     description="recommendations and ticket_history for the window ending this day; writes out/tickets.jsonl.",
 )
@@ -95,12 +93,8 @@ def recommendations(
     )
 
 
-@asset(
-    partitions_def=daily_partitions,
-    pool=DUCKDB_POOL,
+@daily_asset(
     group_name="reclamation",
-    kinds=KINDS_WAREHOUSE,
-    owners=OWNERS,
     deps=[recommendations],
     description="Sends new tickets and status/severity changes to the configured sinks (dry run when disabled).",
 )

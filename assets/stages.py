@@ -32,6 +32,7 @@ from gpu_reclaim.core.provenance import record_computed_day
 from gpu_reclaim.core.shared_gpu_quality import shared_gpu_warnings
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.core.warehouse import Warehouse, run_sql, transaction
+from gpu_reclaim.store.rule_days import replace_rule_day, rule_aggregation_params
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ def replace_dcgm_day(con: duckdb.DuckDBPyConnection, settings: Settings, window:
         run_sql(con, "insert_dcgm_data_quality.sql", params)
         run_sql(con, "insert_mig_data_quality.sql", params)
         record_cluster_days(con, settings, window.day, "dcgm")
+        run_sql(con, "delete_rule_aggregate_day.sql", {"day": window.day})
 
 
 def load_kube_state_export(
@@ -103,10 +105,13 @@ def replace_kube_state_day(con: duckdb.DuckDBPyConnection, settings: Settings, w
         for table in KUBE_STATE_TABLES:
             run_sql(con, f"delete_{table}_partition.sql", params)
         run_sql(con, "delete_data_quality_partition.sql", params)
+        run_sql(con, "delete_data_quality_partition.sql", {**params, "stage": "ticket_labels"})
         for table in KUBE_STATE_TABLES:
             run_sql(con, f"insert_{table}.sql", params)
         run_sql(con, "insert_shared_gpu_data_quality.sql", params)
+        run_sql(con, "insert_snooze_data_quality.sql", params)
         record_cluster_days(con, settings, window.day, "kube_state")
+        run_sql(con, "delete_rule_aggregate_day.sql", {"day": window.day})
 
 
 def compute_usage(con: duckdb.DuckDBPyConnection, settings: Settings, day: date) -> None:
@@ -121,6 +126,7 @@ def compute_usage(con: duckdb.DuckDBPyConnection, settings: Settings, day: date)
             run_sql(con, f"delete_{table}_partition.sql", params)
         for table in USAGE_TABLES:
             run_sql(con, f"insert_{table}.sql", params)
+        replace_rule_day(con, rule_aggregation_params(settings), day)
         record_computed_day(con, "usage", day)
 
 

@@ -6,22 +6,17 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     MaterializeResult,
-    asset,
 )
-from gpu_reclaim.assets.ingest import DUCKDB_POOL, dcgm_gpu_samples, kube_state, partition_day, stage_metadata
-from gpu_reclaim.assets.metadata import KINDS_WAREHOUSE, OWNERS, day_preview
-from gpu_reclaim.assets.partitions import daily_partitions
+from gpu_reclaim.assets.ingest import dcgm_gpu_samples, kube_state, partition_day, stage_metadata
+from gpu_reclaim.assets.metadata import day_preview
+from gpu_reclaim.assets.partitions import daily_asset
 from gpu_reclaim.assets.resources import SettingsResource, WarehouseResource
 from gpu_reclaim.assets.stages import compute_usage_day
 from gpu_reclaim.core.warehouse import run_sql
 
 
-@asset(
-    partitions_def=daily_partitions,
-    pool=DUCKDB_POOL,
+@daily_asset(
     group_name="usage",
-    kinds=KINDS_WAREHOUSE,
-    owners=OWNERS,
     deps=[dcgm_gpu_samples, kube_state],
     description=(
         "Allocation against use per pod-GPU, pod, Project and Workspace: pod_gpu_usage_daily, pod_usage_daily, "

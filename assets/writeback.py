@@ -6,23 +6,20 @@ recorded in write_back_status, and the next run retries it.
 
 from typing import Any
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 from gpu_reclaim.assets.fragmentation import fragmentation
-from gpu_reclaim.assets.ingest import DUCKDB_POOL, partition_day
-from gpu_reclaim.assets.metadata import KINDS_INGEST, OWNERS, preview_metadata
-from gpu_reclaim.assets.partitions import daily_partitions
+from gpu_reclaim.assets.ingest import partition_day
+from gpu_reclaim.assets.metadata import KINDS_INGEST, preview_metadata
+from gpu_reclaim.assets.partitions import daily_asset
 from gpu_reclaim.assets.reclamation import recommendations
 from gpu_reclaim.assets.resources import SettingsResource, WarehouseResource
 from gpu_reclaim.core.errors import named_one_line
 from gpu_reclaim.core.writeback import WriteBackResult, write_back
 
 
-@asset(
-    partitions_def=daily_partitions,
-    pool=DUCKDB_POOL,
+@daily_asset(
     group_name="write_back",
     kinds=KINDS_INGEST,
-    owners=OWNERS,
     deps=[fragmentation, recommendations],
     description="Imports the day's scores into VictoriaMetrics as gpu_reclaim_* series ([write_back] enabled).",
 )

@@ -5,23 +5,17 @@ with its own JSON reader: one line a series, labels once, values and timestamps 
 bounded by one line, keeps hostile label values exact (JSON escaping), and is several times faster than
 parsing samples in Python. PromQL queries and the connection check go through prometheus-api-client.
 
-A Prometheus-compatible server without the export API (Prometheus, Thanos, Mimir answer 404) is read through
-`/api/v1/query_range` instead (prometheus-api-client): `last_over_time(selector[step])` evaluated at the last
-millisecond of every step gives the step's last raw sample without the 5-minute lookback filling gaps, and the
-result is written as the same JSON lines, so everything downstream is the same. It is slower (JSON parsed in
-Python) and keeps one sample per step.
+A Prometheus-compatible server without the export API is read through `/api/v1/query_range` instead
+(core/victoria_range.py). Credentials and the HTTP client come from core/http_auth.py, shared with the write-back.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -35,6 +29,7 @@ from gpu_reclaim.core.errors import (
     one_line,
 )
 from gpu_reclaim.core.exportstream import ExportChecker
+from gpu_reclaim.core.http_auth import force_flush, http_client, read_credentials, redact
 from gpu_reclaim.core.retry import RetryPolicy
 from gpu_reclaim.core.series import (
     escape_label_value,
@@ -44,6 +39,7 @@ from gpu_reclaim.core.series import (
     series_selector,
     server_reason,
 )
+from gpu_reclaim.core.victoria_range import ExportStats, RangeSource, query_range_jsonl
 from prometheus_api_client import PrometheusConnect
 from urllib3.util.retry import Retry
 
@@ -53,32 +49,6 @@ _TOO_LARGE = re.compile(
     r"exceeds|too many|cannot select more than|-search\.max(ExportSeries|UniqueTimeseries|SamplesPerQuery|Series)",
     re.IGNORECASE,
 )
-_SELECTOR_NAME = re.compile(r'__name__="([A-Za-z_:][A-Za-z0-9_:]*)"')
-# Prometheus' JSON writes sample values as strings; DuckDB casts these spellings of the special values.
-_PROMETHEUS_NUMBER = {"+Inf": "inf", "-Inf": "-inf", "NaN": "nan"}
-
-
-@dataclass(frozen=True)
-class ExportStats:
-    """What one export moved. `samples` is None from the export API: its lines are checked for framing only, and
-    the stage counts the samples in SQL (check_stage_*.sql); the query_range fallback counts them itself."""
-
-    series_lines: int
-    samples: int | None
-    bytes_read: int
-
-
-def _read_secret(env_name: str, file_env_name: str, configured_file: Path | None) -> str | None:
-    value = os.environ.get(env_name)
-    if value:
-        return value.strip()
-    file_name = os.environ.get(file_env_name) or (str(configured_file) if configured_file else None)
-    if file_name:
-        try:
-            return Path(file_name).read_text(encoding="utf-8").strip()
-        except OSError as error:
-            raise SourceError(f"cannot read the secret file named by {file_env_name}: {error.strerror}") from None
-    return None
 
 
 class VictoriaMetricsClient:
@@ -89,28 +59,12 @@ class VictoriaMetricsClient:
         self.url = config.url.rstrip("/")
         self.step_seconds = step_seconds
         self.export_supported = True  # set False on a 404 from /api/v1/export
-        token = _read_secret(
-            "GPU_RECLAIM_VM_BEARER_TOKEN", "GPU_RECLAIM_VM_BEARER_TOKEN_FILE", config.bearer_token_file
-        )
-        user = os.environ.get("GPU_RECLAIM_VM_USER") or config.basic_auth_user
-        password = _read_secret(
-            "GPU_RECLAIM_VM_PASSWORD", "GPU_RECLAIM_VM_PASSWORD_FILE", config.basic_auth_password_file
-        )
-        self._headers: dict[str, str] = {}
-        self._auth: tuple[str, str] | None = None
+        credentials = read_credentials("GPU_RECLAIM_VM", config, SourceError)
+        self._headers = credentials.headers
+        self._auth = credentials.auth
         # a server may echo what it was sent (a 401 page quoting the header): never repeat a secret in a message
-        self._secrets = [secret for secret in (token, password) if secret]
-        if token:
-            self._headers["Authorization"] = f"Bearer {token}"
-        elif user and password is not None:
-            self._auth = (user, password)
-        self._http = httpx.Client(
-            base_url=self.url,
-            headers=self._headers,
-            auth=self._auth,
-            timeout=httpx.Timeout(config.timeout_seconds, connect=min(config.timeout_seconds, 10.0)),
-            verify=config.verify_tls,
-        )
+        self._secrets = credentials.secrets
+        self._http = http_client(credentials, config.timeout_seconds, config.verify_tls, base_url=self.url)
 
     def close(self) -> None:
         self._http.close()
@@ -122,9 +76,7 @@ class VictoriaMetricsClient:
         self.close()
 
     def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
+        return redact(text, self._secrets)
 
     def __repr__(self) -> str:  # never shows credentials
         return f"VictoriaMetricsClient(url={self.url!r})"
@@ -163,10 +115,7 @@ class VictoriaMetricsClient:
 
     def force_flush(self) -> None:
         """VictoriaMetrics buffers recent imports; make them visible to queries (a no-op elsewhere)."""
-        try:
-            self._http.get("/internal/force_flush")
-        except httpx.HTTPError as error:
-            log.debug("force_flush failed: %s", error)
+        force_flush(self._http, "/internal/force_flush")
 
     # -- bulk export -----------------------------------------------------------------------------------------
 
@@ -256,51 +205,10 @@ class VictoriaMetricsClient:
         return ExportStats(series_lines=checker.lines, samples=None, bytes_read=read)
 
     def query_range_jsonl(self, selectors: list[str], start: datetime, end: datetime, destination: Path) -> ExportStats:
-        """The export's output for a server without the export API, through PromQL range queries.
-
-        For each selector, `last_over_time(selector[step])` at the last millisecond of every step from the step
-        holding `start` to `end` returns the step's last raw sample (none where the step has no sample), and
-        keeps every label; the series name is put back where a server drops it from a function's result.
-        """
-        step = self.step_seconds
-        first = math.floor(start.timestamp() / step) * step + step - 0.001
-        first_at = datetime.fromtimestamp(first, tz=start.tzinfo)
-        # half a step past `end`, so float rounding of the server's evaluation points never drops the last step;
-        # the points stay inside their steps (the stage keeps only the day's samples)
-        end_at = datetime.fromtimestamp(end.timestamp() + step / 2, tz=end.tzinfo)
-        lines = samples = 0
-        prometheus = self.prometheus()
-        with destination.open("wb") as sink:
-            for selector in selectors:
-                name_match = _SELECTOR_NAME.search(selector)
-                query = f"last_over_time({selector}[{step}s])"
-                try:
-                    result = prometheus.custom_query_range(
-                        query,
-                        start_time=first_at,
-                        end_time=end_at,
-                        step=f"{step}s",
-                        # prometheus-api-client rounds start/end to whole seconds; these override with ms
-                        params={"start": f"{first:.3f}", "end": f"{end_at.timestamp():.3f}", "nocache": "1"},
-                    )
-                except Exception as error:  # prometheus-api-client raises its own and requests' errors
-                    raise SourceError(
-                        f"range query to {self.url} failed: {self._redact(one_line(error))}; "
-                        "check the server's health and its query limits"
-                    ) from None
-                for series in result:
-                    labels = dict(series.get("metric", {}))
-                    if "__name__" not in labels and name_match:
-                        labels["__name__"] = name_match.group(1)
-                    values = [_PROMETHEUS_NUMBER.get(value, value) for _, value in series.get("values", [])]
-                    stamps = [round(float(stamp) * 1000) for stamp, _ in series.get("values", [])]
-                    if not stamps:
-                        continue
-                    line = {"metric": labels, "values": values, "timestamps": stamps}
-                    sink.write(json.dumps(line, separators=(",", ":")).encode() + b"\n")
-                    lines += 1
-                    samples += len(stamps)
-        return ExportStats(series_lines=lines, samples=samples, bytes_read=destination.stat().st_size)
+        """The export's output for a server without the export API, through PromQL range queries
+        (core/victoria_range.py)."""
+        source = RangeSource(self.prometheus(), self.url, self.step_seconds, self._redact)
+        return query_range_jsonl(source, selectors, start, end, destination)
 
     # -- import (demo and tests) -----------------------------------------------------------------------------
 

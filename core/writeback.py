@@ -12,17 +12,15 @@ the next run; the day's scoring never fails because of it.
 
 from __future__ import annotations
 
-import logging
-import os
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import duckdb
 import httpx
 from gpu_reclaim.core.config import Settings, WriteBackSettings
+from gpu_reclaim.core.http_auth import Credentials, force_flush, http_client, read_credentials, read_secret, redact
+from gpu_reclaim.core.retry import RetryPolicy
 from gpu_reclaim.core.warehouse import Warehouse, fetch_records, run_sql
 from gpu_reclaim.core.writeback_series import (
     LAST_SUCCESS,
@@ -36,47 +34,35 @@ from gpu_reclaim.core.writeback_series import (
     stage_selector,
 )
 
-log = logging.getLogger(__name__)
-
 BATCH_BYTES = 8 << 20
 ATTEMPTS = 2  # per request and run; the next run retries what still failed
+RETRY_WAIT_SECONDS = 0.5
 
 
 class WriteBackError(RuntimeError):
     """The write-back target refused or could not be reached; one line naming the URL and what to check."""
 
 
-def _secret(env_name: str, file_env_name: str, configured_file: Path | None) -> str | None:
-    value = os.environ.get(env_name)
-    if value:
-        return value.strip()
-    file_name = os.environ.get(file_env_name) or (str(configured_file) if configured_file else None)
-    if file_name:
-        try:
-            return Path(file_name).read_text(encoding="utf-8").strip()
-        except OSError as error:
-            raise WriteBackError(f"cannot read the secret file named by {file_env_name}: {error.strerror}") from None
-    return None
-
-
-def _credentials(settings: Settings) -> tuple[str | None, str | None, str | None]:
-    """(bearer token, user, password) of the write-back: its own (GPU_RECLAIM_WRITE_BACK_*), or the source's
-    (GPU_RECLAIM_VM_*) when the write-back goes to the source's URL and has none of its own."""
+def _credentials(settings: Settings) -> Credentials:
+    """The write-back's own credentials (GPU_RECLAIM_WRITE_BACK_*), or the source's (GPU_RECLAIM_VM_*) when the
+    write-back goes to the source's URL and has none of its own."""
     config = settings.write_back
-    token = _secret(
-        "GPU_RECLAIM_WRITE_BACK_BEARER_TOKEN", "GPU_RECLAIM_WRITE_BACK_BEARER_TOKEN_FILE", config.bearer_token_file
-    )
-    user = os.environ.get("GPU_RECLAIM_WRITE_BACK_USER") or config.basic_auth_user
-    password = _secret(
-        "GPU_RECLAIM_WRITE_BACK_PASSWORD", "GPU_RECLAIM_WRITE_BACK_PASSWORD_FILE", config.basic_auth_password_file
-    )
-    if token or user or config.url:
-        return token, user, password
-    source = settings.victoria_metrics
-    token = _secret("GPU_RECLAIM_VM_BEARER_TOKEN", "GPU_RECLAIM_VM_BEARER_TOKEN_FILE", source.bearer_token_file)
-    user = os.environ.get("GPU_RECLAIM_VM_USER") or source.basic_auth_user
-    password = _secret("GPU_RECLAIM_VM_PASSWORD", "GPU_RECLAIM_VM_PASSWORD_FILE", source.basic_auth_password_file)
-    return token, user, password
+    own = read_credentials("GPU_RECLAIM_WRITE_BACK", config, WriteBackError)
+    if own.token or own.user or config.url:
+        return own
+    return read_credentials("GPU_RECLAIM_VM", settings.victoria_metrics, WriteBackError)
+
+
+class _ServerBusyError(Exception):
+    """A 5xx answer, asked again once."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+def _transient(error: BaseException) -> bool:
+    return isinstance(error, httpx.HTTPError | _ServerBusyError)
 
 
 class WriteBackClient:
@@ -87,21 +73,15 @@ class WriteBackClient:
         self.url = (config.url or settings.victoria_metrics.url).rstrip("/")
         self.delete_url = (config.delete_url or self.url).rstrip("/")
         self.single_node = "/insert/" not in self.url
-        token, user, password = _credentials(settings)
-        self._auth_key = _secret(
+        credentials = _credentials(settings)
+        self._auth_key = read_secret(
             "GPU_RECLAIM_WRITE_BACK_DELETE_AUTH_KEY",
             "GPU_RECLAIM_WRITE_BACK_DELETE_AUTH_KEY_FILE",
             config.delete_auth_key_file,
+            WriteBackError,
         )
-        self._secrets = [secret for secret in (token, password, self._auth_key) if secret]
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        auth = (user, password) if not token and user and password is not None else None
-        self._http = httpx.Client(
-            headers=headers,
-            auth=auth,
-            timeout=httpx.Timeout(config.timeout_seconds, connect=min(config.timeout_seconds, 10.0)),
-            verify=config.verify_tls,
-        )
+        self._secrets = [*credentials.secrets, *([self._auth_key] if self._auth_key else [])]
+        self._http = http_client(credentials, config.timeout_seconds, config.verify_tls)
 
     def close(self) -> None:
         self._http.close()
@@ -116,34 +96,35 @@ class WriteBackClient:
         return f"WriteBackClient(url={self.url!r})"
 
     def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
-        return " ".join(text.split())[:200]
+        return " ".join(redact(text, self._secrets).split())[:200]
+
+    def _send(self, method: str, url: str, kwargs: dict[str, object]) -> httpx.Response:
+        response = self._http.request(method, url, **kwargs)  # type: ignore[arg-type]
+        if response.status_code >= 500:
+            raise _ServerBusyError(response)
+        return response
 
     def _request(self, method: str, url: str, what: str, **kwargs: object) -> httpx.Response:
-        for attempt in range(ATTEMPTS):
-            try:
-                response = self._http.request(method, url, **kwargs)  # type: ignore[arg-type]
-            except httpx.HTTPError as error:
-                reason = self._redact(str(error) or type(error).__name__)
-                if attempt + 1 < ATTEMPTS:
-                    time.sleep(0.5)
-                    continue
-                raise WriteBackError(f"{what} at {url} failed: {reason}; check that the server listens there") from None
-            if response.status_code in (401, 403):
-                raise WriteBackError(
-                    f"{url} refused the {what} (HTTP {response.status_code}): check the write-back credentials "
-                    "(GPU_RECLAIM_WRITE_BACK_BEARER_TOKEN[_FILE] or GPU_RECLAIM_WRITE_BACK_USER/PASSWORD[_FILE])"
-                )
-            if response.status_code >= 500 and attempt + 1 < ATTEMPTS:
-                time.sleep(0.5)
-                continue
-            if response.status_code >= 400:
-                raise WriteBackError(
-                    f"{url} refused the {what}: HTTP {response.status_code} {self._redact(response.text)}"
-                )
-            return response
-        raise AssertionError("unreachable")
+        """One request, asked again once (after RETRY_WAIT_SECONDS) when the connection fails or the answer is a
+        5xx; a refusal raises WriteBackError in one line."""
+        policy = RetryPolicy(retries=ATTEMPTS - 1, backoff_seconds=RETRY_WAIT_SECONDS)
+        try:
+            for attempt in policy.retrying(_transient):
+                with attempt:
+                    response = self._send(method, url, kwargs)
+        except httpx.HTTPError as error:
+            reason = self._redact(str(error) or type(error).__name__)
+            raise WriteBackError(f"{what} at {url} failed: {reason}; check that the server listens there") from None
+        except _ServerBusyError as busy:
+            response = busy.response
+        if response.status_code in (401, 403):
+            raise WriteBackError(
+                f"{url} refused the {what} (HTTP {response.status_code}): check the write-back credentials "
+                "(GPU_RECLAIM_WRITE_BACK_BEARER_TOKEN[_FILE] or GPU_RECLAIM_WRITE_BACK_USER/PASSWORD[_FILE])"
+            )
+        if response.status_code >= 400:
+            raise WriteBackError(f"{url} refused the {what}: HTTP {response.status_code} {self._redact(response.text)}")
+        return response
 
     def delete(self, selector: str) -> None:
         """Delete every series matching `selector` (whole series: VictoriaMetrics has no ranged delete)."""
@@ -171,10 +152,7 @@ class WriteBackClient:
     def flush(self) -> None:
         """Make the imports visible to queries now (a single node buffers them for a second or two)."""
         if self.single_node:
-            try:
-                self._http.get(f"{self.url}/internal/force_flush")
-            except httpx.HTTPError as error:
-                log.debug("force_flush failed: %s", error)
+            force_flush(self._http, f"{self.url}/internal/force_flush")
 
 
 @dataclass

@@ -1,32 +1,40 @@
 """`gpu-reclaim`: run the pipeline once (the last complete day, the last N days or any days) against a real
 VictoriaMetrics or the built-in demo cluster, and rebuild the reports of any window from the DuckDB file.
 
-One function per command; the helpers below it are shared (settings, one-line errors, what was written)."""
+One function per command; what they share is in pipelines/cli_common.py."""
 
 from __future__ import annotations
 
 import logging
-import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-from gpu_reclaim.core.config import ConfigError, Settings, load_config
-from gpu_reclaim.core.errors import is_query_interrupt, named_one_line
-from gpu_reclaim.core.migrations import MigrationError, SchemaError
+from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.victoria import SourceError, VictoriaMetricsClient
-from gpu_reclaim.core.warehouse import Warehouse, WarehouseLockedError
-from gpu_reclaim.pipelines.upgrade import NothingStoredError, rescore_days, upgrade_database
-from gpu_reclaim.pipelines.window import DayRange, WindowError, required_days, resolve_days, utc_today
-from gpu_reclaim.reports.models import ReportIndex
-from rich.console import Console
-
-if TYPE_CHECKING:  # the runner imports Dagster: loaded by the commands that run, not for --help or a usage error
-    from gpu_reclaim.pipelines.runner import RunSummary
+from gpu_reclaim.core.warehouse import Warehouse
+from gpu_reclaim.pipelines.cli_common import (
+    DEFAULT_DB,
+    FEED_FILE,
+    ConfigOption,
+    DbOption,
+    LockTimeoutOption,
+    OutOption,
+    WriteBackOption,
+    announce,
+    console,
+    day_range,
+    days_option,
+    execute,
+    fail,
+    load_settings,
+    one_line_errors,
+    print_outputs,
+)
+from gpu_reclaim.pipelines.upgrade import rescore_days, upgrade_database
+from gpu_reclaim.pipelines.window import required_days, resolve_days, utc_today
 
 app = typer.Typer(
     help="Find and reclaim wasted GPUs: allocation vs usage, fragmentation, tickets and weekly reports.",
@@ -34,159 +42,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
-FEED_FILE = "tickets.jsonl"  # = assets.reclamation.FEED_NAME, which imports Dagster (a test keeps them equal)
-
-
-# The options several commands share, declared once.
-DbOption = Annotated[Path, typer.Option("--db", help="DuckDB database file.")]
-OutOption = Annotated[Path, typer.Option("--out", help="Folder for reports/ and tickets.jsonl.")]
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML or YAML config file.")]
-LockTimeoutOption = Annotated[
-    float, typer.Option("--lock-timeout", min=0.1, max=86400, help="Seconds to wait for another process writing --db.")
-]
-WriteBackOption = Annotated[
-    bool | None,
-    typer.Option(
-        "--write-back/--no-write-back",
-        help="Import each day's scores into VictoriaMetrics (default: [write_back] enabled in the config).",
-    ),
-]
-DEFAULT_DB = Path("data/gpu_reclaim.duckdb")
-
-
-INTERRUPTED = (
-    "interrupted: every stage that finished is kept and the one running was rolled back; "
-    "run the same command again to complete the remaining days"
-)
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-@contextmanager
-def one_line_errors(interrupted: str = INTERRUPTED) -> Iterator[None]:
-    """A command's failures as one line and an exit code: 1 for a source, lock or stage error, 130 for Ctrl-C."""
-    try:
-        yield
-    except typer.Exit:
-        raise
-    except (SourceError, WarehouseLockedError, SchemaError, MigrationError, NothingStoredError) as error:
-        raise fail(str(error), code=1) from None
-    except KeyboardInterrupt:
-        raise fail(interrupted, code=130) from None
-    except Exception as error:
-        if is_query_interrupt(error):  # Ctrl-C during a query outside a Dagster step (migrations, reports)
-            raise fail(interrupted, code=130) from None
-        if os.environ.get("GPU_RECLAIM_DEBUG"):
-            raise
-        raise fail(f"{named_one_line(error, 400)} (set GPU_RECLAIM_DEBUG=1 to see the traceback)", code=1) from None
-
-
-def _window(resolve: Callable[[], DayRange]) -> DayRange:
-    """The days a command evaluates, or a one-line usage error."""
-    try:
-        return resolve()
-    except WindowError as error:
-        raise fail(str(error)) from None
-
-
-def _days_option(value: str | None) -> int | None:
-    """--days N as an integer; anything else is a one-line usage error."""
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise fail(f"--days must be a whole number of days (got {value!r})") from None
-
-
-def _resources(
-    settings_path: Path | None,
-    vm_url: str | None,
-    db: Path,
-    out: Path,
-    lock_timeout: float = 120.0,
-    write_back: bool | None = None,
-) -> dict[str, object]:
-    from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
-
-    return {
-        "settings": SettingsResource(
-            config_path=str(settings_path) if settings_path else None, vm_url=vm_url, write_back=write_back
-        ),
-        "warehouse": WarehouseResource(database=str(db), lock_timeout_seconds=lock_timeout),
-        "outputs": OutputsResource(out_dir=str(out)),
-    }
-
-
-def _execute(
-    settings_path: Path | None,
-    vm_url: str | None,
-    db: Path,
-    out: Path,
-    days: list[date],
-    lock_timeout: float = 120.0,
-    write_back: bool | None = None,
-) -> tuple[RunSummary, float]:
-    """Every daily stage for each day, then the reports of the window ending with the last day."""
-    from gpu_reclaim.pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
-    from gpu_reclaim.pipelines.runner import run_pipeline
-
-    started = time.monotonic()
-    with console.status("running the pipeline") as status:
-        summary = run_pipeline(
-            DAILY_ASSETS,
-            WEEKLY_ASSETS,
-            _resources(settings_path, vm_url, db, out, lock_timeout, write_back),  # type: ignore[arg-type]
-            days,
-            on_step=lambda step: status.update(f"running the pipeline: {step}"),
-        )
-    for warning in summary.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
-    return summary, time.monotonic() - started
-
-
-def _load_settings(config: Path | None, vm_url: str | None) -> Settings:
-    try:
-        settings = load_config(config)
-    except ConfigError as error:
-        raise fail(str(error)) from None
-    if vm_url:
-        vm = settings.victoria_metrics.model_copy(update={"url": vm_url})
-        settings = settings.model_copy(update={"victoria_metrics": vm})
-    return settings
-
-
-def _span(index: ReportIndex) -> str:
-    last = index.window_end - timedelta(days=1)
-    return f"{index.window_start}" if last == index.window_start else f"{index.window_start} to {last}"
-
-
-def _window_text(index: ReportIndex) -> str:
-    coverage = index.coverage
-    return f"{_span(index)}, partial: {coverage.label}" if coverage and coverage.partial else _span(index)
-
-
-def _print_outputs(db: Path | None, feed: Path | None, reports: ReportIndex | None, feed_note: str = "") -> None:
-    """Where the outputs are: only files this command wrote and that exist now (None: not written)."""
-    if reports is not None and reports.coverage is not None and reports.coverage.covered_days == 0:
-        console.print(
-            f"[yellow]no data[/] in the window {_span(reports)}: none of its days holds usage, nodes or pods; "
-            "wrote an empty report",
-            highlight=False,
-            soft_wrap=True,
-        )
-    if db is not None and db.is_file():
-        console.print(f"database:     {db}", highlight=False, soft_wrap=True)
-    if feed is not None and feed.is_file():
-        console.print(f"ticket feed:  {feed}{feed_note}", highlight=False, soft_wrap=True)
-    if reports is not None and reports.overview_html.is_file():
-        console.print(
-            f"reports:      {reports.overview_html} ({_window_text(reports)})", highlight=False, soft_wrap=True
-        )
 
 
 @app.command()
@@ -210,19 +65,19 @@ def run(
     Credentials come from the environment (GPU_RECLAIM_VM_BEARER_TOKEN[_FILE], GPU_RECLAIM_VM_USER and
     GPU_RECLAIM_VM_PASSWORD[_FILE]) and are never printed.
     """
-    count = _days_option(days)
-    window = _window(lambda: resolve_days(start, end, count, utc_today()))
-    settings = _load_settings(config, vm_url)
+    count = days_option(days)
+    window = day_range(lambda: resolve_days(start, end, count, utc_today()))
+    settings = load_settings(config, vm_url)
     try:
         with VictoriaMetricsClient(settings.victoria_metrics) as client:
             client.check()
     except SourceError as error:
         raise fail(str(error)) from None
     with one_line_errors():
-        upgrade_database(db, settings, lock_timeout, announce=_announce)
-        summary, seconds = _execute(config, vm_url, db, out, window.days, lock_timeout, write_back)
+        upgrade_database(db, settings, lock_timeout, announce=announce)
+        summary, seconds = execute(config, vm_url, db, out, window.days, lock_timeout, write_back)
     console.print(f"[green]done[/] {window} in {seconds:.1f}s", highlight=False, soft_wrap=True)
-    _print_outputs(db, out / FEED_FILE if summary.feed_written else None, summary.reports)
+    print_outputs(db, out / FEED_FILE if summary.feed_written else None, summary.reports)
 
 
 @app.command()
@@ -238,8 +93,8 @@ def report(
     VictoriaMetrics is not contacted. The feed is the one the daily run of the window's last evaluated day
     wrote (replayed from the stored evaluations); it replaces OUT/tickets.jsonl, so give another --out to keep
     the live feed."""
-    window = _window(lambda: required_days(start, end, utc_today()))
-    settings = _load_settings(config, None)
+    window = day_range(lambda: required_days(start, end, utc_today()))
+    settings = load_settings(config, None)
     if not db.is_file():
         raise fail(f"--db {db}: no such database file (`gpu-reclaim run` creates it)")
     from gpu_reclaim.pipelines.rebuild import rebuild_window
@@ -247,7 +102,7 @@ def report(
     started = time.monotonic()
     interrupted = "interrupted: every file is written whole or not at all; run the same command again"
     with one_line_errors(interrupted):
-        upgrade_database(db, settings, lock_timeout, announce=_announce)
+        upgrade_database(db, settings, lock_timeout, announce=announce)
     with one_line_errors(interrupted), console.status(f"rebuilding the reports of {window}"):
         rebuilt = rebuild_window(Warehouse(db, lock_timeout), settings, out, out / FEED_FILE, window.first, window.last)
     console.print(
@@ -255,7 +110,7 @@ def report(
     )
     evaluated = rebuilt.feed.evaluated_on
     note = f" ({len(rebuilt.feed.tickets)} tickets, as of the evaluation of {evaluated})" if evaluated else ""
-    _print_outputs(None, rebuilt.feed_path, rebuilt.reports, note or " (empty: no evaluation in the window)")
+    print_outputs(None, rebuilt.feed_path, rebuilt.reports, note or " (empty: no evaluation in the window)")
 
 
 @app.command()
@@ -277,7 +132,7 @@ def demo(
     except ModuleNotFoundError as error:
         raise fail(str(error)) from None  # numpy comes with the demo extra only
 
-    settings = _load_settings(config, None)
+    settings = load_settings(config, None)
     if settings.step_seconds != step:
         settings = settings.model_copy(update={"step_seconds": step})
     out.mkdir(parents=True, exist_ok=True)
@@ -296,12 +151,12 @@ def demo(
                 config_for_run = _write_step_config(out, config, step)
                 first = scenario.start.date()
                 run_days = days_between(first, first + timedelta(days=days - 1))
-                summary, seconds = _execute(config_for_run, vm.url, db, out, run_days, write_back=write_back)
+                summary, seconds = execute(config_for_run, vm.url, db, out, run_days, write_back=write_back)
         except LocalServerError as error:
             raise fail(str(error)) from None
     console.print(f"[green]demo done[/] in {time.monotonic() - started:.1f}s (pipeline {seconds:.1f}s)")
     console.print(f"ground truth: {out / 'demo_truth.json'}", highlight=False, soft_wrap=True)
-    _print_outputs(db, out / FEED_FILE if summary.feed_written else None, summary.reports)
+    print_outputs(db, out / FEED_FILE if summary.feed_written else None, summary.reports)
 
 
 def _write_step_config(out: Path, config: Path | None, step: int) -> Path | None:
@@ -333,13 +188,13 @@ def rescore(
     After an upgrade the findings of old days stay as the old version computed them (the reports name it); this
     recomputes them. The file is upgraded first (after a backup, unless [warehouse] backup_before_migrate = false).
     """
-    window = _window(lambda: required_days(start, end, utc_today()))
+    window = day_range(lambda: required_days(start, end, utc_today()))
     if not db.is_file():
         raise fail(f"{db}: no such database file; rescore recomputes days stored in an existing one")
-    settings = _load_settings(config, None)
+    settings = load_settings(config, None)
     started = time.monotonic()
     with one_line_errors():
-        upgrade_database(db, settings, lock_timeout, announce=_announce)
+        upgrade_database(db, settings, lock_timeout, announce=announce)
         with console.status("rescoring") as status:
             summary = rescore_days(
                 config, db, out, window.days, lock_timeout, on_step=lambda s: status.update(f"rescoring: {s}")
@@ -347,11 +202,7 @@ def rescore(
     for warning in summary.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     console.print(f"[green]rescored[/] {window} in {time.monotonic() - started:.1f}s", highlight=False, soft_wrap=True)
-    _print_outputs(db, out / FEED_FILE if summary.feed_written else None, summary.reports)
-
-
-def _announce(line: str) -> None:
-    console.print(line, highlight=False, markup=False, soft_wrap=True)
+    print_outputs(db, out / FEED_FILE if summary.feed_written else None, summary.reports)
 
 
 def main() -> None:

@@ -26,7 +26,8 @@ import duckdb
 import plotly.offline
 from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.warehouse import Warehouse, run_sql
-from gpu_reclaim.reports.models import ReportIndex, WindowCoverage, WorkspaceFiles
+from gpu_reclaim.reports.model_base import WindowCoverage
+from gpu_reclaim.reports.models import ReportIndex, WorkspaceFiles
 from gpu_reclaim.reports.queries import list_workspaces, load_cluster_overview, load_workspace_report
 from gpu_reclaim.reports.render import (
     GLOSSARY_HTML,

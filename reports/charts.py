@@ -8,21 +8,14 @@ plotly.js draws as text (category names) are HTML-escaped first, because plotly.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
-from gpu_reclaim.reports.models import (
-    CLUSTER_SCOPE,
-    CapacitySeries,
-    FragmentationSeries,
-    HeatmapCell,
-    MachineGroupUsage,
-    ProjectReport,
-    ProjectSeries,
-    ProjectTrend,
-    WorkspaceRanking,
-)
+from gpu_reclaim.reports.model_base import CLUSTER_SCOPE
+from gpu_reclaim.reports.models import HeatmapCell, ProjectReport, ProjectSeries, ProjectTrend
+from gpu_reclaim.reports.overview_models import CapacitySeries, FragmentationSeries, MachineGroupUsage, WorkspaceRanking
 
 ALLOCATED_COLOR = "#9aa5b1"
 USED_COLOR = "#1f6feb"
@@ -72,24 +65,18 @@ def project_allocation_chart(series: ProjectSeries) -> str:
     traces: list[go.Scatter] = [
         go.Scatter(
             x=hours,
-            y=[point.allocated_gpus for point in series.points],
-            name="allocated",
+            y=values,
+            name=name,
             mode="lines",
-            line={"color": ALLOCATED_COLOR, "width": 1.5, "shape": "hv"},
+            line={"color": color, "width": 1.5, "shape": "hv"},
             fill="tozeroy",
-            fillcolor="rgba(154,165,177,0.25)",
-            hovertemplate="%{y:.3f} GPUs allocated<extra></extra>",
-        ),
-        go.Scatter(
-            x=hours,
-            y=[point.used_gpus for point in series.points],
-            name="used",
-            mode="lines",
-            line={"color": USED_COLOR, "width": 1.5, "shape": "hv"},
-            fill="tozeroy",
-            fillcolor="rgba(31,111,235,0.25)",
-            hovertemplate="%{y:.3f} GPUs used<extra></extra>",
-        ),
+            fillcolor=fill,
+            hovertemplate=f"%{{y:.3f}} GPUs {name}<extra></extra>",
+        )
+        for name, color, fill, values in (
+            ("allocated", ALLOCATED_COLOR, "rgba(154,165,177,0.25)", [point.allocated_gpus for point in series.points]),
+            ("used", USED_COLOR, "rgba(31,111,235,0.25)", [point.used_gpus for point in series.points]),
+        )
     ]
     if series.reserved_gpus is not None and hours:
         traces.append(
@@ -157,12 +144,13 @@ def activity_heatmap_chart(cells: list[HeatmapCell]) -> str:
     return figure_json(go.Figure(data=[trace], layout=layout))
 
 
-def workspace_ranking_chart(rows: list[WorkspaceRanking]) -> str:
-    """Workspaces by idle GPU-hours in the window and GPU-hours recoverable per week."""
+def workspace_ranking_chart(rows: list[WorkspaceRanking], held_and_idle: Mapping[str, float]) -> str:
+    """Workspaces by idle GPU-hours in the window and the held-and-idle GPU-hours per week that their reclaim-now
+    tickets give back (`held_and_idle`, per Workspace)."""
     names = [_label(row.workspace) for row in rows]
     bars = [
         ("idle GPU-hours", IDLE_COLOR, [row.idle_gpu_hours for row in rows]),
-        ("recoverable GPU-hours / week", P95_COLOR, [row.gpu_hours_recoverable_per_week for row in rows]),
+        ("held and idle GPU-hours / week", P95_COLOR, [held_and_idle.get(row.workspace, 0.0) for row in rows]),
     ]
     traces = [
         go.Bar(y=names, x=values, name=name, orientation="h", marker={"color": color}) for name, color, values in bars

@@ -9,25 +9,29 @@ import duckdb
 from gpu_reclaim.core.cluster_days import cluster_notes
 from gpu_reclaim.core.provenance import provenance_notes
 from gpu_reclaim.core.warehouse import fetch_records as fetch_rows
-from gpu_reclaim.reports.models import (
+from gpu_reclaim.reports.overview_models import (
     CapacityHour,
     CapacitySeries,
     ClusterOverview,
-    ClusterTicket,
     DataQualityRow,
     DefragPlan,
-    FindingTotals,
     FragmentationPoint,
     FragmentationSeries,
     FragmentationSummary,
     MachineGroupCapacity,
     MachineGroupUsage,
     OccupancyNode,
-    Recommendation,
     WaitingDemand,
     WorkspaceRanking,
 )
-from gpu_reclaim.reports.rows import efficiency, evidence_labels, from_row, window_params
+from gpu_reclaim.reports.rows import efficiency, from_row, window_params
+from gpu_reclaim.reports.ticket_models import FindingTotals
+from gpu_reclaim.reports.ticket_queries import (
+    latest_evaluation,
+    load_cluster_tickets,
+    load_finding_totals,
+    load_open_tickets,
+)
 
 
 def load_cluster_overview(
@@ -42,6 +46,8 @@ def load_cluster_overview(
     """The platform team's page: Workspaces ranked by waste, Machine Groups (use, unallocated capacity, unmet
     demand, fragmentation, defrag plans), the cluster-level tickets and data quality."""
     params = window_params(window_start, window_end)
+    evaluated_on = latest_evaluation(con, window_start, window_end)
+    finding_totals = load_finding_totals(con, window_start, window_end)
     workspaces = [
         from_row(
             WorkspaceRanking,
@@ -49,7 +55,7 @@ def load_cluster_overview(
             slug=slugs[row["workspace"]],
             efficiency=efficiency(row["used_gpu_hours"], row["allocated_gpu_hours"]),
         )
-        for row in fetch_rows(con, "report_overview_workspaces.sql", params)
+        for row in fetch_rows(con, "report_overview_workspaces.sql", {**params, "evaluated_on": evaluated_on})
     ]
     machine_groups = [
         from_row(
@@ -63,7 +69,6 @@ def load_cluster_overview(
     ]
     capacity, capacity_series = load_capacity(con, window_start, window_end)
     fragmentation, fragmentation_series = load_fragmentation(con, window_start, window_end)
-    tickets, evaluated_on = load_cluster_tickets(con, window_start, window_end)
     data_quality = [
         from_row(DataQualityRow, row) for row in fetch_rows(con, "report_overview_data_quality.sql", params)
     ]
@@ -77,8 +82,8 @@ def load_cluster_overview(
         fragmentation=fragmentation,
         fragmentation_series=fragmentation_series,
         defrag_plans=load_defrag_plans(con, window_start, window_end),
-        cluster_tickets=tickets,
-        open_tickets=load_open_tickets(con, window_start, window_end),
+        cluster_tickets=load_cluster_tickets(con, evaluated_on),
+        open_tickets=load_open_tickets(con, evaluated_on),
         occupancy=[
             from_row(OccupancyNode, row)
             for row in fetch_rows(con, "report_overview_occupancy.sql", {**params, "idle_threshold": idle_threshold})
@@ -91,17 +96,10 @@ def load_cluster_overview(
         data_quality=data_quality,
         generated_at=generated_at,
         computed_by=provenance_notes(con, window_start, window_end),
-        finding_totals=FindingTotals.summed(list(load_finding_totals(con, window_start, window_end).values())),
+        finding_totals=FindingTotals.summed(list(finding_totals.values())),
+        workspace_finding_totals=finding_totals,
         clusters=cluster_notes(con, window_start, window_end),
     )
-
-
-def load_finding_totals(
-    con: duckdb.DuckDBPyConnection, window_start: date, window_end: date
-) -> dict[str, FindingTotals]:
-    """Per Workspace (and `cluster`): the findings' totals of the latest evaluation in the window."""
-    rows = fetch_rows(con, "report_finding_totals.sql", window_params(window_start, window_end))
-    return {str(row["workspace"]): from_row(FindingTotals, row) for row in rows}
 
 
 def load_capacity(
@@ -158,33 +156,4 @@ def load_defrag_plans(con: duckdb.DuckDBPyConnection, window_start: date, window
     ]
 
 
-def load_cluster_tickets(
-    con: duckdb.DuckDBPyConnection, window_start: date, window_end: date
-) -> tuple[list[ClusterTicket], date | None]:
-    """The cluster-level `defragment` tickets of the latest evaluation in the window, and its date."""
-    rows = fetch_rows(con, "report_overview_defragment_tickets.sql", window_params(window_start, window_end))
-    tickets = [
-        from_row(
-            ClusterTicket,
-            row,
-            id=row["finding_id"],
-            exempt=bool(row["exempt"]),
-            evidence=evidence_labels(row["evidence_json"]),
-        )
-        for row in rows
-    ]
-    return tickets, (rows[0]["evaluated_on"] if rows else None)
-
-
-def load_open_tickets(con: duckdb.DuckDBPyConnection, window_start: date, window_end: date) -> list[Recommendation]:
-    """Every open (non-exempt) ticket of the latest evaluation in the window, of every Workspace and the cluster."""
-    return [
-        from_row(
-            Recommendation,
-            row,
-            id=row["finding_id"],
-            exempt=bool(row["exempt"]),
-            evidence=evidence_labels(row["evidence_json"]),
-        )
-        for row in fetch_rows(con, "report_overview_open_tickets.sql", window_params(window_start, window_end))
-    ]
+__all__ = ["load_cluster_overview", "load_finding_totals"]

@@ -12,21 +12,19 @@ from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.provenance import provenance_notes
 from gpu_reclaim.core.warehouse import fetch_records as fetch_rows
 from gpu_reclaim.core.warehouse import run_sql
+from gpu_reclaim.reports.model_base import SUMMARY_FIGURES, UsageFigures, rounded, rounded_hours
 from gpu_reclaim.reports.models import (
-    FindingTotals,
     HeatmapCell,
     HourlyPoint,
     NoDataGpus,
     ProjectReport,
     ProjectSeries,
-    Recommendation,
-    UsageFigures,
     WorkspaceReport,
-    rounded,
-    rounded_hours,
 )
-from gpu_reclaim.reports.overview_queries import load_cluster_overview, load_finding_totals
-from gpu_reclaim.reports.rows import efficiency, evidence_labels, from_row, percentile, window_params
+from gpu_reclaim.reports.overview_queries import load_cluster_overview
+from gpu_reclaim.reports.rows import efficiency, from_row, percentile, window_params
+from gpu_reclaim.reports.ticket_models import FindingTotals, Recommendation
+from gpu_reclaim.reports.ticket_queries import load_project_finding_totals, load_recommendations
 from gpu_reclaim.reports.trends import load_trends
 
 
@@ -55,26 +53,6 @@ def usage_figures(row: dict[str, Any], recoverable: float) -> dict[str, Any]:
         "cost_complete": cost_rows == int(row.get("usage_rows") or 0),
         "busy_looking_idle_gpu_hours": rounded(row.get("busy_looking_idle_gpu_hours")),
     }
-
-
-def load_recommendations(
-    con: duckdb.DuckDBPyConnection, workspace: str, window_start: date, window_end: date
-) -> tuple[list[Recommendation], date | None]:
-    """The Workspace's findings of the latest evaluation in the window, and that evaluation's date."""
-    params = {"workspace": workspace, **window_params(window_start, window_end)}
-    rows = fetch_rows(con, "report_recommendations.sql", params)
-    evaluated_on = rows[0]["evaluated_on"] if rows else None
-    items = [
-        from_row(
-            Recommendation,
-            row,
-            id=row["finding_id"],
-            exempt=bool(row["exempt"]),
-            evidence=evidence_labels(row["evidence_json"]),
-        )
-        for row in rows
-    ]
-    return items, evaluated_on
 
 
 def _recoverable(rows: list[Recommendation], namespace: str | None = None) -> float:
@@ -112,16 +90,8 @@ def load_previous_totals(
     return load_totals(con, workspace, previous_start, window_start)
 
 
-_USAGE_COLUMNS = (
-    "allocated_gpu_hours",
-    "used_gpu_hours",
-    "idle_gpu_hours",
-    "low_use_gpu_hours",
-    "no_data_gpu_hours",
-    "busy_looking_idle_gpu_hours",
-    "allocated_h100_equivalent_hours",
-    "idle_h100_equivalent_hours",
-)
+# the summed usage columns of a query row (a Project that only reserved GPUs gets zeros)
+_USAGE_COLUMNS = tuple(key for key in SUMMARY_FIGURES if key.endswith("_hours") and "recoverable" not in key)
 
 
 def _with_quota_only_projects(
@@ -195,7 +165,16 @@ def load_workspace_report(
     quota = {row["namespace"]: row for row in fetch_rows(con, "report_project_quota.sql", params)}
 
     usage_rows = _with_quota_only_projects(fetch_rows(con, "report_workspace_projects.sql", params), quota)
+    project_totals = {
+        namespace: totals
+        for (owner, namespace), totals in load_project_finding_totals(con, window_start, window_end).items()
+        if owner == workspace
+    }
     projects, series = _projects(usage_rows, quota, points, recommendations)
+    projects = [
+        project.model_copy(update={"findings": project_totals.get(project.namespace, FindingTotals())})
+        for project in projects
+    ]
 
     heatmap = [
         from_row(HeatmapCell, row, activity=efficiency(row["used_gpu_hours"], row["observed_gpu_hours"]))
@@ -222,7 +201,7 @@ def load_workspace_report(
         generated_at=generated_at,
         computed_by=provenance_notes(con, window_start, window_end),
         trends=load_trends(con, workspace, window_end),
-        finding_totals=load_finding_totals(con, window_start, window_end).get(workspace, FindingTotals()),
+        finding_totals=FindingTotals.summed(list(project_totals.values())),
         clusters=cluster_notes(con, window_start, window_end),
     )
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
-from gpu_reclaim.reports.models import rounded
+from gpu_reclaim.reports.model_base import rounded
 from gpu_reclaim.reports.numbers import evidence_sentences, evidence_value
 from pydantic import BaseModel
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import duckdb
 from gpu_reclaim.core.warehouse import fetch_records, run_sql
-from gpu_reclaim.reports.models import ProjectTrend, TrendWeek, rounded_hours
+from gpu_reclaim.reports.model_base import rounded_hours
+from gpu_reclaim.reports.models import ProjectTrend, TrendWeek
 
 TREND_WEEKS = 8
 

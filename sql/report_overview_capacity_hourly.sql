@@ -3,14 +3,11 @@
 -- unallocated (no pod holds them) and pending (requested by Pending pods: unmet demand). 'unplaced' holds
 -- Pending pods not bound to a node; it has rows only in hours with such pods, so an hour without a row is 0.
 WITH hours AS (
-    SELECT unnest(generate_series(
-        CAST($window_start AS TIMESTAMP),
-        CAST($window_end AS TIMESTAMP) - INTERVAL 1 HOUR,
-        INTERVAL 1 HOUR
-    )) AS hour
+    SELECT range AS hour FROM range(CAST($window_start AS TIMESTAMP), CAST($window_end AS TIMESTAMP), INTERVAL 1 HOUR)
 ),
 window_rows AS (
-    SELECT *
+    SELECT machine_group, hour, gpu_model, capacity_gpus, allocated_gpus, used_gpus, idle_gpus, unallocated_gpus,
+        pending_gpus, pending_pods
     FROM machine_group_usage_hourly
     WHERE day >= $window_start AND day < $window_end
 ),
@@ -23,13 +20,7 @@ SELECT
     g.machine_group,
     h.hour,
     g.gpu_model,
-    coalesce(u.capacity_gpus, 0) AS capacity_gpus,
-    coalesce(u.allocated_gpus, 0) AS allocated_gpus,
-    coalesce(u.used_gpus, 0) AS used_gpus,
-    coalesce(u.idle_gpus, 0) AS idle_gpus,
-    coalesce(u.unallocated_gpus, 0) AS unallocated_gpus,
-    coalesce(u.pending_gpus, 0) AS pending_gpus,
-    coalesce(u.pending_pods, 0) AS pending_pods
+    coalesce(COLUMNS(u.* EXCLUDE (machine_group, hour, gpu_model)), 0)
 FROM groups AS g
 CROSS JOIN hours AS h
 LEFT JOIN window_rows AS u ON u.machine_group = g.machine_group AND u.hour = h.hour

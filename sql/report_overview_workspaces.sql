@@ -1,5 +1,6 @@
 -- Cluster overview: one row per Workspace with usage or recommendations in [$window_start, $window_end):
--- its sums and the GPU-hours per week recoverable by its non-exempt recommendations of the latest run.
+-- its sums and the GPU-hours per week recoverable by its non-exempt recommendations of the evaluation dated
+-- $evaluated_on (report_latest_evaluation.sql).
 -- Cluster-level findings (workspace 'cluster', no namespace: defragment) are listed on their own, not ranked.
 WITH usage AS (
     SELECT
@@ -15,33 +16,19 @@ WITH usage AS (
     WHERE day >= $window_start AND day < $window_end
     GROUP BY workspace
 ),
-latest AS (
-    SELECT max(evaluated_on) AS evaluated_on
-    FROM recommendations
-    WHERE evaluated_on >= $window_start AND evaluated_on < $window_end
-),
 recoverable AS (
     SELECT
-        r.workspace,
-        count(*) FILTER (WHERE NOT r.exempt) AS recommendations,
-        coalesce(sum(r.gpu_hours_recoverable_per_week) FILTER (WHERE NOT r.exempt), 0)
-            AS gpu_hours_recoverable_per_week
-    FROM recommendations AS r
-    JOIN latest AS l ON r.evaluated_on = l.evaluated_on
-    WHERE NOT (r.workspace = 'cluster' AND r.namespace = '')
-    GROUP BY r.workspace
+        workspace,
+        count(*) FILTER (WHERE NOT exempt) AS recommendations,
+        coalesce(sum(gpu_hours_recoverable_per_week) FILTER (WHERE NOT exempt), 0) AS gpu_hours_recoverable_per_week
+    FROM report_ticket_findings
+    WHERE evaluated_on = $evaluated_on AND NOT cluster_level
+    GROUP BY workspace
 )
 SELECT
     coalesce(u.workspace, r.workspace) AS workspace,
-    coalesce(u.projects, 0) AS projects,
-    coalesce(u.allocated_gpu_hours, 0) AS allocated_gpu_hours,
-    coalesce(u.used_gpu_hours, 0) AS used_gpu_hours,
-    coalesce(u.idle_gpu_hours, 0) AS idle_gpu_hours,
-    coalesce(u.no_data_gpu_hours, 0) AS no_data_gpu_hours,
-    coalesce(u.allocated_h100_equivalent_hours, 0) AS allocated_h100_equivalent_hours,
-    coalesce(u.idle_h100_equivalent_hours, 0) AS idle_h100_equivalent_hours,
-    coalesce(r.recommendations, 0) AS recommendations,
-    coalesce(r.gpu_hours_recoverable_per_week, 0) AS gpu_hours_recoverable_per_week
+    coalesce(COLUMNS(u.* EXCLUDE (workspace)), 0),
+    coalesce(COLUMNS(r.* EXCLUDE (workspace)), 0)
 FROM usage AS u
 FULL OUTER JOIN recoverable AS r ON r.workspace = u.workspace
 ORDER BY idle_gpu_hours DESC, gpu_hours_recoverable_per_week DESC, workspace;

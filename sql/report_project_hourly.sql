@@ -2,11 +2,7 @@
 -- and used in the hour (GPU-hours in one hour). Hours without a row in project_usage_hourly held no GPU: 0.
 -- Namespaces: those with usage in the window, and those with a GPU quota on a day they belonged to $workspace.
 WITH hours AS (
-    SELECT unnest(generate_series(
-        CAST($window_start AS TIMESTAMP),
-        CAST($window_end AS TIMESTAMP) - INTERVAL 1 HOUR,
-        INTERVAL 1 HOUR
-    )) AS hour
+    SELECT range AS hour FROM range(CAST($window_start AS TIMESTAMP), CAST($window_end AS TIMESTAMP), INTERVAL 1 HOUR)
 ),
 workspace_namespaces AS (
     SELECT namespace

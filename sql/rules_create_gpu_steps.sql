@@ -52,4 +52,4 @@ SELECT
     mig_slices(coalesce(g.gpu_model, s.node_gpu_model), $mig_slice_matches, $mig_slice_counts) AS compute_slices
 FROM rule_pod_steps AS s
 JOIN gpu_samples AS g ON g.day = s.day AND g.ts = s.ts AND g.cluster = s.cluster AND g.namespace = s.namespace AND g.pod = s.pod
-LEFT JOIN gpu_power_limits AS l ON l.gpu_uuid = g.gpu_uuid;
+LEFT JOIN gpu_power_limits AS l ON l.cluster = g.cluster AND l.gpu_uuid = g.gpu_uuid;

@@ -1,5 +1,6 @@
 -- One row per (step, pod uid) in [$window_start, $window_end) in which the pod was allocated (Running and
 -- gpus_requested > 0), with its workload, class, Project, Workspace and Machine Group. Temp table of one run.
+-- Every pod when $all_uids, else only the pods of $uids (the wedged-collective rule's candidates).
 CREATE OR REPLACE TEMP TABLE rule_pod_steps AS
 SELECT
     s.day,
@@ -31,4 +32,5 @@ WHERE s.phase = 'Running'
   AND s.gpus_requested > 0
   AND s.day BETWEEN CAST($window_start AS DATE) AND CAST($window_end AS DATE)
   AND s.ts >= $window_start
-  AND s.ts < $window_end;
+  AND s.ts < $window_end
+  AND ($all_uids OR s.uid IN (SELECT unnest(CAST($uids AS VARCHAR[]))));

@@ -1,61 +1,47 @@
 -- One row per (namespace, resourcequota) with a GPU hard limit in the window: the latest hard limit and the
--- $percentile and peak of the Project's GPU demand per quota step. Demand = the GPUs requested by its Running
--- and Pending pods (Pending with GPU requests is unmet demand, and Kubernetes charges it to the quota), and
--- never less than the quota's own `used`; 0 when no pod ran. quantile_disc keeps it an observed value.
-WITH quota AS (
-    SELECT cluster, namespace, resourcequota, ts, gpu_hard, gpu_used
-    FROM quota_steps
-    WHERE gpu_hard IS NOT NULL
-      AND day BETWEEN CAST($window_start AS DATE) AND CAST($window_end AS DATE)
-      AND ts >= $window_start
-      AND ts < $window_end
+-- $percentile and peak of the Project's GPU demand per quota step (sql/stage_quota_demand_day.sql says what the
+-- demand is). quantile_disc keeps it an observed value.
+-- Merged from the window's per-day aggregates (quota_demand_day for the days [$full_first, $full_last],
+-- partial_quota_demand_day for a part of a day at its edges): the days' demand histograms are summed and expanded
+-- back to their steps for quantile_disc (so the percentile is the same as over the window's steps), the peak is
+-- the largest value, the mean the exact sum over the steps, the hard limit the latest day's.
+WITH days AS (
+    SELECT * FROM quota_demand_day WHERE day BETWEEN $full_first AND $full_last
+    UNION ALL BY NAME
+    SELECT * FROM partial_quota_demand_day
 ),
-demand AS (
-    SELECT
-        cluster,
-        namespace,
-        ts,
-        coalesce(sum(gpus_requested) FILTER (WHERE phase = 'Running'), 0) AS running_gpus,
-        sum(gpus_requested) AS requested_gpus
-    FROM pod_steps
-    WHERE phase IN ('Running', 'Pending')
-      AND gpus_requested > 0
-      AND day BETWEEN CAST($window_start AS DATE) AND CAST($window_end AS DATE)
-      AND ts >= $window_start
-      AND ts < $window_end
-    GROUP BY cluster, namespace, ts
+histogram AS (
+    SELECT cluster, namespace, resourcequota, h.value.gpus AS gpus, sum(h.value.steps) AS steps
+    FROM days
+    CROSS JOIN unnest(demand) AS h(value)
+    GROUP BY cluster, namespace, resourcequota, h.value.gpus
 ),
-per_step AS (
-    SELECT
-        q.cluster,
-        q.namespace,
-        q.resourcequota,
-        q.ts,
-        q.gpu_hard,
-        coalesce(d.running_gpus, 0) AS running_gpus,
-        greatest(coalesce(d.requested_gpus, 0), coalesce(q.gpu_used, 0)) AS gpus
-    FROM quota AS q
-    LEFT JOIN demand AS d ON d.cluster = q.cluster AND d.namespace = q.namespace AND d.ts = q.ts
+percentiles AS (
+    SELECT cluster, namespace, resourcequota, quantile_disc(gpus, $percentile) AS percentile_gpus, max(gpus) AS peak_gpus
+    FROM histogram
+    CROSS JOIN range(CAST(steps AS BIGINT)) AS r(i)
+    GROUP BY cluster, namespace, resourcequota
 ),
 labels AS (
-    SELECT cluster, namespace, arg_max(workspace, day) AS workspace, arg_max(project, day) AS project
+    SELECT namespace, arg_max(workspace, day) AS workspace, arg_max(project, day) AS project
     FROM namespaces
     WHERE day BETWEEN CAST($window_start AS DATE) AND CAST($window_end AS DATE)
-    GROUP BY cluster, namespace
+    GROUP BY namespace
 )
 SELECT
-    p.cluster,
-    p.namespace,
-    p.resourcequota,
+    d.cluster,
+    d.namespace,
+    d.resourcequota,
     coalesce(any_value(l.workspace), 'unassigned') AS workspace,
-    coalesce(any_value(l.project), p.namespace) AS project,
-    arg_max(p.gpu_hard, p.ts) AS gpu_hard,
-    quantile_disc(p.gpus, $percentile) AS percentile_gpus,
-    max(p.gpus) AS peak_gpus,
-    avg(p.gpus) AS mean_gpus,
-    max(p.running_gpus) AS peak_running_gpus,
-    count(*) * $step_seconds / 3600.0 AS observed_hours
-FROM per_step AS p
-LEFT JOIN labels AS l ON l.cluster = p.cluster AND l.namespace = p.namespace
-GROUP BY p.cluster, p.namespace, p.resourcequota
-ORDER BY p.cluster, p.namespace, p.resourcequota;
+    coalesce(any_value(l.project), d.namespace) AS project,
+    arg_max(d.gpu_hard, d.last_ts) AS gpu_hard,
+    any_value(p.percentile_gpus) AS percentile_gpus,
+    any_value(p.peak_gpus) AS peak_gpus,
+    CAST(sum(d.demand_sum) / sum(d.steps) AS DOUBLE) AS mean_gpus,
+    max(d.peak_running_gpus) AS peak_running_gpus,
+    sum(d.steps) * $step_seconds / 3600.0 AS observed_hours
+FROM days AS d
+JOIN percentiles AS p ON p.cluster = d.cluster AND p.namespace = d.namespace AND p.resourcequota = d.resourcequota
+LEFT JOIN labels AS l ON l.cluster = d.cluster AND l.namespace = d.namespace
+GROUP BY d.cluster, d.namespace, d.resourcequota
+ORDER BY d.cluster, d.namespace, d.resourcequota;

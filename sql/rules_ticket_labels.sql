@@ -1,10 +1,19 @@
 -- The owner, Slack channel and snooze date of the window's workloads and namespaces (ticket_labels): one row per
--- (namespace, workload) of rule_pod_steps from its pods' rows (scope 'pod'), and one per namespace (scope
--- 'namespace', workload ''). The latest day with a value wins, per column.
-WITH pod_rows AS (
-    SELECT DISTINCT s.cluster, s.namespace, s.workload, t.day, t.owner, t.owner_channel, t.snooze_until
-    FROM rule_pod_steps AS s
-    JOIN ticket_labels AS t ON t.day = s.day AND t.scope = 'pod' AND t.cluster = s.cluster AND t.uid = s.uid
+-- (namespace, workload) of the window's workload aggregates from its pods' rows of the same days (scope 'pod';
+-- workload_day for the days [$full_first, $full_last], partial_workload_day for a part of a day at the window's
+-- edges), and one per namespace (scope 'namespace', workload ''). The latest day with a value wins, per column.
+WITH workload_uids AS (
+    SELECT day, cluster, namespace, workload, unnest(uids) AS uid
+    FROM (
+        SELECT * FROM workload_day WHERE day BETWEEN $full_first AND $full_last
+        UNION ALL BY NAME
+        SELECT * FROM partial_workload_day
+    )
+),
+pod_rows AS (
+    SELECT DISTINCT w.cluster, w.namespace, w.workload, t.day, t.owner, t.owner_channel, t.snooze_until
+    FROM workload_uids AS w
+    JOIN ticket_labels AS t ON t.day = w.day AND t.scope = 'pod' AND t.cluster = w.cluster AND t.uid = w.uid
 )
 SELECT
     'pod' AS scope,

@@ -6,6 +6,7 @@
 CREATE OR REPLACE TEMP TABLE gpu_power_limits AS
 WITH observed AS (
     SELECT
+        cluster,
         gpu_uuid,
         arg_max(gpu_model, ts) AS gpu_model,
         quantile_cont(power_w, $idle_power_percentile) AS low_power_w,
@@ -13,12 +14,13 @@ WITH observed AS (
     FROM gpu_samples
     WHERE day BETWEEN CAST($range_start AS DATE) AND CAST($range_end AS DATE)
       AND ts >= $range_start AND ts < $range_end
-    GROUP BY gpu_uuid
+    GROUP BY cluster, gpu_uuid
 ),
 model_peak AS (
     SELECT gpu_model, max(peak_power_w) AS peak_power_w FROM observed GROUP BY gpu_model
 )
 SELECT
+    o.cluster,
     o.gpu_uuid,
     coalesce(t.idle_w, o.low_power_w) AS idle_power_w,
     coalesce(t.max_w, m.peak_power_w) AS max_power_w,

@@ -61,7 +61,7 @@ bound AS (
         s.holders
     FROM running AS r
     JOIN bound_devices AS s ON s.ts = r.ts AND s.cluster = r.cluster AND s.namespace = r.namespace AND s.pod = r.pod
-    LEFT JOIN gpu_power_limits AS l ON l.gpu_uuid = s.gpu_uuid
+    LEFT JOIN gpu_power_limits AS l ON l.cluster = s.cluster AND l.gpu_uuid = s.gpu_uuid
 ),
 pooled_nodes AS (
     -- time-sliced nodes without vgpu copies: one row per (node, step) over the node's GPUs
@@ -105,7 +105,7 @@ pooled AS (
         l.power_source
     FROM pooled_holders AS r
     JOIN pooled_nodes AS p ON p.cluster = r.cluster AND p.node = r.node AND p.ts = r.ts
-    LEFT JOIN gpu_power_limits AS l ON l.gpu_uuid = p.gpu_uuid
+    LEFT JOIN gpu_power_limits AS l ON l.cluster = p.cluster AND l.gpu_uuid = p.gpu_uuid
 )
 SELECT
     * EXCLUDE (holders),

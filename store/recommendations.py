@@ -15,11 +15,12 @@ from gpu_reclaim.core.gpu_power import GpuModelPower, default_gpu_power
 from gpu_reclaim.core.provenance import record_computed_day
 from gpu_reclaim.core.rule_settings import RecommendationSettings
 from gpu_reclaim.core.shared_gpus import SharedGpuSettings, shared_gpu_params
-from gpu_reclaim.core.warehouse import query_relation, run_sql, transaction
+from gpu_reclaim.core.warehouse import fetch_records, query_relation, run_sql, transaction
 from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.routing import Labels, route_findings
 from gpu_reclaim.scoring.rules.base import RuleInputs
 from gpu_reclaim.scoring.rules.evaluate import evaluate_rules
+from gpu_reclaim.store.rule_days import aggregation_params, prepare_rule_window, split_window
 
 
 def fetch_frame(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
@@ -39,8 +40,10 @@ def load_rule_inputs(
     gpu_power: list[GpuModelPower] | None = None,
     shared_gpus: SharedGpuSettings | None = None,
 ) -> RuleInputs:
-    """Stage the window's GPU power limits (`gpu_power`: the config's table, the defaults when None), pod and GPU
-    steps, then read every frame the rules judge."""
+    """Aggregate the window's days not aggregated yet under these settings (store/rule_days.py), stage the window's
+    GPU power limits (`gpu_power`: the config's table, the defaults when None) and the pod and GPU steps of the
+    wedged-collective rule's candidates, then read every frame the rules judge (merged from the per-day
+    aggregates but for the wedged collectives')."""
     if gpu_power is None:
         gpu_power = default_gpu_power()
     params: dict[str, Any] = {
@@ -55,22 +58,17 @@ def load_rule_inputs(
         "wedged_min_minutes": rules.wedged_collective.min_minutes,
         **shared_gpu_params(shared_gpus or SharedGpuSettings()),
     }
+    aggregation = aggregation_params(step_seconds, rules, idle_threshold, shared_gpus or SharedGpuSettings())
+    window_days = prepare_rule_window(con, aggregation, gpu_power, rules, window_start, window_end)
+    params.update(window_days.params())
     stage_gpu_power_limits(con, gpu_power, rules.fake_busy, window_start, window_end)
-    run_sql(con, "rules_create_pod_steps.sql", params)
-    run_sql(con, "rules_create_gpu_steps.sql", params)
-    idle_rule, held_rule = rules.idle_allocation, rules.idle_held_memory
-    idle = {
-        **params,
-        "activity_max": idle_rule.activity_max,
-        "memory_fraction_min": 0.0,
-        "min_run_hours": idle_rule.shortest_hours,
-    }
-    held = {
-        **params,
-        "activity_max": held_rule.activity_max,
-        "memory_fraction_min": held_rule.fraction_min,
-        "min_run_hours": held_rule.min_hours,
-    }
+    # The window's pod and GPU steps only for the wedged-collective rule, and only of its candidate workloads.
+    [candidates] = fetch_records(con, "select_wedged_candidate_uids.sql", params)
+    steps = {**params, "all_uids": False, "uids": candidates["uids"]}
+    run_sql(con, "rules_create_pod_steps.sql", steps)
+    run_sql(con, "rules_create_gpu_steps.sql", steps)
+    idle = {**params, "kind": "idle", "min_run_hours": rules.idle_allocation.shortest_hours}
+    held = {**params, "kind": "held", "min_run_hours": rules.idle_held_memory.min_hours}
     return RuleInputs(
         window_start=window_start,
         window_end=window_end,
@@ -131,8 +129,10 @@ def store_recommendations(con: duckdb.DuckDBPyConnection, evaluated_on: date, fi
 def load_ticket_labels(
     con: duckdb.DuckDBPyConnection, window_start: datetime, window_end: datetime
 ) -> tuple[dict[tuple[str, str, str], Labels], dict[tuple[str, str], Labels]]:
-    """The window's owner labels and snooze annotations per workload (of rule_pod_steps) and per namespace."""
-    params = {"window_start": window_start.replace(tzinfo=None), "window_end": window_end.replace(tzinfo=None)}
+    """The window's owner labels and snooze annotations per workload (of the window's workload_day aggregates and
+    the partial ones load_rule_inputs staged) and per namespace."""
+    start, end = window_start.replace(tzinfo=None), window_end.replace(tzinfo=None)
+    params = {"window_start": start, "window_end": end, **split_window(start, end).params()}
     workloads: dict[tuple[str, str, str], Labels] = {}
     namespaces: dict[tuple[str, str], Labels] = {}
     for row in fetch_frame(con, "rules_ticket_labels.sql", params).iter_rows(named=True):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 from gpu_reclaim.core.config import Settings, VictoriaMetricsConfig
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, find_binary
-from gpu_reclaim.core.warehouse import Warehouse
+from gpu_reclaim.core.warehouse import Warehouse, prepare_connection
 
 # the wheel installed in a fresh venv and a VictoriaMetrics loaded with the demo (tests/packaging, tests/deploy)
 from tests.installed import demo_metrics, installed_package  # noqa: F401
@@ -39,3 +40,12 @@ def vm_client(vm_settings: Settings) -> Iterator[VictoriaMetricsClient]:
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Warehouse:
     return Warehouse(tmp_path / "test.duckdb", lock_timeout_seconds=5)
+
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB brought to this gpu-reclaim's schema (migrations, views, macros), as the SQL tests use."""
+    connection = duckdb.connect()
+    prepare_connection(connection)
+    yield connection
+    connection.close()

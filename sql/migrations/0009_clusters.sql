@@ -4,6 +4,8 @@
 -- is off (the default) or a series lacks it (counted in data_quality, rule missing_cluster_label). A Project is
 -- (cluster, namespace), a node (cluster, node); Machine Groups, fragmentation and defrag plans are per cluster.
 -- Every old row gets '' and so reads exactly as before: a file written without the label is one cluster ''.
+-- The rules' per-day aggregates (0008: rule_gpu_day ... quota_demand_day) are keyed by cluster too (they have no
+-- primary key; store/rule_days.py's AGGREGATE_VERSION 2 re-aggregates every stored day under the new keys).
 -- ticket_labels is rebuilt: its primary key gains cluster (the same namespace in two clusters has two rows).
 ALTER TABLE gpu_samples ADD COLUMN cluster VARCHAR DEFAULT '';
 ALTER TABLE pod_steps ADD COLUMN cluster VARCHAR DEFAULT '';
@@ -28,6 +30,12 @@ ALTER TABLE typical_pod_classes ADD COLUMN cluster VARCHAR DEFAULT '';
 ALTER TABLE pending_demand ADD COLUMN cluster VARCHAR DEFAULT '';
 ALTER TABLE defrag_plans ADD COLUMN cluster VARCHAR DEFAULT '';
 ALTER TABLE defrag_moves ADD COLUMN cluster VARCHAR DEFAULT '';
+ALTER TABLE rule_gpu_day ADD COLUMN cluster VARCHAR DEFAULT '';
+ALTER TABLE idle_runs_day ADD COLUMN cluster VARCHAR DEFAULT '';
+ALTER TABLE workload_day ADD COLUMN cluster VARCHAR DEFAULT '';
+ALTER TABLE workload_values_day ADD COLUMN cluster VARCHAR DEFAULT '';
+ALTER TABLE workload_activity_day ADD COLUMN cluster VARCHAR DEFAULT '';
+ALTER TABLE quota_demand_day ADD COLUMN cluster VARCHAR DEFAULT '';
 ALTER TABLE gpu_samples ALTER COLUMN cluster SET NOT NULL;
 ALTER TABLE pod_steps ALTER COLUMN cluster SET NOT NULL;
 ALTER TABLE pods ALTER COLUMN cluster SET NOT NULL;
@@ -51,6 +59,12 @@ ALTER TABLE typical_pod_classes ALTER COLUMN cluster SET NOT NULL;
 ALTER TABLE pending_demand ALTER COLUMN cluster SET NOT NULL;
 ALTER TABLE defrag_plans ALTER COLUMN cluster SET NOT NULL;
 ALTER TABLE defrag_moves ALTER COLUMN cluster SET NOT NULL;
+ALTER TABLE rule_gpu_day ALTER COLUMN cluster SET NOT NULL;
+ALTER TABLE idle_runs_day ALTER COLUMN cluster SET NOT NULL;
+ALTER TABLE workload_day ALTER COLUMN cluster SET NOT NULL;
+ALTER TABLE workload_values_day ALTER COLUMN cluster SET NOT NULL;
+ALTER TABLE workload_activity_day ALTER COLUMN cluster SET NOT NULL;
+ALTER TABLE quota_demand_day ALTER COLUMN cluster SET NOT NULL;
 CREATE TABLE ticket_labels_0009 (
     day DATE NOT NULL,
     scope VARCHAR NOT NULL,

@@ -23,8 +23,8 @@ from gpu_reclaim.reports.queries import load_cluster_overview
 from gpu_reclaim.reports.render import ACTIONS_SHOWN
 
 from tests.browser.test_report_render import CHROMIUM, chromium, console_messages
+from tests.unit.report_fixture import WINDOW_END, WINDOW_START, WORKSPACE_A
 from tests.unit.test_report_actions import GENERATED, make_action_database
-from tests.unit.test_reports import WINDOW_END, WINDOW_START, WORKSPACE_A
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 PROBE = Path(__file__).with_name("layout_probe.js")
@@ -76,9 +76,18 @@ def screenshot(page: Path, profile: Path, name: str, width: int) -> Path:
 
 def _assert_fits(measured: dict[str, Any], width: int) -> None:
     assert measured["width"] == width
-    assert measured["scrollWidth"] <= width, "the page scrolls sideways"
+    assert measured["scrollWidth"] <= measured["clientWidth"], "the page scrolls sideways"
     overflowing = [table["id"] for table in measured["tables"] if table["scrollWidth"] > table["clientWidth"] + 1]
     assert overflowing == [], f"columns off-screen at {width} px"
+    assert measured["wideElements"] == [], f"elements wider than the viewport at {width} px"
+
+
+def _assert_cards_first(measured: dict[str, Any], names: set[str]) -> None:
+    """The finding cards are drawn, with their totals, above the first chart."""
+    cards, chart = measured["cards"], measured["firstChart"]
+    assert cards is not None and chart is not None and cards["bottom"] <= chart["top"]
+    assert set(measured["cardValues"]) == names
+    assert all(value["visible"] and value["text"] for value in measured["cardValues"].values())
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -91,6 +100,7 @@ def test_workspace_page_puts_the_actions_above_the_first_chart(index: ReportInde
     assert actions["bottom"] <= chart["top"]
     # ranked by recoverable H100-equivalent hours; the waste report and the acknowledged ticket are not actions
     assert measured["actionTickets"] == ["a-job", "a-quota", "alpha-f1"]
+    _assert_cards_first(measured, {"card-held-idle", "card-waste", "card-quota"})
     _assert_fits(measured, width)
     screenshot(page, tmp_path / "shot", "workspace-alpha-ws", width)
 
@@ -103,25 +113,18 @@ def test_overview_puts_the_cluster_actions_first_and_its_ticket_table_sorts_and_
         make_action_database(), {item.workspace: item.slug for item in index.workspaces}, WINDOW_START, WINDOW_END,
         GENERATED,
     )  # fmt: skip
-    measured = probe(index.overview_html, tmp_path / "profile", width, sort="H100-eq. h / wk", filter="train-big")
+    measured = probe(index.overview_html, tmp_path / "profile", width, sort="GPU-h / wk", filter="train-big")
     assert measured["actions"]["bottom"] <= measured["firstChart"]["top"]
     expected = [item.id for item in top_actions(overview.open_tickets, ACTIONS_SHOWN)]
     assert measured["actionTickets"] == expected and len(expected) == ACTIONS_SHOWN
-    # the table: every open ticket, by recoverable GPU-hours as built, then by H100-eq. hours after one click
+    # the table: every open ticket, by give-back value as built, then by recoverable GPU-hours after one click
     assert measured["ticketOrder"] == [item.id for item in overview.open_tickets]
-    by_h100 = sorted(
-        overview.open_tickets,
-        key=lambda item: (
-            -(
-                item.h100_equivalent_hours_recoverable_per_week
-                if item.h100_equivalent_hours_recoverable_per_week is not None
-                else item.gpu_hours_recoverable_per_week or 0.0
-            )
-        ),
-    )
-    assert measured["ticketOrderSorted"] == [item.id for item in by_h100]
+    # recoverable GPU-hours per week, largest first (a stable sort keeps ties in order): not the built order
+    by_hours = sorted(overview.open_tickets, key=lambda item: -(item.gpu_hours_recoverable_per_week or 0.0))
+    assert measured["ticketOrderSorted"] == [item.id for item in by_hours]
     assert measured["ticketOrderSorted"] != measured["ticketOrder"]
     assert measured["ticketsFiltered"] == ["a-job"]
+    _assert_cards_first(measured, {"card-held-idle", "card-waste", "card-quota", "card-defrag-nodes"})
     _assert_fits(measured, width)
     screenshot(index.overview_html, tmp_path / "shot", "overview", width)
 

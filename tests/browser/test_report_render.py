@@ -19,7 +19,7 @@ from gpu_reclaim.core.config import Settings
 from gpu_reclaim.reports.build import build_reports
 from gpu_reclaim.reports.models import ReportIndex
 
-from tests.unit.test_reports import WINDOW_END, WINDOW_START, WORKSPACE_A, make_database
+from tests.unit.report_fixture import WINDOW_END, WINDOW_START, WORKSPACE_A, make_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -14,7 +14,7 @@ from gpu_reclaim.core.warehouse import prepare_connection
 from gpu_reclaim.reports.build import build_reports
 
 from tests.browser.test_report_render import CHROMIUM, chromium, console_messages
-from tests.unit.test_reports import WINDOW_END, WINDOW_START, make_database
+from tests.unit.report_fixture import WINDOW_END, WINDOW_START, make_database
 
 pytestmark = [
     pytest.mark.browser,

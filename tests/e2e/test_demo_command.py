@@ -5,6 +5,7 @@ rule, and no healthy, serving-with-night-lull or exempt workload ticketed."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from typing import Any
@@ -160,3 +161,44 @@ def test_time_sliced_use_is_marked_estimated_in_the_reports(demo: dict[str, Any]
     assert 0 < lab["estimated_used_gpu_hours"] < lab["used_gpu_hours"]  # its MIG instances are measured
     assert 'class="sub usage-estimated"' in pages["mig-lab"]
     assert projects["llm-pretrain"]["estimated_used_gpu_hours"] == 0  # whole GPUs: measured
+
+
+def test_the_finding_cards_add_up_to_the_latest_evaluations_tickets(demo: dict[str, Any]) -> None:
+    """Issue 14's totals, each under its own name: the overview's cards equal summary.json, and summary.json the
+    stored tickets of the latest evaluation (a waste report's ticket may be resolved in the feed already, so the
+    DuckDB file's tickets, not tickets.jsonl's open ones), exempt and insufficient-data ones left out."""
+    reports = demo["out"] / "reports"
+    totals = json.loads((reports / "summary.json").read_text(encoding="utf-8"))["finding_totals"]
+    with duckdb.connect(str(demo["out"] / "gpu_reclaim.duckdb"), read_only=True) as con:
+        stored = con.execute(
+            "SELECT CAST(ticket AS VARCHAR) FROM recommendations "
+            "WHERE evaluated_on = (SELECT max(evaluated_on) FROM recommendations)"
+        ).fetchall()
+    current = [
+        ticket
+        for ticket in (json.loads(row[0]) for row in stored)
+        if not ticket.get("exempt") and not ticket.get("insufficient_data")
+    ]
+
+    def summed(field: str, keep: Any) -> float:
+        return sum(ticket[field] or 0.0 for ticket in current if keep(ticket))
+
+    expected = {
+        "held_and_idle_gpu_hours_per_week": summed(
+            "gpu_hours_recoverable_per_week",
+            lambda t: t["kind"] == "reclaim" and t["rule"] not in ("quota_reclaim", "defragment"),
+        ),
+        "quota_to_release_gpu_hours": summed("quota_headroom_gpu_hours", lambda t: t["rule"] == "quota_reclaim"),
+        "whole_nodes_defrag_frees": summed("whole_nodes_freed", lambda t: t["rule"] == "defragment"),
+        "wasted_gpu_hours": summed("wasted_gpu_hours", lambda t: t["kind"] == "waste_report"),
+    }
+    for key, value in expected.items():
+        assert _close(totals[key], value), (key, totals[key], value)
+    assert totals["held_and_idle_gpu_hours_per_week"] > 0 and totals["quota_to_release_gpu_hours"] > 0
+    assert totals["whole_nodes_defrag_frees"] > 0 and totals["wasted_gpu_hours"] > 0
+    page = (reports / "index.html").read_text(encoding="utf-8")
+    cards = dict(re.findall(r'id="(card-[a-z-]+)" data-value="([^"]+)"', page))
+    assert float(cards["card-held-idle"]) == totals["held_and_idle_gpu_hours_per_week"]
+    assert float(cards["card-waste"]) == totals["wasted_gpu_hours"]
+    assert float(cards["card-quota"]) == totals["quota_to_release_gpu_hours"]
+    assert float(cards["card-defrag-nodes"]) == totals["whole_nodes_defrag_frees"]

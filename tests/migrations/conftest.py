@@ -14,10 +14,12 @@ from typing import Any
 
 import duckdb
 import pytest
+from gpu_reclaim.core.migrations import known_migrations
 
 from tests.migrations.fingerprint import fingerprint
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "v0.1.0"
+LATEST = len(known_migrations())
 
 
 # Columns that later migrations add to v0.1.0's tables (each migration's own test checks their values on the old
@@ -78,11 +80,8 @@ class OldRelease:
     def fingerprint(self, path: Path | None = None) -> dict[str, dict[str, Any]]:
         """The fingerprint of v0.1.0's tables and columns (columns later migrations add are left out: their own
         tests check them)."""
-        con = duckdb.connect(str(path or self.db), read_only=True)
-        try:
+        with duckdb.connect(str(path or self.db), read_only=True) as con:
             found = fingerprint(con, self.old_tables)
-        finally:
-            con.close()
         for table, print_ in found.items():
             old_columns = self.manifest["tables"].get(table, {}).get("columns", {})
             print_["columns"] = {name: value for name, value in print_["columns"].items() if name in old_columns}
@@ -107,3 +106,17 @@ def old_release(v010_database: Path, tmp_path: Path) -> OldRelease:
     out.mkdir()
     shutil.copyfile(FIXTURE / "tickets.jsonl", out / "tickets.jsonl")
     return OldRelease(db=db, out=out, manifest=manifest())
+
+
+def read_rows(db: Path, query: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    """The rows of one query on the file, opened read-only."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(query, params or {}).fetchall()
+
+
+def recorded(db: Path) -> list[tuple[Any, ...]]:
+    return read_rows(db, "SELECT version, name, gpu_reclaim_version, how FROM schema_migrations ORDER BY 1")
+
+
+def has_table(db: Path, table: str) -> bool:
+    return bool(read_rows(db, "SELECT table_name FROM duckdb_tables() WHERE table_name = $t", {"t": table}))

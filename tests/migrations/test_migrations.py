@@ -81,6 +81,13 @@ def test_a_new_file_is_initialised_from_0001(tmp_path: Path) -> None:
         "write_back_status",
         "ticket_labels",
         "cluster_days",
+        "rule_aggregate_days",  # 0008
+        "rule_gpu_day",  # 0008
+        "idle_runs_day",  # 0008
+        "workload_day",  # 0008
+        "workload_values_day",  # 0008
+        "workload_activity_day",  # 0008
+        "quota_demand_day",  # 0008
     }
     assert not list(tmp_path.glob("*.bak-*"))
 

@@ -12,12 +12,14 @@ from typing import Any
 
 import duckdb
 import pytest
-from gpu_reclaim.core.config import VictoriaMetricsConfig
+from gpu_reclaim.core.config import Settings, VictoriaMetricsConfig
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, find_binary
 from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.pipelines.runner import RunSummary, run_pipeline
 from gpu_reclaim.scenarios.demo import DemoScenario, load_demo
+
+from tests.reliability.proxy import FaultProxy
 
 START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday
 DAYS = 10
@@ -107,3 +109,23 @@ def reference(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dict[tupl
         rows.get((table, day)) for table in ("gpu_samples", "pod_steps", "pod_usage_daily") for day in FIRST_DAYS
     )
     return rows
+
+
+@pytest.fixture
+def proxy(demo: Demo) -> Iterator[FaultProxy]:
+    with FaultProxy(demo.url) as fault_proxy:
+        yield fault_proxy
+
+
+def settings_for(url: str, **vm: Any) -> Settings:
+    options: dict[str, Any] = {"retries": 2, "backoff_seconds": 0.05, "timeout_seconds": 5.0, **vm}
+    return Settings(step_seconds=STEP, victoria_metrics=VictoriaMetricsConfig(url=url, **options))
+
+
+def samples_of(lines: list[bytes]) -> list[tuple[str, int, float]]:
+    samples = []
+    for line in lines:
+        row = json.loads(line)
+        labels = json.dumps(row["metric"], sort_keys=True)
+        samples += [(labels, ts, float(v)) for ts, v in zip(row["timestamps"], row["values"], strict=True)]
+    return sorted(samples)

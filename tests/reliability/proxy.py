@@ -23,9 +23,7 @@ Modes:
 
 from __future__ import annotations
 
-import contextlib
 import http.client
-import socket
 import threading
 import urllib.parse
 from collections.abc import Callable
@@ -33,7 +31,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
-HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "host"}
+from tests.reliability import wire
+from tests.reliability.wire import HOP_HEADERS
 
 
 @dataclass
@@ -153,7 +152,7 @@ class FaultProxy:
             state = self.state
             fault: str | None = None
             if state.mode == "too_large" and path in state.fault_paths:
-                if _too_large(form, state.max_selectors, state.max_span_seconds):
+                if wire.too_large(form, state.max_selectors, state.max_span_seconds):
                     fault = "too_large"
             elif state.mode != "pass" and path in state.fault_paths and state.after > 0:
                 state.after -= 1
@@ -175,27 +174,27 @@ class FaultProxy:
         self, handler: BaseHTTPRequestHandler, body: bytes, fault: str | None, state: FaultState, authorized: bool
     ) -> None:
         if not authorized:
-            _answer(handler, 401, b"Unauthorized")
+            wire.answer(handler, 401, b"Unauthorized")
             return
         if fault == "refuse":
-            _abort(handler)
+            wire.abort(handler)
             return
         if fault == "status":
-            _answer(handler, state.status_code, state.status_body)
+            wire.answer(handler, state.status_code, state.status_body)
             return
         if fault == "too_large":
-            _answer(handler, 422, b"error when exporting data: cannot select more than -search.maxUniqueTimeseries")
+            wire.answer(handler, 422, b"error when exporting data: cannot select more than -search.maxUniqueTimeseries")
             return
         if fault == "garbage":
-            _answer(handler, 200, b"<html><body>502 Bad Gateway from a middlebox</body></html>\n")
+            wire.answer(handler, 200, b"<html><body>502 Bad Gateway from a middlebox</body></html>\n")
             return
         if fault == "delay" and self.stopping.wait(state.delay_seconds):
-            _abort(handler)
+            wire.abort(handler)
             return
         if fault == "hold":
             state.release.wait()
             if self.stopping.is_set():
-                _abort(handler)
+                wire.abort(handler)
                 return
         self._forward(handler, body, fault, state)
 
@@ -208,128 +207,79 @@ class FaultProxy:
             connection.request(handler.command, handler.path, body=body or None, headers=headers)
             response = connection.getresponse()
         except OSError:
-            _abort(handler)
+            wire.abort(handler)
             return
         try:
-            if fault in ("short_length", "truncated_line"):
-                data = response.read()
-                if fault == "truncated_line":
-                    data = data[: max(1, min(len(data) - 1, state.cut_after_bytes))]
-                    _answer(handler, response.status, data, response.getheader("Content-Type"))
-                else:
-                    _send_head(handler, response, {"Content-Length": str(len(data))})
-                    _write(handler, data[: len(data) // 2])
-                    _abort(handler)
-                return
-            if fault == "cut":  # the whole answer first, so that a cut "at a line boundary" really is at one
-                data = response.read()
-                cut = _cut_point(data, state.cut_after_bytes, state.cut_at_line_boundary)
-                _send_head(handler, response, {"Transfer-Encoding": "chunked"})
-                for at in range(0, cut, 65536):
-                    _chunk(handler, data[at : min(cut, at + 65536)])
-                _abort(handler)
-                return
-            if fault == "cut_unframed":
-                data = response.read()
-                cut = _cut_point(data, state.cut_after_bytes, True)
-                handler.protocol_version = "HTTP/1.0"
-                _send_head(handler, response, {"Connection": "close"})
-                _write(handler, data[:cut])
-                _abort(handler)
-                return
-            _send_head(handler, response, {"Transfer-Encoding": "chunked"})
-            sent = 0
-            while True:
-                try:
-                    chunk = response.read1(65536) if fault != "trickle" else response.readline()
-                except OSError:
-                    _abort(handler)  # upstream died: the client must see a cut stream
-                    return
-                if not chunk:
-                    break
-                if fault == "kill_upstream" and sent + len(chunk) >= state.cut_after_bytes:
-                    data = chunk
-                    cut = _cut_point(data, state.cut_after_bytes - sent, state.cut_at_line_boundary)
-                    _chunk(handler, data[:cut])
-                    fault = "killed"
-                    if state.on_cut is not None:
-                        state.on_cut()
-                    _chunk(handler, data[cut:])  # what was already read from the server before it died
-                    sent += len(data)
-                    continue
-                if fault == "trickle" and self.stopping.wait(state.delay_seconds):
-                    _abort(handler)
-                    return
-                if not _chunk(handler, chunk):
-                    return
-                sent += len(chunk)
-            if fault == "killed":
-                _abort(handler)  # the server was killed: never send the final chunk for it
-                return
-            _write(handler, b"0\r\n\r\n")
+            if fault in ("short_length", "truncated_line", "cut", "cut_unframed"):
+                self._send_cut(handler, response, fault, state)
+            else:
+                self._stream(handler, response, fault, state)
         finally:
             connection.close()
 
+    def _send_cut(
+        self, handler: BaseHTTPRequestHandler, response: http.client.HTTPResponse, fault: str, state: FaultState
+    ) -> None:
+        """The faults that read the whole answer first (so that a cut at a line boundary really is at one), then
+        send part of it."""
+        if fault in ("short_length", "truncated_line"):
+            data = response.read()
+            if fault == "truncated_line":
+                data = data[: max(1, min(len(data) - 1, state.cut_after_bytes))]
+                wire.answer(handler, response.status, data, response.getheader("Content-Type"))
+            else:
+                wire.send_head(handler, response, {"Content-Length": str(len(data))})
+                wire.write(handler, data[: len(data) // 2])
+                wire.abort(handler)
+            return
+        if fault == "cut":  # the whole answer first, so that a cut "at a line boundary" really is at one
+            data = response.read()
+            cut = wire.cut_point(data, state.cut_after_bytes, state.cut_at_line_boundary)
+            wire.send_head(handler, response, {"Transfer-Encoding": "chunked"})
+            for at in range(0, cut, 65536):
+                wire.chunk(handler, data[at : min(cut, at + 65536)])
+            wire.abort(handler)
+            return
+        if fault == "cut_unframed":
+            data = response.read()
+            cut = wire.cut_point(data, state.cut_after_bytes, True)
+            handler.protocol_version = "HTTP/1.0"
+            wire.send_head(handler, response, {"Connection": "close"})
+            wire.write(handler, data[:cut])
+            wire.abort(handler)
 
-def _too_large(form: dict[str, list[str]], max_selectors: int, max_span_seconds: float) -> bool:
-    selectors = form.get("match[]", [])
-    try:
-        span = float(form["end"][0]) - float(form["start"][0])
-    except (KeyError, ValueError, IndexError):
-        span = float("inf")
-    return len(selectors) > max_selectors or span > max_span_seconds
-
-
-def _cut_point(data: bytes, wanted: int, at_line_boundary: bool) -> int:
-    wanted = max(0, min(wanted, len(data) - 1))
-    if not at_line_boundary:
-        return max(1, wanted)
-    newline = data.rfind(b"\n", 0, wanted)
-    return newline + 1 if newline >= 0 else 0
-
-
-def _send_head(handler: BaseHTTPRequestHandler, response: http.client.HTTPResponse, extra: dict[str, str]) -> None:
-    handler.send_response(response.status)
-    for key, value in response.getheaders():
-        if key.lower() not in HOP_HEADERS:
-            handler.send_header(key, value)
-    for key, value in extra.items():
-        handler.send_header(key, value)
-    handler.end_headers()
-
-
-def _answer(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str | None = None) -> None:
-    try:
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type or "text/plain")
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
-        handler.wfile.flush()
-    except OSError:
-        handler.close_connection = True
-
-
-def _write(handler: BaseHTTPRequestHandler, data: bytes) -> bool:
-    try:
-        handler.wfile.write(data)
-        handler.wfile.flush()
-        return True
-    except OSError:
-        handler.close_connection = True
-        return False
-
-
-def _chunk(handler: BaseHTTPRequestHandler, data: bytes) -> bool:
-    if not data:
-        return True
-    return _write(handler, f"{len(data):x}\r\n".encode() + data + b"\r\n")
-
-
-def _abort(handler: BaseHTTPRequestHandler) -> None:
-    """Close the client's connection at once (no final chunk, no answer)."""
-    handler.close_connection = True
-    with contextlib.suppress(OSError):
-        handler.wfile.flush()
-    with contextlib.suppress(OSError):
-        handler.connection.shutdown(socket.SHUT_RDWR)
+    def _stream(
+        self, handler: BaseHTTPRequestHandler, response: http.client.HTTPResponse, fault: str | None, state: FaultState
+    ) -> None:
+        """Forward the answer chunk by chunk (one line at a time for `trickle`), killing the server mid-way for
+        `kill_upstream`."""
+        wire.send_head(handler, response, {"Transfer-Encoding": "chunked"})
+        sent = 0
+        while True:
+            try:
+                chunk = response.read1(65536) if fault != "trickle" else response.readline()
+            except OSError:
+                wire.abort(handler)  # upstream died: the client must see a cut stream
+                return
+            if not chunk:
+                break
+            if fault == "kill_upstream" and sent + len(chunk) >= state.cut_after_bytes:
+                data = chunk
+                cut = wire.cut_point(data, state.cut_after_bytes - sent, state.cut_at_line_boundary)
+                wire.chunk(handler, data[:cut])
+                fault = "killed"
+                if state.on_cut is not None:
+                    state.on_cut()
+                wire.chunk(handler, data[cut:])  # what was already read from the server before it died
+                sent += len(data)
+                continue
+            if fault == "trickle" and self.stopping.wait(state.delay_seconds):
+                wire.abort(handler)
+                return
+            if not wire.chunk(handler, chunk):
+                return
+            sent += len(chunk)
+        if fault == "killed":
+            wire.abort(handler)  # the server was killed: never send the final chunk for it
+            return
+        wire.write(handler, b"0\r\n\r\n")

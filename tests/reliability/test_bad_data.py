@@ -5,14 +5,12 @@ results, not errors. Config mistakes are refused before any work, naming the key
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 from gpu_reclaim.core.config import ConfigError, Settings, load_config, settings_from_mapping
-from gpu_reclaim.core.warehouse import prepare_connection
 
 from tests.sql.helpers import DayFixture
 
@@ -21,14 +19,6 @@ ENGINE = "DCGM_FI_PROF_GR_ENGINE_ACTIVE"
 FB_USED = "DCGM_FI_DEV_FB_USED"
 FB_FREE = "DCGM_FI_DEV_FB_FREE"
 HELD = {"namespace": "team-a", "pod": "p"}
-
-
-@pytest.fixture
-def con() -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect()
-    prepare_connection(connection)
-    yield connection
-    connection.close()
 
 
 def quality(con: duckdb.DuckDBPyConnection, metric: str) -> dict[str, int]:

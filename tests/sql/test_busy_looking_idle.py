@@ -166,9 +166,7 @@ def test_the_usage_tables_and_the_rule_count_the_same_steps() -> None:
 
 def test_an_unknown_model_takes_its_idle_power_from_its_own_low_percentile() -> None:
     cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
-    cluster.pod("ml", "p-0", "Job/j", category="training", end_h=10)
+    cluster.training_job(end_h=10)
     # 1 h of hang at 120 W, then 9 h of training at 700 W: p05 of its power = 120 W, peak 700 W
     # (limit 120 + 0.15 × 580 = 207 W): the hang is found without a table entry
     cluster.gpu(
@@ -192,9 +190,7 @@ def test_an_unknown_model_takes_its_idle_power_from_its_own_low_percentile() -> 
 
 def test_without_profiling_the_usage_counts_nothing_and_the_rule_says_insufficient_data() -> None:
     cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
-    cluster.pod("ml", "p-0", "Job/j", category="training", end_h=3)
+    cluster.training_job(end_h=3)
     cluster.gpu("ml", "p-0", "GPU-v", end_h=3, gpu_util=100.0, power_w=30.0, gpu_model="Tesla V100-PCIE-32GB")
     con = cluster.load()
     compute_usage(con, settings(), START.date())

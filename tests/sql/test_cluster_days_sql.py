@@ -4,7 +4,6 @@ a re-run and cleared when the label is switched off; the reports' sentence from 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,20 +11,11 @@ import duckdb
 import pytest
 from gpu_reclaim.core.cluster_days import cluster_notes, record_cluster_days
 from gpu_reclaim.core.config import ConfigError, Settings, settings_from_mapping
-from gpu_reclaim.core.warehouse import prepare_connection
 
 from tests.sql.helpers import DAY, DayFixture
 
 ENGINE = "DCGM_FI_PROF_GR_ENGINE_ACTIVE"
 WITH_LABEL = settings_from_mapping({"labels": {"cluster_label": "cluster"}})
-
-
-@pytest.fixture
-def con() -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect()
-    prepare_connection(connection)
-    yield connection
-    connection.close()
 
 
 def tagged(line: bytes, cluster: str) -> bytes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -14,19 +13,10 @@ from gpu_reclaim.assets.stages import load_dcgm_export
 from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.errors import SourceError
 from gpu_reclaim.core.extract import DayWindow
-from gpu_reclaim.core.warehouse import prepare_connection
 
 from tests.sql.helpers import DAY, STEP, DayFixture
 
 TABLES = ("gpu_samples", "data_quality", "pod_steps", "pods", "nodes", "pod_gpu_usage_daily", "pod_usage_daily")
-
-
-@pytest.fixture
-def con() -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect()
-    prepare_connection(connection)
-    yield connection
-    connection.close()
 
 
 def settings() -> Settings:

@@ -9,16 +9,21 @@ import duckdb
 import pytest
 from gpu_reclaim.core.busy_looking import busy_looking_params, stage_gpu_power_limits
 from gpu_reclaim.core.gpu_power import default_gpu_power
-from gpu_reclaim.core.rule_settings import FakeBusySettings
+from gpu_reclaim.core.rule_settings import FakeBusySettings, RecommendationSettings
 from gpu_reclaim.core.shared_gpus import SharedGpuSettings, shared_gpu_params
 from gpu_reclaim.core.warehouse import bound_parameters, run_sql
 from gpu_reclaim.store.recommendations import fetch_frame
+from gpu_reclaim.store.rule_days import aggregation_params, prepare_rule_window, split_window
 
 from tests.unit.test_rules_builder import START, STEP, Cluster, at
 
 
 def params(hours: float = 24.0, **extra: Any) -> dict[str, Any]:
     return {
+        **split_window(START, at(hours)).params(),
+        "kind": "idle",
+        "all_uids": True,
+        "uids": [],
         "window_start": START,
         "window_end": at(hours),
         "step_seconds": STEP,
@@ -32,20 +37,25 @@ def params(hours: float = 24.0, **extra: Any) -> dict[str, Any]:
     }
 
 
-def staged(cluster: Cluster, hours: float = 24.0) -> duckdb.DuckDBPyConnection:
-    con = cluster.load()
+def prepared(con: duckdb.DuckDBPyConnection, hours: float = 24.0, **rules: Any) -> duckdb.DuckDBPyConnection:
+    """The loaded window aggregated per day (with `rules`: RecommendationSettings fields) and its steps staged."""
+    settings = RecommendationSettings(**rules)
+    aggregation = aggregation_params(STEP, settings, 0.01, SharedGpuSettings())
+    prepare_rule_window(con, aggregation, default_gpu_power(), settings, START, at(hours))
     stage_gpu_power_limits(con, default_gpu_power(), FakeBusySettings(), START, at(hours))
     run_sql(con, "rules_create_pod_steps.sql", params(hours))
     run_sql(con, "rules_create_gpu_steps.sql", params(hours))
     return con
 
 
+def staged(cluster: Cluster, hours: float = 24.0) -> duckdb.DuckDBPyConnection:
+    return prepared(cluster.load(), hours)
+
+
 def test_idle_runs_split_at_busy_and_missing_steps_and_mark_the_trailing_run() -> None:
     # Idle 0-1 h, busy 1-2 h, idle 2-3 h, no sample 3:00-3:05, idle 3:05-4 h.
     cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
-    cluster.pod("ml", "p-0", "Job/j", category="training", end_h=4)
+    cluster.training_job(end_h=4)
     cluster.gpu("ml", "p-0", "GPU-0", end_h=3, activity=lambda h: 0.5 if 1 <= h < 2 else 0.0)
     cluster.gpu("ml", "p-0", "GPU-0", start_h=3 + 5 / 60, end_h=4, activity=0.0)
     runs = fetch_frame(staged(cluster), "rules_idle_runs.sql", params())
@@ -59,21 +69,17 @@ def test_idle_runs_split_at_busy_and_missing_steps_and_mark_the_trailing_run() -
 
 def test_idle_runs_respect_the_minimum_length_and_the_memory_condition() -> None:
     cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
-    cluster.pod("ml", "p-0", "Job/j", category="training", end_h=3)
+    cluster.training_job(end_h=3)
     cluster.gpu("ml", "p-0", "GPU-0", end_h=3, activity=0.0, fb_used_gib=lambda h: 60.0 if h < 1 else 10.0)
     con = staged(cluster)
     assert fetch_frame(con, "rules_idle_runs.sql", params(min_run_hours=2.0))["run_hours"].to_list() == [3.0]
-    held = fetch_frame(con, "rules_idle_runs.sql", params(memory_fraction_min=0.5))
+    held = fetch_frame(con, "rules_idle_runs.sql", params(kind="held", memory_fraction_min=0.5))
     assert held["run_hours"].to_list() == [1.0]
 
 
 def test_activity_falls_back_to_gpu_util_and_steps_without_data_break_runs() -> None:
     cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
-    cluster.pod("ml", "p-0", "Job/j", category="training", end_h=2)
+    cluster.training_job(end_h=2)
     cluster.gpu("ml", "p-0", "GPU-0", end_h=2, gpu_util=lambda h: None if 1 <= h < 1 + 1 / 12 else 0.0)
     runs = fetch_frame(staged(cluster), "rules_idle_runs.sql", params())
     assert runs["run_hours"].to_list() == [1.0, pytest.approx(11 / 12)]
@@ -91,7 +97,7 @@ def test_workloads_peak_concurrent_gpus_and_fallback_identity() -> None:
         "cpu_cores_requested, memory_bytes_requested) VALUES (DATE '2026-11-02', TIMESTAMP '2026-11-02 00:00:00', "
         "'u-x', 'lab', 'x', 'node-1', 'Running', 1, 0, 1, 1)"
     )
-    run_sql(con, "rules_create_pod_steps.sql", params())
+    prepared(con)
     workloads = {
         row["workload"]: row for row in fetch_frame(con, "rules_workloads.sql", params()).iter_rows(named=True)
     }
@@ -110,7 +116,7 @@ def test_steps_outside_the_window_or_not_running_are_not_allocated() -> None:
     cluster.pod("lab", "a-0", "Job/a", category="training", end_h=30)
     con = cluster.load()
     con.execute("UPDATE pod_steps SET phase = 'Pending' WHERE ts < TIMESTAMP '2026-11-02 01:00:00'")
-    run_sql(con, "rules_create_pod_steps.sql", params(24))
+    prepared(con, 24)
     assert fetch_frame(con, "rules_workloads.sql", params(24))["allocated_gpu_hours"].to_list() == [23.0]
 
 

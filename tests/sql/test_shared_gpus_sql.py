@@ -3,7 +3,6 @@ figure is worked out here by hand (README "MIG and time-sliced GPUs")."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import duckdb
 import pytest
 from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.shared_gpu_quality import shared_gpu_warning_lines
-from gpu_reclaim.core.warehouse import fetch_records, prepare_connection
+from gpu_reclaim.core.warehouse import fetch_records
 
 from tests.sql.helpers import DAY, DayFixture
 
@@ -20,14 +19,6 @@ UTIL = "DCGM_FI_DEV_GPU_UTIL"
 HOUR = list(range(60, 120))
 A100 = "NVIDIA-A100-SXM4-80GB"
 A100_DCGM = {"modelName": "NVIDIA A100-SXM4-80GB", "Hostname": "mig-node", "UUID": "GPU-A", "gpu": "0"}
-
-
-@pytest.fixture
-def con() -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect()
-    prepare_connection(connection)
-    yield connection
-    connection.close()
 
 
 def pods(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:

@@ -3,27 +3,16 @@ onto the findings of an evaluation: the same SQL files as the pipeline, on a sma
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
-import pytest
 from gpu_reclaim.core.config import Settings
-from gpu_reclaim.core.warehouse import prepare_connection
 from gpu_reclaim.store.recommendations import evaluate_recommendations
 
 from tests.sql.helpers import DAY, STEP, DayFixture
 
 MINUTES = list(range(0, 360))  # six hours, idle to the window's end
-
-
-@pytest.fixture
-def con() -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect()
-    prepare_connection(connection)
-    yield connection
-    connection.close()
 
 
 def cluster() -> DayFixture:

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 from gpu_reclaim.core.config import Settings
-from gpu_reclaim.core.warehouse import prepare_connection
 
 from tests.sql.helpers import DAY, DayFixture
 
 UTIL = "DCGM_FI_DEV_GPU_UTIL"
 ENGINE = "DCGM_FI_PROF_GR_ENGINE_ACTIVE"
-
-
-@pytest.fixture
-def con() -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect()
-    prepare_connection(connection)
-    yield connection
-    connection.close()
 
 
 def pod_row(con: duckdb.DuckDBPyConnection, uid: str) -> dict[str, float]:

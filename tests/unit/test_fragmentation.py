@@ -5,18 +5,9 @@ Every expected number is worked out by hand in the comments, never by calling th
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any
-
-import duckdb
 import pytest
-from gpu_reclaim.scoring.fragmentation import (
-    GpuNode,
-    NodeCapacity,
-    PodClass,
-    PodRequest,
-    assign_pods,
+from gpu_reclaim.scoring.fragmentation.demand import pending_demand
+from gpu_reclaim.scoring.fragmentation.measure import (
     class_fits,
     class_fragmentation_milli,
     cluster_summary,
@@ -24,21 +15,13 @@ from gpu_reclaim.scoring.fragmentation import (
     is_stranded,
     machine_group_summaries,
     node_fragmentation_milli,
-    pending_demand,
     placeable_pods,
     score_node,
     score_nodes,
     typical_pod_classes,
 )
-from gpu_reclaim.store.fragmentation import (
-    capacities_from_rows,
-    node_fragmentation_rows,
-    pods_from_rows,
-    summary_row,
-    typical_pod_class_rows,
-)
+from gpu_reclaim.scoring.fragmentation.model import GpuNode, PodClass, PodRequest
 
-DDL = Path(__file__).resolve().parents[2] / "sql" / "migrations" / "0001_baseline_v0_1_0.sql"
 BIG = 1 << 30
 
 
@@ -154,63 +137,6 @@ def test_memory_counts_only_when_the_class_has_it() -> None:
     assert is_stranded(n, [with_memory])
 
 
-# -- node state from allocations ------------------------------------------------------------------------------
-
-
-def test_assign_pods_whole_shared_and_known_indexes() -> None:
-    cap = NodeCapacity("n1", "g", "T4", gpus=4, cpu_milli=16000, memory_mib=65536)
-    pods = [
-        PodRequest("shared-best-fit", cpu_milli=1000, memory_mib=1024, num_gpu=1, gpu_milli=500, node="n1"),
-        PodRequest("whole-two", cpu_milli=4000, memory_mib=8192, num_gpu=2, node="n1"),
-        PodRequest("shared-on-3", cpu_milli=1000, num_gpu=1, gpu_milli=300, node="n1", gpu_indexes=(3,)),
-        PodRequest("whole-on-2", cpu_milli=2000, num_gpu=1, node="n1", gpu_indexes=(2,)),
-        PodRequest("pending", num_gpu=1),
-    ]
-    result = assign_pods([cap], pods)
-    # known indexes first: GPU 2 taken whole, GPU 3 has 700 left; the 2-GPU pod takes the lowest fully free
-    # GPUs 0 and 1; the 0.5 share goes best fit to the GPU with the least free share that holds it: GPU 3.
-    assert result.gpu_indexes == {
-        "whole-on-2": (2,),
-        "shared-on-3": (3,),
-        "whole-two": (0, 1),
-        "shared-best-fit": (3,),
-    }
-    assert result.nodes["n1"].gpu_free_milli == (0, 0, 0, 200)
-    assert result.nodes["n1"].cpu_free_milli == 16000 - 8000
-    assert result.nodes["n1"].memory_free_mib == 65536 - 9216
-    assert result.unplaced == ("pending",)
-    assert result.overcommitted == ()
-
-
-def test_assign_pods_overcommitted_is_kept_and_clamped() -> None:
-    cap = NodeCapacity("n1", "g", "T4", gpus=1, cpu_milli=1000, memory_mib=1024)
-    pods = [PodRequest("a", num_gpu=1, node="n1"), PodRequest("b", num_gpu=1, gpu_milli=400, node="n1")]
-    result = assign_pods([cap], pods)
-    assert result.nodes["n1"].gpu_free_milli == (0,)
-    assert result.overcommitted == ("b",)
-
-
-def test_unusable_known_indexes_count_as_unknown() -> None:
-    cap = NodeCapacity("n1", "g", "T4", gpus=2, cpu_milli=1000, memory_mib=1024)
-    pods = [
-        PodRequest("two-named-one", num_gpu=2, node="n1", gpu_indexes=(1,)),
-        PodRequest("out-of-range", num_gpu=1, gpu_milli=500, node="n2", gpu_indexes=(7,)),
-    ]
-    result = assign_pods([cap], pods)
-    assert result.gpu_indexes == {"two-named-one": (0, 1)}
-    assert result.unplaced == ("out-of-range",)  # n2 is not a known node
-    cap2 = NodeCapacity("n2", "g", "T4", gpus=2, cpu_milli=1000, memory_mib=1024)
-    # Index 7 does not exist on a 2-GPU node: best fit takes GPU 0.
-    assert assign_pods([cap2], pods[1:]).nodes["n2"].gpu_free_milli == (500, 1000)
-
-
-def test_pod_request_validation() -> None:
-    with pytest.raises(ValueError, match="num_gpu == 1"):
-        PodRequest("x", num_gpu=2, gpu_milli=500)
-    with pytest.raises(ValueError, match=r"1\.\.1000"):
-        PodRequest("x", num_gpu=1, gpu_milli=0)
-
-
 # -- typical pods ------------------------------------------------------------------------------------------------
 
 
@@ -317,112 +243,3 @@ def test_pending_demand() -> None:
     }
     blocked = [f.pod for f in pending_demand(pending, nodes) if f.blocked_by_fragmentation]
     assert blocked == ["four", "cpu-hungry"]
-
-
-# -- DuckDB rows ---------------------------------------------------------------------------------------------------
-
-
-def test_rows_from_tables() -> None:
-    caps = capacities_from_rows(
-        [
-            {
-                "node": "n1",
-                "machine_group": "g",
-                "gpu_model": "T4",
-                "gpu_allocatable": 2.0,
-                "cpu_cores_allocatable": 16.0,
-                "memory_bytes_allocatable": 64.0 * 2**30,
-            }
-        ]
-    )
-    assert caps == [NodeCapacity("n1", "g", "T4", 2, 16000, 65536)]
-    steps: list[dict[str, Any]] = [
-        {
-            "uid": "u1",
-            "namespace": "ns",
-            "pod": "whole",
-            "node": "n1",
-            "phase": "Running",
-            "gpus_requested": 1.0,
-            "gpu_milli_requested": 0.0,
-            "cpu_cores_requested": 2.5,
-            "memory_bytes_requested": 1.5 * 2**20,
-        },
-        {
-            "uid": "u2",
-            "namespace": "ns",
-            "pod": "shared",
-            "node": "n1",
-            "phase": "Running",
-            "gpus_requested": 0.25,
-            "gpu_milli_requested": 250.0,
-            "cpu_cores_requested": 1.0,
-            "memory_bytes_requested": 0.0,
-        },
-        {
-            "uid": "u3",
-            "namespace": "ns",
-            "pod": "waiting",
-            "node": None,
-            "phase": "Pending",
-            "gpus_requested": 4.0,
-            "gpu_milli_requested": 0.0,
-            "cpu_cores_requested": 0.0,
-            "memory_bytes_requested": 0.0,
-        },
-    ]
-    meta: list[dict[str, Any]] = [
-        {
-            "uid": "u2",
-            "owner_kind": "Deployment",
-            "owner_name": "api",
-            "category": "serving",
-            "reclaim_exempt": True,
-            "gpu_share_index": "1",
-        }
-    ]
-    whole, shared, waiting = pods_from_rows(steps, meta)
-    assert (whole.name, whole.num_gpu, whole.gpu_milli, whole.cpu_milli, whole.memory_mib) == (
-        "ns/whole",
-        1,
-        1000,
-        2500,
-        2,
-    )
-    assert (shared.num_gpu, shared.gpu_milli, shared.gpu_indexes, shared.workload) == (1, 250, (1,), "Deployment/api")
-    assert shared.serving and shared.exempt
-    assert waiting.node is None and waiting.num_gpu == 4
-    state = assign_pods(caps, [whole, shared, waiting]).nodes["n1"]
-    assert state.gpu_free_milli == (0, 750)
-
-
-def test_rows_fit_the_ddl() -> None:
-    nodes = [GpuNode("n1", "g", "T4", (1000, 400), 3000, 2048), GpuNode("n2", "g", "T4", (0, 0), 0, 0)]
-    classes = typical_pod_classes(
-        [PodRequest("a", cpu_milli=1000, num_gpu=1), PodRequest("b", num_gpu=1, allowed_models=frozenset({"T4"}))],
-        coverage=1.0,
-    )
-    scores = score_nodes(nodes, classes)
-    day, ts = date(2026, 1, 5), datetime(2026, 1, 5, 12, 0)
-    con = duckdb.connect()
-    con.execute(DDL.read_text(encoding="utf-8"))
-
-    def insert(table: str, rows: list[dict[str, object]]) -> None:
-        columns = list(rows[0])
-        marks = ", ".join("?" for _ in columns)
-        con.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", [list(r.values()) for r in rows]
-        )
-
-    insert("node_fragmentation", list(node_fragmentation_rows(scores, day, ts)))
-    insert("machine_group_fragmentation", [summary_row(s, day, ts) for s in machine_group_summaries(scores)])
-    cluster = summary_row(cluster_summary(scores), day, ts)
-    del cluster["machine_group"]
-    insert("cluster_fragmentation", [cluster])
-    insert("typical_pod_classes", list(typical_pod_class_rows(classes, day, ts)))
-    assert con.execute("SELECT count(*) FROM node_fragmentation").fetchone() == (2,)
-    assert con.execute("SELECT free_whole_gpus, placeable_1gpu FROM cluster_fragmentation").fetchone() == (1, 1)
-    assert con.execute("SELECT allowed_models FROM typical_pod_classes ORDER BY class_rank").fetchall() == [
-        ("T4",),  # equal counts: the class with fewer CPU cores ranks first
-        (None,),
-    ]

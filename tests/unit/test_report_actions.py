@@ -16,7 +16,7 @@ from gpu_reclaim.reports.build import build_reports
 from gpu_reclaim.reports.queries import load_cluster_overview, load_workspace_report
 from gpu_reclaim.reports.trends import load_trends
 
-from tests.unit.test_reports import LAST_DAY, WINDOW_END, WINDOW_START, WORKSPACE_A, WORKSPACE_B, make_database
+from tests.unit.report_fixture import LAST_DAY, WINDOW_END, WINDOW_START, WORKSPACE_A, WORKSPACE_B, make_database
 
 SNAPSHOT = datetime(2026, 1, 11, 23)
 GENERATED = datetime(2026, 1, 12, 6)
@@ -142,7 +142,7 @@ def test_the_action_box_ranks_by_h100_hours_and_leaves_out_waste_reports_and_sno
     assert listed == ["a-job", "a-quota", "alpha-f1"]
     assert "a-ended" not in box and "a-snoozed" not in box  # in the table of every ticket, not in the actions
     assert 'id="ticket-a-ended"' in page and 'id="ticket-a-snoozed"' in page and "acknowledged until 2026-02-01" in page
-    assert "<b>500</b> H100-eq. h / week" in box and "<b>8</b> GPUs of 8" in box
+    assert "<b>500</b> H100-eq. h / week" in box and "<b>8</b> GPUs to give back of 8" in box
     change = "<code>kubectl -n alpha-vision delete job/train-big</code></pre>"
     assert f'<pre class="exact-change" title="the exact change: select to copy">{change}' in box
     assert 'owner <strong class="owner">vision-leads</strong> <span class="channel">#vision</span>' in box

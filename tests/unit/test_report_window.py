@@ -30,7 +30,7 @@ from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.store.recommendations import store_recommendations
 from gpu_reclaim.store.tickets import update_ticket_feed
 
-from tests.unit.test_reports import LAST_DAY, WINDOW_END, WINDOW_START, WORKSPACE_A, make_database
+from tests.unit.report_fixture import LAST_DAY, WINDOW_END, WINDOW_START, WORKSPACE_A, make_database
 
 TODAY = date(2026, 12, 1)
 

@@ -76,6 +76,12 @@ class Cluster:
                 }
             )
 
+    def training_job(self, *, start_h: float = 0.0, end_h: float) -> None:
+        """The usual one-pod fixture: Job/j's pod p-0 in namespace ml on node-1, Running from start_h to end_h."""
+        self.namespace("ml")
+        self.node("node-1")
+        self.pod("ml", "p-0", "Job/j", category="training", start_h=start_h, end_h=end_h)
+
     def pod(
         self,
         namespace: str,

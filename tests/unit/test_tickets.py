@@ -10,7 +10,6 @@ from typing import Any
 
 import duckdb
 import pytest
-from gpu_reclaim.core.warehouse import prepare_connection
 from gpu_reclaim.scoring.findings import Finding, finding_id
 from gpu_reclaim.scoring.tickets import TICKET_FIELDS, Ticket, make_ticket
 from gpu_reclaim.store.feed import write_feed
@@ -48,13 +47,6 @@ def finding(workload: str = "Job/train", **overrides: Any) -> Finding:
         "window_end": WINDOW_START + timedelta(days=1),
     }
     return Finding(**{**values, **overrides})
-
-
-@pytest.fixture
-def con() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    prepare_connection(connection)
-    return connection
 
 
 def sample_ticket(status: Any = "new") -> Ticket:

@@ -1,0 +1,1 @@
+DELETE FROM idle_runs_day WHERE day = $day;

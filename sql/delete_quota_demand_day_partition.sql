@@ -1,0 +1,1 @@
+DELETE FROM quota_demand_day WHERE day = $day;

@@ -1,0 +1,1 @@
+DELETE FROM rule_gpu_day WHERE day = $day;

@@ -1,0 +1,1 @@
+DELETE FROM workload_activity_day WHERE day = $day;

@@ -1,0 +1,1 @@
+DELETE FROM workload_values_day WHERE day = $day;
