@@ -2,7 +2,7 @@
 -- (stage 'ticket_labels', rule 'snooze_date_malformed'). scoring.routing warns about each and leaves its tickets
 -- active; the count shows on the overview's data-quality table. Same test as routing.parse_day: 10 characters
 -- after trimming that parse as year-month-day.
-INSERT INTO data_quality
+INSERT INTO data_quality (day, stage, rule, metric, affected)
 SELECT CAST($day AS DATE), 'ticket_labels', 'snooze_date_malformed', $snooze_key, count(DISTINCT uid)
 FROM ticket_labels
 WHERE day = $day AND scope = 'pod' AND snooze_until IS NOT NULL

@@ -23,10 +23,10 @@ percentiles AS (
     GROUP BY cluster, namespace, resourcequota
 ),
 labels AS (
-    SELECT namespace, arg_max(workspace, day) AS workspace, arg_max(project, day) AS project
+    SELECT cluster, namespace, arg_max(workspace, day) AS workspace, arg_max(project, day) AS project
     FROM namespaces
     WHERE day BETWEEN CAST($window_start AS DATE) AND CAST($window_end AS DATE)
-    GROUP BY namespace
+    GROUP BY cluster, namespace
 )
 SELECT
     d.cluster,

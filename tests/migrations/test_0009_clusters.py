@@ -5,12 +5,16 @@ rebuilt ticket_labels keys the same namespace in two clusters apart, and the v0.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, time, timedelta
 
 import duckdb
 import pytest
+from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.migrations import known_migrations
 from gpu_reclaim.core.warehouse import Warehouse
 from gpu_reclaim.scoring.findings import finding_id
+from gpu_reclaim.store.recommendations import evaluate_recommendations
+from gpu_reclaim.store.rule_days import DAY_TABLES
 
 from tests.migrations.conftest import CLUSTER_TABLES, FIXTURE, OldRelease
 
@@ -61,3 +65,26 @@ def test_the_v010_tickets_keep_their_ids_and_a_cluster_changes_them() -> None:
         in_west = finding_id(ticket["rule"], ticket["namespace"], workload, group, "west")
         assert in_west.startswith(f"{ticket['rule']}-") and in_west != ticket["id"]
         assert in_west != finding_id(ticket["rule"], ticket["namespace"], workload, group, "east")
+
+
+def test_0009_keys_the_per_day_rule_aggregates_by_cluster(old_release: OldRelease) -> None:
+    """0008's per-day tables gain `cluster` too, and the first evaluation of the old window aggregates its days
+    under the new key (cluster '' for the v0.1.0 rows, which carry no cluster label)."""
+    Warehouse(old_release.db).upgrade()
+    settings = Settings()
+    start = datetime.combine(old_release.first_day, time(0), tzinfo=UTC)
+    end = datetime.combine(old_release.last_day + timedelta(days=1), time(0), tzinfo=UTC)
+    with Warehouse(old_release.db).connect() as con:
+        for table in DAY_TABLES:
+            column = con.execute(
+                "SELECT data_type, is_nullable, column_default FROM duckdb_columns() "
+                "WHERE table_name = $t AND column_name = 'cluster'",
+                {"t": table},
+            ).fetchall()
+            assert column == [("VARCHAR", False, "''")], table
+        findings = evaluate_recommendations(con, settings, settings.recommendations, start, end, old_release.last_day)
+        clusters = con.execute("SELECT DISTINCT cluster FROM rule_gpu_day").fetchall()
+        workloads = con.execute("SELECT count(*), count(*) FILTER (WHERE cluster = '') FROM workload_day").fetchone()
+    assert findings and all(f.cluster == "" for f in findings)
+    assert clusters == [("",)]
+    assert workloads is not None and workloads[0] > 0 and workloads[0] == workloads[1]

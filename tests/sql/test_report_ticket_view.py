@@ -44,7 +44,7 @@ def finding(
 ) -> None:
     body = {"window_start": START.isoformat() + "Z", "window_end": window_end.isoformat() + "Z", **ticket}
     con.execute(
-        "INSERT INTO recommendations VALUES (?, ?, ?, 'high', ?, 'p', ?, 'w', false, ?, 8, ?, 0, ?, ?, ?, ?)",
+        "INSERT INTO recommendations VALUES (?, ?, ?, 'high', ?, 'p', ?, 'w', false, ?, 8, ?, 0, ?, ?, ?, ?, '')",
         [DAY, finding_id, rule, workspace, namespace, gpu_model, gpus, weekly, START, window_end, json.dumps(body)],
     )
 

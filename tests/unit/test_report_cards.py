@@ -42,7 +42,7 @@ def card_database() -> duckdb.DuckDBPyConnection:
         ticket = {"kind": kind, "action": f"act on {finding}", "evidence": {}, **fields}
         con.execute(
             "INSERT INTO recommendations VALUES (?, ?, ?, 'high', ?, 'p', ?, ?, false, 'NVIDIA-H100', 8, ?, 0, ?, "
-            "?, ?, ?)",
+            "?, ?, ?, '')",
             [LAST_DAY, finding, rule, workspace, namespace, f"W/{finding}", gpus, weekly, datetime(2026, 1, 5),
              datetime(2026, 1, 12), json.dumps(ticket)],
         )  # fmt: skip
