@@ -3,6 +3,7 @@ GPUs, and the per-node, per-Machine-Group and cluster scores."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -94,8 +95,14 @@ def class_fragmentation_milli(node: GpuNode, pod_class: PodClass) -> int:
 
 
 def node_fragmentation_milli(node: GpuNode, classes: Sequence[PodClass]) -> float:
-    """F_n = Σ_m p_m · f(n, m), in milli-GPUs."""
-    return sum(c.popularity * class_fragmentation_milli(node, c) for c in classes)
+    """F_n = Σ_m p_m · f(n, m), in milli-GPUs.
+
+    Each f(n, m) <= R_n and a typical set's popularities sum to 1, so F_n <= R_n; the products are summed exactly
+    (math.fsum) and held to R_n, so that their rounding (p_m = pods_m / covered are rounded floats) never makes a
+    node more than 100 % fragmented (e.g. 142 free milli-GPUs fragment to every class read 142.00000000000003).
+    """
+    fragmented = math.fsum(c.popularity * class_fragmentation_milli(node, c) for c in classes)
+    return min(fragmented, float(node.free_gpu_milli))
 
 
 def fragmentation_ratio(nodes: Iterable[GpuNode], classes: Sequence[PodClass]) -> float:
