@@ -2,6 +2,10 @@
 -- first_label(labels, keys): the first non-empty value among `keys` in a series' label map.
 CREATE OR REPLACE TEMP MACRO first_label(labels, keys) AS
     list_filter(list_transform(keys, lambda k: labels[k]), lambda v: v IS NOT NULL AND v <> '')[1];
+-- pod_uid(labels): the pod uid of a kube-state-metrics series: its `uid` label, else namespace/pod (a series
+-- without it), the one key of pod_steps, pods and ticket_labels (with the cluster).
+CREATE OR REPLACE TEMP MACRO pod_uid(labels) AS
+    coalesce(nullif(labels['uid'], ''), labels['namespace'] || '/' || labels['pod']);
 -- step_start(ms, step_seconds): the start of the analysis step holding a millisecond timestamp.
 CREATE OR REPLACE TEMP MACRO step_start(ms, step_seconds) AS
     epoch_ms((ms // (step_seconds * 1000)) * (step_seconds * 1000));

@@ -9,7 +9,7 @@ INSERT INTO pod_steps BY NAME
 WITH phase_samples AS (
     SELECT
         cluster,
-        coalesce(nullif(labels['uid'], ''), labels['namespace'] || '/' || labels['pod']) AS uid,
+        pod_uid(labels) AS uid,
         labels['namespace'] AS namespace,
         labels['pod'] AS pod,
         labels['phase'] AS phase,
@@ -33,7 +33,7 @@ phase_steps AS (
 request_samples AS (
     SELECT
         cluster,
-        coalesce(nullif(labels['uid'], ''), labels['namespace'] || '/' || labels['pod']) AS uid,
+        pod_uid(labels) AS uid,
         coalesce(labels['container'], '') AS container,
         labels['resource'] AS resource,
         nullif(labels['node'], '') AS node,

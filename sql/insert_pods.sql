@@ -19,7 +19,7 @@ latest_series AS (
     SELECT
         metric_name,
         cluster,
-        coalesce(nullif(labels['uid'], ''), labels['namespace'] || '/' || labels['pod']) AS uid,
+        pod_uid(labels) AS uid,
         labels,
         list_max(timestamps) AS last_ts
     FROM stage_ksm

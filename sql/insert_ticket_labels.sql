@@ -12,7 +12,7 @@ latest_series AS (
     SELECT
         metric_name,
         cluster,
-        coalesce(nullif(labels['uid'], ''), labels['namespace'] || '/' || labels['pod']) AS uid,
+        pod_uid(labels) AS uid,
         labels['namespace'] AS namespace,
         labels,
         list_max(timestamps) AS last_ts

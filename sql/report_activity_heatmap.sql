@@ -7,7 +7,7 @@ SELECT
     sum(h.observed_gpu_hours) AS observed_gpu_hours,
     sum(h.used_gpu_hours) AS used_gpu_hours
 FROM pod_gpu_usage_hourly AS h
-JOIN namespaces AS n ON n.day = h.day AND n.namespace = h.namespace
+JOIN namespaces AS n ON n.day = h.day AND n.cluster = h.cluster AND n.namespace = h.namespace
 WHERE n.workspace = $workspace AND h.day >= $window_start AND h.day < $window_end
 GROUP BY ALL
 ORDER BY weekday, hour_of_day;

@@ -12,8 +12,8 @@ WITH pending AS (
         coalesce(ns.project, p.namespace) AS project,
         coalesce(n.machine_group, CASE WHEN p.node IS NULL THEN 'unplaced' ELSE 'unknown' END) AS machine_group
     FROM pod_steps AS p
-    LEFT JOIN namespaces AS ns ON ns.day = p.day AND ns.namespace = p.namespace
-    LEFT JOIN nodes AS n ON n.day = p.day AND n.node = p.node
+    LEFT JOIN namespaces AS ns ON ns.day = p.day AND ns.cluster = p.cluster AND ns.namespace = p.namespace
+    LEFT JOIN nodes AS n ON n.day = p.day AND n.cluster = p.cluster AND n.node = p.node
     WHERE p.day >= $window_start AND p.day < $window_end AND p.phase = 'Pending' AND p.gpus_requested > 0
 ),
 per_step AS (

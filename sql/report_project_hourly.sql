@@ -5,21 +5,21 @@ WITH hours AS (
     SELECT range AS hour FROM range(CAST($window_start AS TIMESTAMP), CAST($window_end AS TIMESTAMP), INTERVAL 1 HOUR)
 ),
 workspace_namespaces AS (
-    SELECT namespace
+    SELECT cluster, namespace
     FROM project_usage_daily
     WHERE workspace = $workspace AND day >= $window_start AND day < $window_end
     UNION
     -- Projects that reserved GPUs (a quota) and ran nothing: all zeros against their quota
-    SELECT q.namespace
+    SELECT q.cluster, q.namespace
     FROM quota_steps AS q
-    JOIN namespaces AS n ON n.day = q.day AND n.namespace = q.namespace AND n.workspace = $workspace
+    JOIN namespaces AS n ON n.day = q.day AND n.cluster = q.cluster AND n.namespace = q.namespace AND n.workspace = $workspace
     WHERE q.day >= $window_start AND q.day < $window_end AND q.gpu_hard IS NOT NULL
 ),
 workspace_hourly AS (
     -- only the days on which the namespace belonged to $workspace
-    SELECT u.namespace, u.hour, u.allocated_gpu_hours, u.used_gpu_hours
+    SELECT u.cluster, u.namespace, u.hour, u.allocated_gpu_hours, u.used_gpu_hours
     FROM project_usage_hourly AS u
-    JOIN project_usage_daily AS d ON d.day = u.day AND d.namespace = u.namespace AND d.workspace = $workspace
+    JOIN project_usage_daily AS d ON d.day = u.day AND d.cluster = u.cluster AND d.namespace = u.namespace AND d.workspace = $workspace
     WHERE u.day >= $window_start AND u.day < $window_end
 )
 SELECT
@@ -29,5 +29,5 @@ SELECT
     coalesce(u.used_gpu_hours, 0) AS used_gpus
 FROM workspace_namespaces AS n
 CROSS JOIN hours AS h
-LEFT JOIN workspace_hourly AS u ON u.namespace = n.namespace AND u.hour = h.hour
+LEFT JOIN workspace_hourly AS u ON u.cluster = n.cluster AND u.namespace = n.namespace AND u.hour = h.hour
 ORDER BY n.namespace, h.hour;
