@@ -185,7 +185,7 @@ def stage_series(con: duckdb.DuckDBPyConnection, settings: Settings, day: date, 
     labels = common_labels(day, config.cluster_label, config.cluster)
     series: list[Series] = []
     for name in STAGE_QUERIES[stage]:
-        series += build_series(fetch_records(con, name, params), labels)
+        series += build_series(fetch_records(con, name, params), labels, config.cluster_label)
     return series
 
 

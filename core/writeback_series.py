@@ -91,11 +91,15 @@ def common_labels(day: date | None, cluster_label: str, cluster: str | None) -> 
     return labels
 
 
-def build_series(records: Iterable[Mapping[str, object]], extra_labels: Mapping[str, str]) -> list[Series]:
+def build_series(
+    records: Iterable[Mapping[str, object]], extra_labels: Mapping[str, str], cluster_label: str = "cluster"
+) -> list[Series]:
     """Long-format rows (`metric`, `hour`, `value`, one column per label) → series.
 
     A NULL label column is no label; a NULL or non-finite value is no sample (VictoriaMetrics would store NaN
     as a sample). Samples are sorted by time; a (series, hour) given twice is an error, not a silent pick.
+    A `cluster` column (labels.cluster_label's value, README "Several clusters") is the label `cluster_label`,
+    none when '' (so a run without clusters writes the series it wrote before); `extra_labels` win.
     """
     samples: dict[tuple[tuple[str, str], ...], dict[int, float]] = {}
     for record in records:
@@ -104,6 +108,9 @@ def build_series(records: Iterable[Mapping[str, object]], extra_labels: Mapping[
             continue
         labels = {key: str(label) for key, label in record.items() if key not in ("metric", "hour", "value")}
         labels = {key: label for key, label in labels.items() if record[key] is not None}
+        cluster = labels.pop("cluster", "")
+        if cluster:
+            labels[cluster_label] = cluster
         labels.update(extra_labels)
         labels["__name__"] = str(record["metric"])
         key = tuple(sorted(labels.items()))

@@ -3,12 +3,13 @@
 WITH snapshots AS (
     SELECT
         date_trunc('hour', snapshot_ts) AS hour,
+        cluster,
         fragmentation_ratio,
         CAST(free_whole_gpus AS DOUBLE) AS free_whole_gpus,
         CAST(placeable_8gpu AS DOUBLE) AS placeable_8gpu_pods
     FROM cluster_fragmentation
     WHERE day = $day
 )
-SELECT 'gpu_reclaim_cluster_' || metric AS metric, hour, value
+SELECT 'gpu_reclaim_cluster_' || metric AS metric, hour, value, cluster
 FROM (UNPIVOT snapshots ON fragmentation_ratio, free_whole_gpus, placeable_8gpu_pods INTO NAME metric VALUE value)
-ORDER BY metric, hour;
+ORDER BY metric, cluster, hour;

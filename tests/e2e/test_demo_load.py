@@ -87,17 +87,28 @@ def test_one_day_demo_arrives_whole(vm: LocalVictoriaMetrics, tmp_path: Path) ->
     url = vm.url
     at = SCENARIO.start + timedelta(hours=13, minutes=37, seconds=30)
     step = (13 * 3600 + 37 * 60) // SCENARIO.step_seconds
-    # the whole-GPU groups (the shared-* nodes' MIG and time-sliced GPUs: tests/unit/test_demo_shared_gpus.py)
-    assert _scalar(url, 'count(DCGM_FI_DEV_GPU_UTIL{Hostname!~"shared-.*"})', at) == cluster.total_gpus
+    # the whole-GPU groups of the main cluster (the shared-* nodes' MIG and time-sliced GPUs:
+    # tests/unit/test_demo_shared_gpus.py; demo-east's 16 H100s: scenarios/demo/east.py)
+    assert (
+        _scalar(url, 'count(DCGM_FI_DEV_GPU_UTIL{Hostname!~"shared-.*",cluster="demo-west"})', at) == cluster.total_gpus
+    )
+    assert _scalar(url, 'count(DCGM_FI_DEV_GPU_UTIL{cluster="demo-east"})', at) == 16
     assert _scalar(url, 'count(DCGM_FI_PROF_GR_ENGINE_ACTIVE{modelName=~"Tesla V100.*"}) or vector(0)', at) == 0
-    assert _scalar(url, 'sum(kube_node_status_allocatable{resource="nvidia_com_gpu",node!~"shared-.*"})', at) == 152
-    requests = 'kube_pod_container_resource_requests{resource="nvidia_com_gpu",node!~"shared-.*"}'
+    assert (
+        _scalar(
+            url,
+            'sum(kube_node_status_allocatable{resource="nvidia_com_gpu",node!~"shared-.*",cluster="demo-west"})',
+            at,
+        )
+        == 152
+    )
+    requests = 'kube_pod_container_resource_requests{resource="nvidia_com_gpu",node!~"shared-.*",cluster="demo-west"}'
     assert _scalar(url, f"sum({requests})", at) == existing_gpu_requests(cluster, step)
     running = f'sum({requests} and on(uid) (kube_pod_status_phase{{phase="Running"}} == 1))'
     assert _scalar(url, running, at) == running_gpu_requests(cluster, step) > 0
     # GPUs named by a pod in DCGM equal the Running pods' GPU requests (both label variants).
     held = (
-        'count(DCGM_FI_DEV_GPU_UTIL{pod!~"nvidia-dcgm-exporter.*|",Hostname!~"shared-.*"}) '
-        '+ count(DCGM_FI_DEV_GPU_UTIL{exported_pod!=""})'
+        'count(DCGM_FI_DEV_GPU_UTIL{pod!~"nvidia-dcgm-exporter.*|",Hostname!~"shared-.*",cluster="demo-west"}) '
+        '+ count(DCGM_FI_DEV_GPU_UTIL{exported_pod!="",cluster="demo-west"})'
     )
     assert _scalar(url, held, at) == running_gpu_requests(cluster, step)
