@@ -6,14 +6,12 @@ is what the same series without any cluster label give."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 from gpu_reclaim.core.config import Settings
-from gpu_reclaim.core.warehouse import prepare_connection
 from gpu_reclaim.scoring.findings import finding_id
 from gpu_reclaim.store.fragmentation import compute_fragmentation
 from gpu_reclaim.store.recommendations import evaluate_recommendations
@@ -25,14 +23,6 @@ MINUTES = list(range(300))  # five hours: longer than idle_allocation's 4 h for 
 LABELLED = Settings(step_seconds=STEP, labels={"cluster_label": "cluster"})
 OFF = Settings(step_seconds=STEP)
 HOURS = len(MINUTES) / 60
-
-
-@pytest.fixture
-def con() -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect()
-    prepare_connection(connection)
-    yield connection
-    connection.close()
 
 
 def tagged(lines: list[bytes], cluster: str | None) -> list[bytes]:
