@@ -20,6 +20,7 @@ import duckdb
 import httpx
 from gpu_reclaim.core.config import Settings, WriteBackSettings
 from gpu_reclaim.core.http_auth import Credentials, force_flush, http_client, read_credentials, read_secret, redact
+from gpu_reclaim.core.lifecycle import ClosesHttp
 from gpu_reclaim.core.retry import RetryPolicy
 from gpu_reclaim.core.warehouse import Warehouse, fetch_records, run_sql
 from gpu_reclaim.core.writeback_series import (
@@ -65,7 +66,7 @@ def _transient(error: BaseException) -> bool:
     return isinstance(error, httpx.HTTPError | _ServerBusyError)
 
 
-class WriteBackClient:
+class WriteBackClient(ClosesHttp):
     """Import, delete and flush against the write-back target; credentials read once, never logged."""
 
     def __init__(self, settings: Settings) -> None:
@@ -82,15 +83,6 @@ class WriteBackClient:
         )
         self._secrets = [*credentials.secrets, *([self._auth_key] if self._auth_key else [])]
         self._http = http_client(credentials, config.timeout_seconds, config.verify_tls)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> WriteBackClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"WriteBackClient(url={self.url!r})"
