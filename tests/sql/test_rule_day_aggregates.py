@@ -134,11 +134,7 @@ def test_a_window_with_edge_parts_matches_the_whole_days() -> None:
 def test_means_merged_over_days_are_exact() -> None:
     # Activity 0.1 on day 1, 0.2 on day 2, 0.6 on day 3: the window's mean is 0.3, its used GPU-hours 21.6.
     cluster = Cluster()
-    cluster.training_job(end_h=72)
-    cluster.gpu(
-        "ml",
-        "p-0",
-        "GPU-0",
+    cluster.training_gpu(
         end_h=72,
         activity=lambda h: 0.1 if h < 24 else 0.2 if h < 48 else 0.6,
         power_w=lambda h: 100.1 if h < 24 else 200.2,
@@ -158,11 +154,7 @@ def test_fake_busy_steps_are_judged_against_the_window_power_limits() -> None:
     # Busy-looking (activity 0.9, no tensor or DRAM work, SMs 0.2) at 90 W on an H100 (table limits 70-700 W):
     # fake-busy on both days; the merged hours and power come from the candidates of each day.
     cluster = Cluster()
-    cluster.training_job(end_h=48)
-    cluster.gpu(
-        "ml",
-        "p-0",
-        "GPU-0",
+    cluster.training_gpu(
         end_h=48,
         activity=0.9,
         sm=0.2,

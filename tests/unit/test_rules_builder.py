@@ -82,6 +82,11 @@ class Cluster:
         self.node("node-1")
         self.pod("ml", "p-0", "Job/j", category="training", start_h=start_h, end_h=end_h)
 
+    def training_gpu(self, *, end_h: float, **signals: Any) -> None:
+        """training_job with its one GPU GPU-0 from 0 to end_h, whose DCGM signals are `signals` (see `gpu`)."""
+        self.training_job(end_h=end_h)
+        self.gpu("ml", "p-0", "GPU-0", end_h=end_h, **signals)
+
     def pod(
         self,
         namespace: str,
