@@ -253,20 +253,22 @@ def test_serving_percentiles_over_days_are_the_window_percentiles() -> None:
     assert (row["peak_busy_gpus"], row["observed_hours"]) == (max(values), 8.0)
 
 
+def _quota_rows(percentile: float) -> list[dict[str, Any]]:
+    """The quota rows over two days of namespace team: quota 16 GPUs 20-28 h, a pod of 4 GPUs 22-27 h."""
+    cluster = Cluster()
+    cluster.namespace("team", workspace="ws", project="Team")
+    cluster.node("node-1")
+    cluster.quota("team", 16.0, 20, 28)
+    cluster.pod("team", "p-0", "Job/j", category="training", gpus=4, start_h=22, end_h=27)
+    return list(
+        inputs(cluster.load(), START, at(48), quota_reclaim={"percentile": percentile}).quotas.iter_rows(named=True)
+    )
+
+
 def test_quota_demand_merges_its_histograms() -> None:
     # The quota 20-28 h (96 steps), 4 GPUs demanded 22-27 h (60 steps): p95 4, peak 4, mean 2.5, over two days.
-    cluster = Cluster()
-    cluster.namespace("team", workspace="ws", project="Team")
-    cluster.node("node-1")
-    cluster.quota("team", 16.0, 20, 28)
-    cluster.pod("team", "p-0", "Job/j", category="training", gpus=4, start_h=22, end_h=27)
-    [row] = inputs(cluster.load(), START, at(48), quota_reclaim={"percentile": 0.3}).quotas.iter_rows(named=True)
+    [row] = _quota_rows(0.3)
     # 36 of 96 steps at 0: the 30th percentile is 0 (a step value), the mean exact
     assert (row["percentile_gpus"], row["peak_gpus"], row["mean_gpus"], row["observed_hours"]) == (0.0, 4.0, 2.5, 8.0)
-    cluster = Cluster()
-    cluster.namespace("team", workspace="ws", project="Team")
-    cluster.node("node-1")
-    cluster.quota("team", 16.0, 20, 28)
-    cluster.pod("team", "p-0", "Job/j", category="training", gpus=4, start_h=22, end_h=27)
-    [row] = inputs(cluster.load(), START, at(48), quota_reclaim={"percentile": 0.4}).quotas.iter_rows(named=True)
+    [row] = _quota_rows(0.4)
     assert row["percentile_gpus"] == 4.0
