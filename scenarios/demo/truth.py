@@ -75,10 +75,11 @@ def _figures(row: npt.NDArray[np.float64], step_seconds: int) -> dict[str, float
     return {name: round(value, 6) for name, value in zip(USAGE_FIGURES, hours, strict=True)}
 
 
-def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
-    """The figures and findings the pipeline must reproduce (JSON-serialisable)."""
+def _usage_truth(
+    cluster: DemoCluster, pods: dict[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Projects over the window and per day, and Workspaces, from the pods' per-day sums."""
     sc = cluster.scenario
-    pods = _pod_truth(cluster)
     ns_days: dict[str, npt.NDArray[np.float64]] = {}
     for entry in pods.values():
         pod: Pod = entry["pod"]
@@ -110,7 +111,14 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
         {"workspace": ws, "projects": ws_projects[ws], **_figures(total, sc.step_seconds)}
         for ws, total in sorted(ws_totals.items())
     ]
+    return projects, projects_daily, workspaces
 
+
+def _workload_findings(
+    cluster: DemoCluster, pods: dict[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The planted finding of every workload that expects one, and the healthy workloads with the reason why."""
+    sc = cluster.scenario
     findings: list[dict[str, Any]] = []
     healthy: list[dict[str, Any]] = []
     for wl in cluster.workloads:
@@ -143,7 +151,12 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
         if wl.expect == "late_idle":
             finding["late_idle"] = True
         findings.append(finding)
-    demo_hangs.annotate_findings(cluster, findings)
+    return findings, healthy
+
+
+def _quota_truth(cluster: DemoCluster, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every namespace quota's figures; a reclaimable one also adds its quota_reclaim finding to `findings`."""
+    sc = cluster.scenario
     quotas: list[dict[str, Any]] = []
     for ns in cluster.namespaces:
         hard = quota_hard(cluster, ns)
@@ -184,7 +197,11 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
                     "quota_peak_used": peak,
                 }
             )
+    return quotas
 
+
+def _pod_rows(sc: DemoScenario, pods: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per pod: where it ran, its request, its window figures and per-GPU detail."""
     pod_rows = []
     for entry in pods.values():
         pod = entry["pod"]
@@ -206,6 +223,18 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
                 "gpus": entry["gpus"],
             }
         )
+    return pod_rows
+
+
+def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
+    """The figures and findings the pipeline must reproduce (JSON-serialisable)."""
+    sc = cluster.scenario
+    pods = _pod_truth(cluster)
+    projects, projects_daily, workspaces = _usage_truth(cluster, pods)
+    findings, healthy = _workload_findings(cluster, pods)
+    demo_hangs.annotate_findings(cluster, findings)
+    quotas = _quota_truth(cluster, findings)
+    pod_rows = _pod_rows(sc, pods)
     truth = {
         "scenario": scenario_summary(cluster),
         "projects": projects,
