@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 from typing import Any
 
@@ -12,8 +11,8 @@ from gpu_reclaim.core.usage_figures import USAGE_FIGURES
 from gpu_reclaim.scenarios.demo import hangs as demo_hangs
 from gpu_reclaim.scenarios.demo import owners as demo_owners
 from gpu_reclaim.scenarios.demo.model import DemoCluster, Pod
+from gpu_reclaim.scenarios.demo.quota_truth import quota_truth
 from gpu_reclaim.scenarios.demo.scenario import IDLE_THRESHOLD, LOW_USE_THRESHOLD, DemoScenario
-from gpu_reclaim.scenarios.demo.series import quota_hard, quota_used
 from gpu_reclaim.scenarios.demo.shared_gpus import add_shared_gpu_truth
 from gpu_reclaim.scenarios.demo.signals import gpu_values
 
@@ -154,52 +153,6 @@ def _workload_findings(
     return findings, healthy
 
 
-def _quota_truth(cluster: DemoCluster, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every namespace quota's figures; a reclaimable one also adds its quota_reclaim finding to `findings`."""
-    sc = cluster.scenario
-    quotas: list[dict[str, Any]] = []
-    for ns in cluster.namespaces:
-        hard = quota_hard(cluster, ns)
-        if hard is None:
-            continue
-        used = quota_used(cluster, ns.name)
-        peak = int(used.max())
-        p95 = float(np.quantile(used, 0.95))
-        running = np.zeros(sc.n_steps, dtype=np.int64)
-        pending = np.zeros(sc.n_steps, dtype=np.int64)
-        for pod in cluster.pods:
-            if pod.namespace == ns.name:
-                running[pod.run_start : pod.run_end] += pod.gpus
-                if pod.run_start == pod.run_end:
-                    pending[pod.exist_start : pod.exist_end] += pod.gpus
-        quotas.append(
-            {
-                "namespace": ns.name,
-                "resourcequota": "gpu-quota",
-                "hard": hard,
-                "peak_used": peak,  # kube_resourcequota type="used": Pending and Running pods' GPU requests
-                "peak_running_gpus": int(running.max()),
-                "peak_pending_gpus": int(pending.max()),
-                "reclaimable": hard >= 2 * max(peak, 1) and hard - peak >= 4,
-            }
-        )
-        if quotas[-1]["reclaimable"]:
-            findings.append(
-                {
-                    "rule": "quota_reclaim",
-                    "kind": "reclaim",
-                    "namespace": ns.name,
-                    "workload": "ResourceQuota/gpu-quota",
-                    "pods": [],
-                    # the rule's recommendation: p95 x 1.2 headroom (rounded up), never below the peak
-                    "gpus_reclaimable": hard - max(math.ceil(round(p95 * 1.2, 9)), peak),
-                    "quota_hard": hard,
-                    "quota_peak_used": peak,
-                }
-            )
-    return quotas
-
-
 def _pod_rows(sc: DemoScenario, pods: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per pod: where it ran, its request, its window figures and per-GPU detail."""
     pod_rows = []
@@ -233,7 +186,7 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
     projects, projects_daily, workspaces = _usage_truth(cluster, pods)
     findings, healthy = _workload_findings(cluster, pods)
     demo_hangs.annotate_findings(cluster, findings)
-    quotas = _quota_truth(cluster, findings)
+    quotas = quota_truth(cluster, findings)
     pod_rows = _pod_rows(sc, pods)
     truth = {
         "scenario": scenario_summary(cluster),
