@@ -33,6 +33,7 @@ from gpu_reclaim.core.http_auth import force_flush, http_client, read_credential
 from gpu_reclaim.core.lifecycle import ClosesHttp
 from gpu_reclaim.core.retry import RetryPolicy
 from gpu_reclaim.core.series import (
+    byte_batches,
     escape_label_value,
     form,
     sanitize_line,
@@ -207,16 +208,7 @@ class VictoriaMetricsClient(ClosesHttp):
     def import_jsonl(self, lines: Iterable[bytes], batch_bytes: int = 16 << 20) -> int:
         """POST JSON lines (`{"metric":{..},"values":[..],"timestamps":[..]}`) in batches; then flush."""
         sent = 0
-        batch: list[bytes] = []
-        size = 0
-        for line in lines:
-            batch.append(line)
-            size += len(line) + 1
-            if size >= batch_bytes:
-                self._post_import(batch)
-                sent += len(batch)
-                batch, size = [], 0
-        if batch:
+        for batch in byte_batches(lines, batch_bytes):
             self._post_import(batch)
             sent += len(batch)
         self.force_flush()
