@@ -239,9 +239,7 @@ def test_workloads_merge_over_days() -> None:
 
 
 def test_serving_percentiles_over_days_are_the_window_percentiles() -> None:
-    cluster = Cluster()
-    cluster.namespace("web")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("web")
     cluster.pod("web", "s-0", "Deployment/s", category="serving", start_h=20, end_h=28)
     cluster.gpu("web", "s-0", "GPU-0", start_h=20, end_h=28, activity=lambda h: round((h * 7919) % 97 / 100, 2))
     [row] = inputs(cluster.load(), START, at(48)).serving_load.iter_rows(named=True)

@@ -12,9 +12,7 @@ def busy_then_idle(busy_hours: float) -> object:
 
 
 def training_cluster(busy_h: float, idle_h: float, *, category: str = "training", purpose: str = "produce") -> Cluster:
-    cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("ml")
     end = busy_h + idle_h
     cluster.pod("ml", "train-0", "Job/train", category=category, purpose=purpose, end_h=end)
     cluster.gpu("ml", "train-0", "GPU-0", end_h=end, activity=lambda hour: 0.9 if hour < busy_h else 0.0)
@@ -58,9 +56,7 @@ def test_late_idle_of_a_job_that_ended_is_a_waste_report() -> None:
 
 def test_idle_that_stopped_before_the_window_end_is_a_waste_report() -> None:
     # Idle 5 h, then busy again to the window's end: the workload runs but no longer wastes.
-    cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("ml")
     cluster.pod("ml", "train-0", "Job/train", category="training", end_h=8)
     cluster.gpu("ml", "train-0", "GPU-0", end_h=8, activity=lambda h: 0.0 if h < 5 else 0.9)
     [finding] = by_rule(evaluate(cluster, hours=8), "idle_allocation")
@@ -85,18 +81,14 @@ def test_test_purpose_uses_the_one_hour_threshold() -> None:
 
 def test_idle_run_broken_by_busy_steps_is_not_continuous() -> None:
     # 3 h idle, 10 min busy, 3 h idle: no continuous 4 h run.
-    cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("ml")
     cluster.pod("ml", "train-0", "Job/train", category="training", end_h=6 + 1 / 6)
     cluster.gpu("ml", "train-0", "GPU-0", end_h=6 + 1 / 6, activity=lambda h: 0.8 if 3 <= h < 3 + 1 / 6 else 0.0)
     assert by_rule(evaluate(cluster), "idle_allocation") == []
 
 
 def test_serving_with_night_lull_is_never_idle_allocation() -> None:
-    cluster = Cluster()
-    cluster.namespace("web")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("web")
     for replica in range(3):
         pod = f"llm-{replica}"
         cluster.pod("web", pod, "Deployment/llm", category="serving", purpose="service", end_h=24)
@@ -107,9 +99,7 @@ def test_serving_with_night_lull_is_never_idle_allocation() -> None:
 
 
 def eight_gpu_pod(active: int, idle: int) -> Cluster:
-    cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("ml")
     cluster.pod("ml", "big-0", "Job/big", category="training", gpus=8, end_h=8)
     for index in range(active):
         cluster.gpu("ml", "big-0", f"GPU-a{index}", end_h=8, activity=0.6)
@@ -149,9 +139,7 @@ def test_multi_gpu_pod_using_every_gpu_is_not_over_requested() -> None:
 
 
 def fake_busy_cluster(*, profiled: bool, real_work: bool = False) -> Cluster:
-    cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("ml")
     cluster.pod("ml", "spin-0", "Job/spin", category="training", end_h=4)
     prof = 0.6 if real_work else 0.01
     cluster.gpu(
@@ -193,9 +181,7 @@ def test_high_util_with_real_sm_work_is_not_fake_busy() -> None:
 def test_low_efficiency_over_fifty_gpu_hours() -> None:
     # 4 GPUs x 24 h = 96 GPU-hours at 10 %: needs ceil(4 x 0.1 / 0.5) = 1 GPU, so 3 reclaimable;
     # recoverable 96 - 9.6 / 0.5 = 76.8 GPU-hours in the window.
-    cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("ml")
     cluster.pod("ml", "slow-0", "Job/slow", category="training", gpus=4, end_h=24)
     for index in range(4):
         cluster.gpu("ml", "slow-0", f"GPU-{index}", end_h=24, activity=0.1)
@@ -212,9 +198,7 @@ def test_low_efficiency_over_fifty_gpu_hours() -> None:
 
 
 def test_low_efficiency_needs_more_than_fifty_gpu_hours() -> None:
-    cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("ml")
     cluster.pod("ml", "slow-0", "Job/slow", category="training", gpus=2, end_h=24)  # 48 GPU-hours
     for index in range(2):
         cluster.gpu("ml", "slow-0", f"GPU-{index}", end_h=24, activity=0.1)

@@ -76,6 +76,14 @@ class Cluster:
                 }
             )
 
+    @classmethod
+    def one_node(cls, namespace: str) -> Cluster:
+        """A cluster of namespace `namespace` (no Workspace labels) and the one node node-1, to add pods to."""
+        cluster = cls()
+        cluster.namespace(namespace)
+        cluster.node("node-1")
+        return cluster
+
     def training_job(self, *, start_h: float = 0.0, end_h: float) -> None:
         """The usual one-pod fixture: Job/j's pod p-0 in namespace ml on node-1, Running from start_h to end_h."""
         self.namespace("ml")

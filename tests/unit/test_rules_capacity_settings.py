@@ -42,9 +42,7 @@ def test_quota_recommendation_is_p95_with_headroom_never_below_peak() -> None:
 
 def test_quota_counts_pending_gpu_requests_as_demand() -> None:
     # Quota 48: 16 GPUs Running, 32 more Pending for two hours. Peak demand 48: nothing to reclaim.
-    cluster = Cluster()
-    cluster.namespace("llm")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("llm")
     cluster.quota("llm", 48.0, 0, 8)
     cluster.pod("llm", "run-0", "Job/run", category="training", gpus=16, end_h=8)
     cluster.pod("llm", "wait-0", "Job/wait", category="training", gpus=32, start_h=2, end_h=4)
@@ -55,9 +53,7 @@ def test_quota_counts_pending_gpu_requests_as_demand() -> None:
 
 @pytest.mark.parametrize(("replicas", "recommended"), [(6, 3), (4, 3), (3, None)])
 def test_serving_overprovisioned_never_below_three_replicas(replicas: int, recommended: int | None) -> None:
-    cluster = Cluster()
-    cluster.namespace("web")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("web")
     for replica in range(replicas):
         pod = f"llm-{replica}"
         cluster.pod("web", pod, "Deployment/llm", category="serving", purpose="service", end_h=24)
@@ -73,9 +69,7 @@ def test_serving_overprovisioned_never_below_three_replicas(replicas: int, recom
 
 
 def test_exempt_pod_label_keeps_the_finding_but_marks_it_exempt() -> None:
-    cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("ml")
     cluster.pod("ml", "train-0", "Job/train", category="training", end_h=8, exempt=True)
     cluster.gpu("ml", "train-0", "GPU-0", end_h=8, activity=lambda h: 0.9 if h < 3 else 0.0)
     [finding] = by_rule(evaluate(cluster), "idle_allocation")
@@ -118,9 +112,7 @@ def test_money_and_h100_equivalents_when_configured() -> None:
 
 
 def test_reserved_service_is_ordered_last() -> None:
-    cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("ml")
     for name, purpose, provisioning in (("svc", "service", "reserved"), ("dev", "produce", "on-demand")):
         cluster.pod("ml", f"{name}-0", f"Job/{name}", category="training", purpose=purpose,
                     provisioning_type=provisioning, end_h=8)  # fmt: skip

@@ -153,9 +153,7 @@ def test_id_depends_on_what_the_finding_is_about_not_its_figures() -> None:
 
 
 def test_exempt_workload_from_the_cluster_is_not_ticketed() -> None:
-    cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("ml")
     for name, exempt in (("kept", True), ("flagged", False)):
         cluster.pod("ml", f"{name}-0", f"Job/{name}", category="training", end_h=8, exempt=exempt)
         cluster.gpu("ml", f"{name}-0", f"GPU-{name}", end_h=8, activity=lambda h: 0.9 if h < 3 else 0.0)
@@ -198,9 +196,7 @@ def test_write_feed_failure_leaves_the_old_feed_and_no_temp_file(tmp_path: Path)
 
 
 def test_feed_written_from_an_evaluation(tmp_path: Path) -> None:
-    cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("ml")
     cluster.pod("ml", "train-0", "Job/train", category="training", end_h=8)
     cluster.gpu("ml", "train-0", "GPU-0", end_h=8, activity=lambda h: 0.9 if h < 3 else 0.0)
     tickets = store_update(cluster.con, evaluate(cluster, hours=8), DAY1, at_noon(DAY1))
