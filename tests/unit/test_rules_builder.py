@@ -76,11 +76,24 @@ class Cluster:
                 }
             )
 
+    @classmethod
+    def one_node(cls, namespace: str) -> Cluster:
+        """A cluster of namespace `namespace` (no Workspace labels) and the one node node-1, to add pods to."""
+        cluster = cls()
+        cluster.namespace(namespace)
+        cluster.node("node-1")
+        return cluster
+
     def training_job(self, *, start_h: float = 0.0, end_h: float) -> None:
         """The usual one-pod fixture: Job/j's pod p-0 in namespace ml on node-1, Running from start_h to end_h."""
         self.namespace("ml")
         self.node("node-1")
         self.pod("ml", "p-0", "Job/j", category="training", start_h=start_h, end_h=end_h)
+
+    def training_gpu(self, *, end_h: float, **signals: Any) -> None:
+        """training_job with its one GPU GPU-0 from 0 to end_h, whose DCGM signals are `signals` (see `gpu`)."""
+        self.training_job(end_h=end_h)
+        self.gpu("ml", "p-0", "GPU-0", end_h=end_h, **signals)
 
     def pod(
         self,
