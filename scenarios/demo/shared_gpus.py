@@ -116,7 +116,7 @@ def shared_gpu_series(scenario: DemoScenario) -> Iterator[tuple[bytes, bytes, in
         start = pod.first_step(scenario)
         ident = {"namespace": pod.namespace, "pod": pod.name, "uid": pod.uid}
         yield from _constant(scenario, {"__name__": "kube_pod_status_phase", **ident, "phase": "Running"}, 1, start)
-        for resource, value in ((pod.resource, 1.0), ("cpu", 4.0), ("memory", 16.0 * 1024**3)):
+        for resource, value in ((pod.resource, float(pod.devices)), ("cpu", 4.0), ("memory", 16.0 * 1024**3)):
             request = {"__name__": "kube_pod_container_resource_requests", **ident, "container": "main",
                        "node": pod.node, "resource": resource}  # fmt: skip
             yield from _constant(scenario, request, value, start)

@@ -3,7 +3,8 @@ scenarios/demo/shared_gpus.py writes their series, shared_gpus_truth.py their gr
 
 - Machine Group `a100-mig` (MIG, mixed strategy), node `shared-a100-mig-0`, two A100s: GPU 0 cut into 3g.40gb
   (serving), 2g.20gb (a data job), 1g.10gb (a notebook that stays idle: idle_allocation per instance) and a free
-  1g.10gb; GPU 1 one 7g.80gb held by a serving pod whose use always fits a 1g instance.
+  1g.10gb; GPU 1 one 7g.80gb held by a serving pod whose use always fits a 1g instance. Node `shared-a100-mig-1`,
+  one A100 cut into seven 1g.10gb: a Job asks for four, two of which never work (over_requested), three are free.
 - Machine Group `l4-shared` (time-slicing, 4 replicas per GPU), one L4 per node: `shared-l4-ts-0` with
   KUBERNETES_VIRTUAL_GPUS copies (`vgpu` label; resource nvidia_com_gpu), held by three notebooks that share its
   idle hours (idle_allocation per replica); `shared-l4-ts-1` without them (resource nvidia_com_gpu_shared), four
@@ -29,6 +30,7 @@ LOW_USE = 0.10
 SLICES = 7  # A100
 REPLICAS = 4
 MIG_NODE = "shared-a100-mig-0"
+SWEEP_NODE = "shared-a100-mig-1"
 MIG_PRODUCT = "NVIDIA-A100-SXM4-80GB"
 MIG_MODEL = "NVIDIA A100-SXM4-80GB"
 L4_PRODUCT = "NVIDIA-L4"
@@ -53,6 +55,7 @@ class SharedPod:
     resource: str  # the GPU resource it requests (one device)
     share: float  # GPUs per device: g / 7 or 1 / 4
     start_hours: float = 0.0  # Running from this many hours after the window start
+    devices: int = 1  # how many of `resource` it requests (each `share` of a GPU)
 
     def first_step(self, scenario: DemoScenario) -> int:
         return min(round(self.start_hours * 3600 / scenario.step_seconds), scenario.n_steps)
@@ -91,6 +94,9 @@ SERVE_3G = _mig("mig-serve-7c9d8", "ReplicaSet", "mig-serve-7c9d8", ("reserved",
 ETL_2G = _mig("mig-etl-nightly", "Job", "mig-etl-nightly", ("spot", "data", "produce"), "2g.20gb")
 IDLE_1G = _mig("mig-notebook-0", "StatefulSet", "mig-notebook", ("on-demand", "interactive", "test"), "1g.10gb")
 BIG_7G = _mig("mig-embed-5b6c7", "ReplicaSet", "mig-embed-5b6c7", ("reserved", "serving", "service"), "7g.80gb")
+# a Job asking for four 1g.10gb instances of which two never work (over_requested: 2/7 of a GPU back)
+SWEEP_4X1G = SharedPod("mig-lab", "mig-sweep-0", "Job", "mig-sweep", ("on-demand", "training", "produce"), SWEEP_NODE,
+                       "nvidia_com_mig_1g_10gb", 1 / SLICES, devices=4)  # fmt: skip
 TS_NOTEBOOKS = tuple(
     SharedPod(
         "mig-lab", f"ts-notebook-{i}", "StatefulSet", "ts-notebook", ("on-demand", "interactive", "test"),
@@ -111,14 +117,19 @@ DEVICES = (
     Device(MIG_NODE, 0, "13", "1g.10gb", (IDLE_1G,), "idle"),
     Device(MIG_NODE, 0, "14", "1g.10gb", (), "idle"),  # a free instance
     Device(MIG_NODE, 1, "0", "7g.80gb", (BIG_7G,), "fits_1g"),
+    # SWEEP_NODE's A100 cut into seven 1g.10gb: four held by the sweep (two of them never active), three free
+    *(Device(SWEEP_NODE, 0, str(i), "1g.10gb", (SWEEP_4X1G,), "data" if i < 9 else "idle") for i in range(7, 11)),
+    *(Device(SWEEP_NODE, 0, str(i), "1g.10gb", (), "idle") for i in range(11, 14)),
     Device("shared-l4-ts-0", 0, None, None, TS_NOTEBOOKS, "notebook"),
     Device("shared-l4-ts-1", 0, None, None, TS_INFERENCE, "serving"),
 )
-PODS = (SERVE_3G, ETL_2G, IDLE_1G, BIG_7G, *TS_NOTEBOOKS, *TS_INFERENCE)
+PODS = (SERVE_3G, ETL_2G, IDLE_1G, BIG_7G, SWEEP_4X1G, *TS_NOTEBOOKS, *TS_INFERENCE)
 NODES: tuple[tuple[str, str, str, dict[str, str], dict[str, int]], ...] = (
     (MIG_NODE, "a100-mig", MIG_PRODUCT, {"label_nvidia_com_mig_strategy": "mixed"},
      {"nvidia_com_gpu": 0, "nvidia_com_mig_3g_40gb": 1, "nvidia_com_mig_2g_20gb": 1, "nvidia_com_mig_1g_10gb": 2,
       "nvidia_com_mig_7g_80gb": 1}),
+    (SWEEP_NODE, "a100-mig", MIG_PRODUCT, {"label_nvidia_com_mig_strategy": "mixed"},
+     {"nvidia_com_gpu": 0, "nvidia_com_mig_1g_10gb": 7}),
     ("shared-l4-ts-0", "l4-shared", L4_PRODUCT,
      {"label_nvidia_com_gpu_replicas": str(REPLICAS), "label_nvidia_com_gpu_sharing_strategy": "time-slicing"},
      {"nvidia_com_gpu": REPLICAS}),
@@ -127,11 +138,12 @@ NODES: tuple[tuple[str, str, str, dict[str, str], dict[str, int]], ...] = (
      {"nvidia_com_gpu_shared": REPLICAS}),
 )  # fmt: skip
 # planted findings: the idle 1g instance, the time-sliced notebooks idle outside their working hours, and the 7g
-# instance whose use fits a 1g (6/7 of a GPU back)
+# instance whose use fits a 1g (6/7 of a GPU back), the sweep's two never-active 1g instances (2/7)
 FINDINGS = (
     ("idle_allocation", IDLE_1G, IDLE_1G.share),
     ("idle_allocation", TS_NOTEBOOKS[0], len(TS_NOTEBOOKS) / REPLICAS),
     ("downsize_profile", BIG_7G, 1 - 1 / SLICES),
+    ("over_requested", SWEEP_4X1G, 2 / SLICES),
 )
 
 

@@ -22,6 +22,8 @@ from gpu_reclaim.scenarios.demo.shared_gpus_layout import (
     NODES,
     PODS,
     SERVE_3G,
+    SWEEP_4X1G,
+    SWEEP_NODE,
     TS_INFERENCE,
     TS_NOTEBOOKS,
     FloatArray,
@@ -49,7 +51,7 @@ def _pod_steps(scenario: DemoScenario) -> dict[str, FloatArray]:
             steps[1] = np.where(held, used, 0.0)
             steps[2] = np.where(held & (act < IDLE), pod.share, 0.0)
             steps[3] = np.where(held & (act < LOW_USE), pod.share, 0.0)
-            out[pod.uid] = steps
+            out[pod.uid] = out[pod.uid] + steps if pod.uid in out else steps  # a pod of several devices: their sum
     return out
 
 
@@ -99,7 +101,8 @@ def add_shared_gpu_truth(truth: dict[str, Any], scenario: DemoScenario) -> None:
                 "namespace": pod.namespace,
                 "workload": pod.workload,
                 "pods": members,
-                "gpus_reclaimable": None,
+                # tickets round to 3 decimals: what an over_requested ticket says (checked exactly end to end)
+                "gpus_reclaimable": round(share, 3) if rule == "over_requested" else None,
                 "gpu_share_reclaimable": round(share, 6),
             }
         )
@@ -108,6 +111,7 @@ def add_shared_gpu_truth(truth: dict[str, Any], scenario: DemoScenario) -> None:
         "mig_instance_2g": [ETL_2G.uid],
         "mig_instance_idle_1g": [IDLE_1G.uid],
         "mig_instance_7g_fits_1g": [BIG_7G.uid],
+        "mig_over_request_4x1g": [SWEEP_4X1G.uid],
         "time_sliced_vgpu": [p.uid for p in TS_NOTEBOOKS],
         "time_sliced_without_vgpu": [p.uid for p in TS_INFERENCE],
     }
@@ -117,7 +121,7 @@ def add_shared_gpu_truth(truth: dict[str, Any], scenario: DemoScenario) -> None:
             for case, uids in cases.items()
         },
         "nodes": {node: {"machine_group": group} for node, group, *_ in NODES},
-        "capacity_gpus": {MIG_NODE: 2.0, "shared-l4-ts-0": 1.0, "shared-l4-ts-1": 1.0},
+        "capacity_gpus": {MIG_NODE: 2.0, SWEEP_NODE: 1.0, "shared-l4-ts-0": 1.0, "shared-l4-ts-1": 1.0},
     }
     for pod in PODS:
         truth["pods"].append(
@@ -127,7 +131,7 @@ def add_shared_gpu_truth(truth: dict[str, Any], scenario: DemoScenario) -> None:
                 "uid": pod.uid,
                 "workload": pod.workload,
                 "node": pod.node,
-                "gpus_requested": pod.share,
+                "gpus_requested": pod.share * pod.devices,
                 "gpu_resource": pod.resource,
                 "pending": False,
                 **_hours(steps[pod.uid], scenario.step_seconds),
