@@ -11,6 +11,16 @@ import numpy as np
 import numpy.typing as npt
 from gpu_reclaim.scenarios.demo.scenario import PHASE_PENDING, PHASE_RUNNING, PHASE_SUCCEEDED, DemoScenario
 
+# The GPU-hour figures of the truth's Projects, days, Workspaces and pods, in order (truth.py, shared_gpus_truth.py)
+TRUTH_FIGURES = (
+    "allocated_gpu_hours",
+    "used_gpu_hours",
+    "idle_gpu_hours",
+    "low_use_gpu_hours",
+    "no_data_gpu_hours",
+    "busy_looking_idle_gpu_hours",
+)
+
 
 @dataclass(frozen=True)
 class MachineGroup:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from gpu_reclaim.scenarios.demo.model import TRUTH_FIGURES
 from gpu_reclaim.scenarios.demo.shared_gpus_layout import (
     BIG_7G,
     DEVICES,
@@ -58,15 +59,7 @@ def _pod_steps(scenario: DemoScenario) -> dict[str, FloatArray]:
 def _hours(steps: FloatArray, step_seconds: int) -> dict[str, float]:
     allocated, used, idle, low_use = (float(v) * step_seconds / 3600 for v in steps.sum(axis=1))
     figures = (allocated, used, idle, low_use, 0.0, 0.0)  # no shared GPU spins busy-looking idle
-    names = (
-        "allocated_gpu_hours",
-        "used_gpu_hours",
-        "idle_gpu_hours",
-        "low_use_gpu_hours",
-        "no_data_gpu_hours",
-        "busy_looking_idle_gpu_hours",
-    )
-    return {name: round(value, 6) for name, value in zip(names, figures, strict=True)}
+    return {name: round(value, 6) for name, value in zip(TRUTH_FIGURES, figures, strict=True)}
 
 
 def _add(entry: dict[str, Any], figures: dict[str, float]) -> None:

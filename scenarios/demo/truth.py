@@ -10,20 +10,11 @@ import numpy as np
 import numpy.typing as npt
 from gpu_reclaim.scenarios.demo import hangs as demo_hangs
 from gpu_reclaim.scenarios.demo import owners as demo_owners
-from gpu_reclaim.scenarios.demo.model import DemoCluster, Pod
+from gpu_reclaim.scenarios.demo.model import TRUTH_FIGURES, DemoCluster, Pod
 from gpu_reclaim.scenarios.demo.scenario import IDLE_THRESHOLD, LOW_USE_THRESHOLD, DemoScenario
 from gpu_reclaim.scenarios.demo.series import quota_hard, quota_used
 from gpu_reclaim.scenarios.demo.shared_gpus import add_shared_gpu_truth
 from gpu_reclaim.scenarios.demo.signals import gpu_values
-
-_FIGURES = (
-    "allocated_gpu_hours",
-    "used_gpu_hours",
-    "idle_gpu_hours",
-    "low_use_gpu_hours",
-    "no_data_gpu_hours",
-    "busy_looking_idle_gpu_hours",
-)
 
 
 def _pod_truth(cluster: DemoCluster) -> dict[str, dict[str, Any]]:
@@ -80,7 +71,7 @@ def _figures(row: npt.NDArray[np.float64], step_seconds: int) -> dict[str, float
         (allocated - observed) * step_h,
         busy_looking * step_h,
     )
-    return {name: round(value, 6) for name, value in zip(_FIGURES, hours, strict=True)}
+    return {name: round(value, 6) for name, value in zip(TRUTH_FIGURES, hours, strict=True)}
 
 
 def ground_truth(cluster: DemoCluster) -> dict[str, Any]:

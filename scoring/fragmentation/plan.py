@@ -32,6 +32,9 @@ MIN_SERVING_NODES = 3
 
 @dataclass(frozen=True)
 class Move:
+    """One pod of the plan, from its node to the GPUs ``gpu_indexes`` of another (a MIG pod: the GPU whose free
+    instances of its profiles it takes)."""
+
     pod: str
     from_node: str
     to_node: str

@@ -70,21 +70,21 @@ class LowEfficiency(RuleBase[LowEfficiencySettings]):
             needed = max(1, math.ceil(workload["gpus_allocated"] * mean / target - 1e-9))
             reclaimable = max(0.0, float(workload["gpus_allocated"]) - needed)
             recoverable = max(0.0, allocated - used / target)
+            figures = {"allocated_gpu_hours": allocated, "used_gpu_hours": used, "measured_gpu_hours": measured}
+            evidence = {
+                "mean_activity": round(mean, 4),
+                "mean_activity_max": self.settings.mean_activity_max,
+                **{name: round(value, 3) for name, value in figures.items()},
+                "target_activity": target,
+                "gpus_needed_at_target": needed,
+            }
             findings.append(
                 self.finding(
                     inputs,
                     workload,
                     gpus_reclaimable=reclaimable,
                     recoverable_gpu_hours_in_window=recoverable,
-                    evidence={
-                        "mean_activity": round(mean, 4),
-                        "mean_activity_max": self.settings.mean_activity_max,
-                        "allocated_gpu_hours": round(allocated, 3),
-                        "used_gpu_hours": round(used, 3),
-                        "measured_gpu_hours": round(measured, 3),
-                        "target_activity": target,
-                        "gpus_needed_at_target": needed,
-                    },
+                    evidence=evidence,
                     action=f"Run {workload['workload']} on {needed} GPU(s) instead of "
                     f"{workload['gpus_allocated']:g}, or batch more work per GPU.",
                     change=fewer_gpus_change(workload, needed),
