@@ -104,3 +104,16 @@ def test_node_slot_counts_free_instances_by_profile() -> None:
     assert slot.fit(mig_pod("d", node, "2g.20gb")) == (0,)
     slot.remove(one)
     assert slot.mig_free[0]["1g.10gb"] == 1 and slot.free == [1000 - 143]
+
+
+def test_all_free_share_fragment_reads_100_percent_not_a_rounding_over() -> None:
+    from gpu_reclaim.scoring.fragmentation import GpuNode
+    from gpu_reclaim.scoring.fragmentation.measure import fragmentation_ratio, node_fragmentation_milli
+
+    node = GpuNode("mig-0", "a100-mig", A100, (142, 0), 64000, 262144)  # a free 1g (rounded to 142 milli)
+    shares = (0.1036265627122147, 0.20013725256866574, 0.10505795727319929, 0.18833747117394958,
+              0.03928411868951342, 0.058798873930021804, 0.20142868102131328, 0.1033290826311224)  # fmt: skip
+    classes = [PodClass(cpu_milli=0, gpu_milli_per_gpu=143, num_gpu=1, popularity=p) for p in shares]
+    assert sum(p * 142 for p in shares) > 142  # popularities that sum to 1 add up a rounding over the free share
+    assert node_fragmentation_milli(node, classes) == 142.0
+    assert fragmentation_ratio([node], classes) == 100.0
