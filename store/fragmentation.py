@@ -29,6 +29,7 @@ from gpu_reclaim.scoring.fragmentation import (
     score_nodes,
     typical_pod_classes,
 )
+from gpu_reclaim.store.mig_layouts import mig_layouts, with_mig_instances, with_mig_layouts
 
 FRAGMENTATION_TABLES = (
     "node_fragmentation",
@@ -70,8 +71,8 @@ def pods_from_rows(
     and no whole GPU) get one GPU of that share and the index of their annotation (``gpu_share_index``);
     the workload is ``owner_kind/owner_name`` and ``serving`` follows the pod's category.
     A MIG instance or a time-sliced replica (``gpus_requested`` below one, no GPU-milli) is a shared pod of its
-    share of a GPU, so free slices and unheld replicas are free share only pods that fit can use; a MIG pod never
-    moves (``exempt``): the plan cannot see the GPUs' MIG layouts, and an instance only fits a GPU cut the same way.
+    share of a GPU, so free slices and unheld replicas are free share only pods that fit can use; a MIG pod gets
+    ``mig_profiles=()`` (it never moves until store.mig_layouts gives it its instances and its GPU's layout).
     """
     meta = {str(row["uid"]): row for row in pods}
     out: list[PodRequest] = []
@@ -97,7 +98,8 @@ def pods_from_rows(
                 gpu_indexes=indexes,
                 workload=owner,
                 serving=str(info.get("category", "")) in serving_categories,
-                exempt=bool(info.get("reclaim_exempt", False)) or row.get("gpu_sharing") == "mig",
+                exempt=bool(info.get("reclaim_exempt", False)),
+                mig_profiles=() if row.get("gpu_sharing") == "mig" else None,
             )
         )
     return out
@@ -237,6 +239,8 @@ def compute_fragmentation(con: duckdb.DuckDBPyConnection, day: date) -> dict[str
     """Every fragmentation row of one day: hourly snapshots, pending demand, and the plan on the last one."""
     params = {"day": day}
     capacities = [c for c in capacities_from_rows(fetch_records(con, "select_nodes_of_day.sql", params)) if c.gpus > 0]
+    instances = fetch_records(con, "select_mig_instances_of_day.sql", params)  # MIG layouts (store/mig_layouts.py)
+    capacities = with_mig_layouts(capacities, mig_layouts(instances))
     pod_info = fetch_records(con, "select_pods_of_day.sql", params)
     classes = typical_pod_classes(
         pods_from_rows(fetch_records(con, "select_pod_requests_of_day.sql", params), pod_info)
@@ -249,7 +253,7 @@ def compute_fragmentation(con: duckdb.DuckDBPyConnection, day: date) -> dict[str
     placed: list[PodRequest] = []
     for snapshot_ts in snapshots:
         step_rows = fetch_records(con, "select_pod_steps_at.sql", {**params, "snapshot_ts": snapshot_ts})
-        requests = pods_from_rows(step_rows, pod_info)
+        requests = with_mig_instances(pods_from_rows(step_rows, pod_info), instances, capacities)
         bound = {f"{r['namespace']}/{r['pod']}": r["node"] for r in step_rows}
         _snapshot_rows(rows, capacities, requests, bound, classes, day, snapshot_ts)
         placed = [pod for pod in requests if pod.node is not None]

@@ -94,8 +94,8 @@ def class_fragmentation_milli(node: GpuNode, pod_class: PodClass) -> int:
 
 
 def node_fragmentation_milli(node: GpuNode, classes: Sequence[PodClass]) -> float:
-    """F_n = Σ_m p_m · f(n, m), in milli-GPUs."""
-    return sum(c.popularity * class_fragmentation_milli(node, c) for c in classes)
+    """F_n = Σ_m p_m · f(n, m), in milli-GPUs; never above R_n (Σ p_m = 1 may add up a rounding over 1)."""
+    return min(float(node.free_gpu_milli), sum(c.popularity * class_fragmentation_milli(node, c) for c in classes))
 
 
 def fragmentation_ratio(nodes: Iterable[GpuNode], classes: Sequence[PodClass]) -> float:

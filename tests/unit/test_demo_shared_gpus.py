@@ -120,5 +120,5 @@ def test_free_slices_and_unheld_replicas_are_free_capacity(
     assert (mig["gpus"], mig["free_whole_gpus"], mig["free_gpu_share"]) == (2, 0, 0.142)
     assert (vgpu["gpus"], vgpu["free_gpu_share"]) == (1, 0.5)  # two of four replicas held at midnight
     assert plain["free_gpu_share"] == 0.0  # all four replicas held
-    # MIG pods never move in a defragmentation plan (their GPUs' layouts are not known)
+    # no two MIG GPUs of the demo share a layout, so no MIG pod moves (layout-aware defrag: test_fragmentation_mig.py)
     assert not [move for move in rows["defrag_moves"] if str(move.get("pod", "")).startswith("mig-lab/mig-")]
