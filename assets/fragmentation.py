@@ -4,14 +4,14 @@ writes the tables; this module only wires them."""
 
 from datetime import date
 
-from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, MaterializeResult, MetadataValue
-from gpu_reclaim.assets.ingest import kube_state, partition_day
+from dagster import AssetCheckSpec, AssetExecutionContext, MaterializeResult, MetadataValue
+from gpu_reclaim.assets.ingest import kube_state
 from gpu_reclaim.assets.metadata import day_preview
-from gpu_reclaim.assets.partitions import daily_asset
+from gpu_reclaim.assets.partitions import daily_asset, day_count, log_warnings, none_found_check, partition_day
 from gpu_reclaim.assets.resources import WarehouseResource
 from gpu_reclaim.assets.stages import StageResult
 from gpu_reclaim.assets.usage import gpu_usage
-from gpu_reclaim.core.warehouse import Warehouse, run_sql
+from gpu_reclaim.core.warehouse import Warehouse
 from gpu_reclaim.store.fragmentation import compute_fragmentation, store_fragmentation
 
 
@@ -38,26 +38,17 @@ def fragmentation_day(warehouse: Warehouse, day: date) -> StageResult:
 def fragmentation(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     day = partition_day(context)
     result = fragmentation_day(warehouse.warehouse(), day)
-    for warning in result.warnings:
-        context.log.warning(warning)
+    log_warnings(context, result.warnings)
     with warehouse.warehouse().connect(read_only=True) as con:
-        mismatched = int(run_sql(con, "check_fragmentation_sums.sql", {"day": day}).fetchone()[0])  # type: ignore[index]
-        out_of_range = int(run_sql(con, "check_fragmentation_bounds.sql", {"day": day}).fetchone()[0])  # type: ignore[index]
+        mismatched = day_count(con, "check_fragmentation_sums.sql", day)
+        out_of_range = day_count(con, "check_fragmentation_bounds.sql", day)
     metadata: dict[str, MetadataValue] = {f"rows_{t}": MetadataValue.int(n) for t, n in result.rows.items()}
     rows = result.rows["cluster_fragmentation"]
     metadata.update(day_preview(warehouse.warehouse(), "preview_cluster_fragmentation.sql", day, rows))
     return MaterializeResult(
         metadata=metadata,
         check_results=[
-            AssetCheckResult(
-                check_name="groups_sum_to_cluster",
-                passed=mismatched == 0,
-                metadata={"mismatched_snapshots": mismatched},
-            ),
-            AssetCheckResult(
-                check_name="ratios_within_bounds",
-                passed=out_of_range == 0,
-                metadata={"rows_out_of_range": out_of_range},
-            ),
+            none_found_check("groups_sum_to_cluster", mismatched, "mismatched_snapshots"),
+            none_found_check("ratios_within_bounds", out_of_range, "rows_out_of_range"),
         ],
     )

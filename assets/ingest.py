@@ -1,24 +1,16 @@
 """Ingest assets: one UTC day of DCGM and kube-state-metrics series from VictoriaMetrics into DuckDB."""
 
+from collections.abc import Callable
 from datetime import date
 
-from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
-    AssetExecutionContext,
-    MaterializeResult,
-    MetadataValue,
-)
+from dagster import AssetCheckSpec, AssetExecutionContext, MaterializeResult, MetadataValue
 from gpu_reclaim.assets.metadata import KINDS_INGEST, day_preview
-from gpu_reclaim.assets.partitions import daily_asset
+from gpu_reclaim.assets.partitions import daily_asset, day_count, log_warnings, none_found_check, partition_day
 from gpu_reclaim.assets.resources import SettingsResource, WarehouseResource
 from gpu_reclaim.assets.stages import StageResult, ingest_dcgm_day, ingest_kube_state_day
-from gpu_reclaim.core.warehouse import run_sql
-
-
-def partition_day(context: AssetExecutionContext) -> date:
-    return date.fromisoformat(context.partition_key)
+from gpu_reclaim.core.config import Settings
+from gpu_reclaim.core.victoria import VictoriaMetricsClient
+from gpu_reclaim.core.warehouse import Warehouse, run_sql
 
 
 def stage_metadata(result: StageResult) -> dict[str, MetadataValue]:
@@ -30,6 +22,20 @@ def stage_metadata(result: StageResult) -> dict[str, MetadataValue]:
     if result.warnings:
         metadata["warnings"] = MetadataValue.text("\n".join(result.warnings))
     return metadata
+
+
+def _ingest(
+    context: AssetExecutionContext,
+    settings: SettingsResource,
+    warehouse: WarehouseResource,
+    ingest_day: Callable[[Warehouse, VictoriaMetricsClient, Settings, date], StageResult],
+) -> tuple[date, StageResult]:
+    """Ingest the partition's day from VictoriaMetrics with `ingest_day`; its warnings go to the run log."""
+    day = partition_day(context)
+    with settings.client() as client:
+        result = ingest_day(warehouse.warehouse(), client, settings.load(), day)
+    log_warnings(context, result.warnings)
+    return day, result
 
 
 @daily_asset(
@@ -47,14 +53,10 @@ def stage_metadata(result: StageResult) -> dict[str, MetadataValue]:
 def dcgm_gpu_samples(
     context: AssetExecutionContext, settings: SettingsResource, warehouse: WarehouseResource
 ) -> MaterializeResult:
-    day = partition_day(context)
-    with settings.client() as client:
-        result = ingest_dcgm_day(warehouse.warehouse(), client, settings.load(), day)
-    for warning in result.warnings:
-        context.log.warning(warning)
+    day, result = _ingest(context, settings, warehouse, ingest_dcgm_day)
     with warehouse.warehouse().connect(read_only=True) as con:
-        duplicates = int(run_sql(con, "check_duplicate_gpu_samples.sql", {"day": day}).fetchone()[0])  # type: ignore[index]
-        out_of_range = int(run_sql(con, "check_activity_bounds.sql", {"day": day}).fetchone()[0])  # type: ignore[index]
+        duplicates = day_count(con, "check_duplicate_gpu_samples.sql", day)
+        out_of_range = day_count(con, "check_activity_bounds.sql", day)
         cleaning = run_sql(con, "select_data_quality_of_day.sql", {"day": day}).fetchall()
     metadata = stage_metadata(result)
     samples = result.rows.get("gpu_samples", 0)
@@ -65,17 +67,8 @@ def dcgm_gpu_samples(
     return MaterializeResult(
         metadata=metadata,
         check_results=[
-            AssetCheckResult(
-                check_name="no_duplicate_gpu_steps",
-                passed=duplicates == 0,
-                metadata={"duplicates": duplicates},
-            ),
-            AssetCheckResult(
-                check_name="activity_within_bounds",
-                passed=out_of_range == 0,
-                severity=AssetCheckSeverity.ERROR,
-                metadata={"rows_out_of_range": out_of_range},
-            ),
+            none_found_check("no_duplicate_gpu_steps", duplicates, "duplicates"),
+            none_found_check("activity_within_bounds", out_of_range, "rows_out_of_range"),
         ],
     )
 
@@ -88,10 +81,6 @@ def dcgm_gpu_samples(
 def kube_state(
     context: AssetExecutionContext, settings: SettingsResource, warehouse: WarehouseResource
 ) -> MaterializeResult:
-    day = partition_day(context)
-    with settings.client() as client:
-        result = ingest_kube_state_day(warehouse.warehouse(), client, settings.load(), day)
-    for warning in result.warnings:
-        context.log.warning(warning)
+    day, result = _ingest(context, settings, warehouse, ingest_kube_state_day)
     preview = day_preview(warehouse.warehouse(), "preview_pods.sql", day, result.rows.get("pods", 0))
     return MaterializeResult(metadata={**stage_metadata(result), **preview})

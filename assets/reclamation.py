@@ -8,9 +8,8 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 from gpu_reclaim.assets.fragmentation import fragmentation
-from gpu_reclaim.assets.ingest import partition_day
 from gpu_reclaim.assets.metadata import preview_metadata, record_preview
-from gpu_reclaim.assets.partitions import daily_asset
+from gpu_reclaim.assets.partitions import daily_asset, log_warnings, partition_day
 from gpu_reclaim.assets.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.assets.usage import gpu_usage
 from gpu_reclaim.core.config import Settings
@@ -73,8 +72,7 @@ def recommendations(
     feed_path = outputs.path() / FEED_NAME
     result = recommend_day(warehouse.warehouse(), settings.load(), day, feed_path)
     findings, tickets = result.findings, result.tickets
-    for warning in result.warnings:
-        context.log.warning(warning)
+    log_warnings(context, result.warnings)
     by_rule = Counter(finding.rule for finding in findings if finding.ticketable)
     by_status = Counter(ticket.status for ticket in tickets)
     return MaterializeResult(

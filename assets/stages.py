@@ -66,14 +66,6 @@ def _count_day(con: duckdb.DuckDBPyConnection, table: str, day: date) -> int:
     return int(row[0]) if row else 0
 
 
-def load_dcgm_export(con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow, export_file: Path) -> int:
-    """Replace one day of gpu_samples (and its data_quality counts) from an exported file, in one transaction;
-    return the samples read."""
-    samples = stage_export(con, settings, window, "stage_dcgm_export.sql", export_file)
-    replace_dcgm_day(con, settings, window)
-    return samples
-
-
 def replace_dcgm_day(con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow) -> None:
     """stage_dcgm → the day's gpu_samples and data_quality counts, in one transaction."""
     params = {**metric_params(settings), **window.params(), "stage": "dcgm"}
@@ -86,15 +78,6 @@ def replace_dcgm_day(con: duckdb.DuckDBPyConnection, settings: Settings, window:
         run_sql(con, "insert_mig_data_quality.sql", params)
         record_cluster_days(con, settings, window.day, "dcgm")
         run_sql(con, "delete_rule_aggregate_day.sql", {"day": window.day})
-
-
-def load_kube_state_export(
-    con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow, export_file: Path
-) -> int:
-    """Replace one day of the kube-state tables from an exported file, in one transaction; return the samples."""
-    samples = stage_export(con, settings, window, "stage_ksm_export.sql", export_file)
-    replace_kube_state_day(con, settings, window)
-    return samples
 
 
 def replace_kube_state_day(con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow) -> None:
@@ -112,6 +95,36 @@ def replace_kube_state_day(con: duckdb.DuckDBPyConnection, settings: Settings, w
         run_sql(con, "insert_snooze_data_quality.sql", params)
         record_cluster_days(con, settings, window.day, "kube_state")
         run_sql(con, "delete_rule_aggregate_day.sql", {"day": window.day})
+
+
+_Replace = Callable[[duckdb.DuckDBPyConnection, Settings, DayWindow], None]
+
+
+def _load_export(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    window: DayWindow,
+    export_file: Path,
+    stage_sql: str,
+    replace: _Replace,
+) -> int:
+    """Stage an exported file with `stage_sql`, then `replace` the day from it; return the samples read."""
+    samples = stage_export(con, settings, window, stage_sql, export_file)
+    replace(con, settings, window)
+    return samples
+
+
+def load_dcgm_export(con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow, export_file: Path) -> int:
+    """Replace one day of gpu_samples (and its data_quality counts) from an exported file, in one transaction;
+    return the samples read."""
+    return _load_export(con, settings, window, export_file, "stage_dcgm_export.sql", replace_dcgm_day)
+
+
+def load_kube_state_export(
+    con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow, export_file: Path
+) -> int:
+    """Replace one day of the kube-state tables from an exported file, in one transaction; return the samples."""
+    return _load_export(con, settings, window, export_file, "stage_ksm_export.sql", replace_kube_state_day)
 
 
 def compute_usage(con: duckdb.DuckDBPyConnection, settings: Settings, day: date) -> None:
@@ -137,7 +150,7 @@ def _ingest_day(
     selectors: list[str],
     day: date,
     stage_sql: str,
-    replace: Callable[[duckdb.DuckDBPyConnection, Settings, DayWindow], None],
+    replace: _Replace,
     tables: tuple[str, ...],
 ) -> StageResult:
     """Export one day of `selectors`, part by part, each loaded into DuckDB while the next is exported; stage it

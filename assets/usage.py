@@ -7,9 +7,9 @@ from dagster import (
     AssetExecutionContext,
     MaterializeResult,
 )
-from gpu_reclaim.assets.ingest import dcgm_gpu_samples, kube_state, partition_day, stage_metadata
+from gpu_reclaim.assets.ingest import dcgm_gpu_samples, kube_state, stage_metadata
 from gpu_reclaim.assets.metadata import day_preview
-from gpu_reclaim.assets.partitions import daily_asset
+from gpu_reclaim.assets.partitions import daily_asset, day_count, log_warnings, none_found_check, partition_day
 from gpu_reclaim.assets.resources import SettingsResource, WarehouseResource
 from gpu_reclaim.assets.stages import compute_usage_day
 from gpu_reclaim.core.warehouse import run_sql
@@ -33,10 +33,9 @@ def gpu_usage(
     day = partition_day(context)
     loaded = settings.load()
     result = compute_usage_day(warehouse.warehouse(), loaded, day)
-    for warning in result.warnings:
-        context.log.warning(warning)
+    log_warnings(context, result.warnings)
     with warehouse.warehouse().connect(read_only=True) as con:
-        mismatched = int(run_sql(con, "check_workspace_totals.sql", {"day": day}).fetchone()[0])  # type: ignore[index]
+        mismatched = day_count(con, "check_workspace_totals.sql", day)
         coverage_row = run_sql(con, "select_dcgm_coverage.sql", {"day": day}).fetchone()
     coverage = float(coverage_row[0]) if coverage_row and coverage_row[0] is not None else 1.0
     return MaterializeResult(
@@ -50,11 +49,7 @@ def gpu_usage(
             ),
         },
         check_results=[
-            AssetCheckResult(
-                check_name="workspace_totals_equal_projects",
-                passed=mismatched == 0,
-                metadata={"mismatched_workspaces": mismatched},
-            ),
+            none_found_check("workspace_totals_equal_projects", mismatched, "mismatched_workspaces"),
             AssetCheckResult(
                 check_name="dcgm_coverage",
                 passed=coverage >= loaded.usage.coverage_warn_share,

@@ -8,9 +8,8 @@ from typing import Any
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 from gpu_reclaim.assets.fragmentation import fragmentation
-from gpu_reclaim.assets.ingest import partition_day
 from gpu_reclaim.assets.metadata import KINDS_INGEST, preview_metadata
-from gpu_reclaim.assets.partitions import daily_asset
+from gpu_reclaim.assets.partitions import daily_asset, log_warnings, partition_day
 from gpu_reclaim.assets.reclamation import recommendations
 from gpu_reclaim.assets.resources import SettingsResource, WarehouseResource
 from gpu_reclaim.core.errors import named_one_line
@@ -37,8 +36,7 @@ def score_write_back(
     except Exception as error:  # a day never fails because of its write-back; the next run retries it
         reason = named_one_line(error, 300)
         result = WriteBackResult(warnings=[f"write-back for {day} failed (retried next run): {reason}"])
-    for warning in result.warnings:
-        context.log.warning(warning)
+    log_warnings(context, result.warnings)
     metadata: dict[str, Any] = {
         "enabled": MetadataValue.bool(True),
         **preview_metadata(

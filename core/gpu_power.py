@@ -18,7 +18,13 @@ same model in the window; `power_source` records which ('table' or 'observed_p05
 
 from __future__ import annotations
 
+import csv
+import io
+from importlib import resources
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+DEFAULTS_FILE = "gpu_power_defaults.csv"  # match, idle_w, max_w, source: one row a model, matched in order
 
 
 class GpuModelPower(BaseModel):
@@ -40,28 +46,11 @@ class GpuModelPower(BaseModel):
         return value
 
 
-def _entry(match: str, idle_w: float, max_w: float, source: str) -> GpuModelPower:
-    return GpuModelPower(match=match, idle_w=idle_w, max_w=max_w, source=source)
-
-
 def default_gpu_power() -> list[GpuModelPower]:
-    """Published defaults for every model of the default weights table (and GB10); specific variants first."""
-    idle = "idle: public nvidia-smi/DCGM readings at P0"
-    return [
-        _entry("H200", 75.0, 700.0, f"NVIDIA H200 datasheet (SXM, 700 W); {idle}"),
-        _entry("H100 PCIe", 50.0, 350.0, f"NVIDIA H100 PCIe datasheet (350 W); {idle}"),
-        _entry("H100", 70.0, 700.0, f"NVIDIA H100 SXM5 datasheet (700 W); {idle}"),
-        _entry("A100 PCIe", 40.0, 300.0, f"NVIDIA A100 80GB PCIe datasheet (300 W); {idle}"),
-        _entry("A100", 55.0, 400.0, f"NVIDIA A100 SXM4 datasheet (400 W); {idle}; hung A100 ~70 W: NVIDIA/nccl#968"),
-        _entry("L40S", 35.0, 350.0, f"NVIDIA L40S datasheet (350 W); {idle}"),
-        _entry("L40", 30.0, 300.0, f"NVIDIA L40 datasheet (300 W); {idle}"),
-        _entry("A10", 20.0, 150.0, f"NVIDIA A10 datasheet (150 W); {idle}"),
-        _entry("V100 PCIe", 25.0, 250.0, f"NVIDIA V100 PCIe datasheet (250 W); {idle}"),
-        _entry("V100", 40.0, 300.0, f"NVIDIA V100 SXM2 datasheet (300 W); {idle}"),
-        _entry("T4", 10.0, 70.0, f"NVIDIA T4 datasheet (70 W); {idle}"),
-        _entry("P100", 25.0, 250.0, f"NVIDIA P100 PCIe datasheet (250 W); {idle}"),
-        _entry("GB10", 5.0, 140.0, f"NVIDIA DGX Spark datasheet (GB10 superchip, 140 W TDP); {idle}"),
-    ]
+    """Published defaults (gpu_power_defaults.csv) for every model of the default weights table (and GB10);
+    specific variants first."""
+    text = resources.files("gpu_reclaim.core").joinpath(DEFAULTS_FILE).read_text(encoding="utf-8")
+    return [GpuModelPower.model_validate(row) for row in csv.DictReader(io.StringIO(text))]
 
 
 def _words(name: str) -> list[str]:

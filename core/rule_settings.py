@@ -125,9 +125,9 @@ class LowEfficiencySettings(_RuleSettings):
 
 
 class OverRequestedSettings(_RuleSettings):
-    """`[recommendations.over_requested]`: multi-GPU pods some of whose GPUs never work."""
+    """`[recommendations.over_requested]`: pods of several devices (GPUs, MIG instances, replicas), some idle."""
 
-    min_gpus: int = Field(2, ge=2, le=64, description="Only pods with at least this many GPUs.")
+    min_gpus: int = Field(2, ge=2, le=64, description="Only pods with at least this many devices (GPUs, instances).")
     max_activity: float = Field(
         0.0, ge=0, lt=1, description="A GPU whose max activity over the window is at most this never worked."
     )

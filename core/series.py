@@ -72,6 +72,20 @@ def iter_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield pending
 
 
+def byte_batches(lines: Iterable[bytes], max_bytes: int) -> Iterator[list[bytes]]:
+    """The lines in order, in batches that close once they reach `max_bytes` (a newline counted per line)."""
+    batch: list[bytes] = []
+    size = 0
+    for line in lines:
+        batch.append(line)
+        size += len(line) + 1
+        if size >= max_bytes:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
 def server_reason(text: str) -> str:
     """The useful part of a VictoriaMetrics error body (it starts with the client address and the request URI)."""
     at = text.find("error when")

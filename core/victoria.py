@@ -30,8 +30,10 @@ from gpu_reclaim.core.errors import (
 )
 from gpu_reclaim.core.exportstream import ExportChecker
 from gpu_reclaim.core.http_auth import force_flush, http_client, read_credentials, redact
+from gpu_reclaim.core.lifecycle import ClosesHttp
 from gpu_reclaim.core.retry import RetryPolicy
 from gpu_reclaim.core.series import (
+    byte_batches,
     escape_label_value,
     form,
     sanitize_line,
@@ -51,7 +53,7 @@ _TOO_LARGE = re.compile(
 )
 
 
-class VictoriaMetricsClient:
+class VictoriaMetricsClient(ClosesHttp):
     """A thin client: export, import, PromQL, health. Credentials are read once and never logged."""
 
     def __init__(self, config: VictoriaMetricsConfig, step_seconds: int = 60) -> None:
@@ -65,15 +67,6 @@ class VictoriaMetricsClient:
         # a server may echo what it was sent (a 401 page quoting the header): never repeat a secret in a message
         self._secrets = credentials.secrets
         self._http = http_client(credentials, config.timeout_seconds, config.verify_tls, base_url=self.url)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> VictoriaMetricsClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _redact(self, text: str) -> str:
         return redact(text, self._secrets)
@@ -215,16 +208,7 @@ class VictoriaMetricsClient:
     def import_jsonl(self, lines: Iterable[bytes], batch_bytes: int = 16 << 20) -> int:
         """POST JSON lines (`{"metric":{..},"values":[..],"timestamps":[..]}`) in batches; then flush."""
         sent = 0
-        batch: list[bytes] = []
-        size = 0
-        for line in lines:
-            batch.append(line)
-            size += len(line) + 1
-            if size >= batch_bytes:
-                self._post_import(batch)
-                sent += len(batch)
-                batch, size = [], 0
-        if batch:
+        for batch in byte_batches(lines, batch_bytes):
             self._post_import(batch)
             sent += len(batch)
         self.force_flush()

@@ -12,9 +12,9 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 
 import httpx
+from gpu_reclaim.core.lifecycle import StartsAndStops
 
 INSTALL_HINT = (
     "install it with `sudo apt-get update && sudo apt-get install -y victoria-metrics` "
@@ -51,7 +51,7 @@ def terminate(process: subprocess.Popen[bytes], grace_seconds: float = 10) -> No
         process.wait(timeout=5)
 
 
-class LocalVictoriaMetrics:
+class LocalVictoriaMetrics(StartsAndStops):
     """`with LocalVictoriaMetrics() as vm: vm.url` — a private server, removed on exit unless `data_dir` given."""
 
     def __init__(
@@ -117,11 +117,3 @@ class LocalVictoriaMetrics:
         if self.process is not None:
             self.process.kill()
             self.process.wait(timeout=5)
-
-    def __enter__(self) -> LocalVictoriaMetrics:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -20,7 +20,9 @@ import duckdb
 import httpx
 from gpu_reclaim.core.config import Settings, WriteBackSettings
 from gpu_reclaim.core.http_auth import Credentials, force_flush, http_client, read_credentials, read_secret, redact
+from gpu_reclaim.core.lifecycle import ClosesHttp
 from gpu_reclaim.core.retry import RetryPolicy
+from gpu_reclaim.core.series import byte_batches
 from gpu_reclaim.core.warehouse import Warehouse, fetch_records, run_sql
 from gpu_reclaim.core.writeback_series import (
     LAST_SUCCESS,
@@ -65,7 +67,7 @@ def _transient(error: BaseException) -> bool:
     return isinstance(error, httpx.HTTPError | _ServerBusyError)
 
 
-class WriteBackClient:
+class WriteBackClient(ClosesHttp):
     """Import, delete and flush against the write-back target; credentials read once, never logged."""
 
     def __init__(self, settings: Settings) -> None:
@@ -82,15 +84,6 @@ class WriteBackClient:
         )
         self._secrets = [*credentials.secrets, *([self._auth_key] if self._auth_key else [])]
         self._http = http_client(credentials, config.timeout_seconds, config.verify_tls)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> WriteBackClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"WriteBackClient(url={self.url!r})"
@@ -134,15 +127,7 @@ class WriteBackClient:
     def import_series(self, series: Iterable[Series], wire_format: str = "json") -> None:
         """POST the series to the import API of their wire format, in batches of at most BATCH_BYTES."""
         path, lines = encode(series, wire_format)
-        batch: list[bytes] = []
-        size = 0
-        for line in lines:
-            batch.append(line)
-            size += len(line) + 1
-            if size >= BATCH_BYTES:
-                self._post(path, batch)
-                batch, size = [], 0
-        if batch:
+        for batch in byte_batches(lines, BATCH_BYTES):
             self._post(path, batch)
 
     def _post(self, path: str, batch: list[bytes]) -> None:

@@ -29,33 +29,27 @@ DAILY_ASSETS = [dcgm_gpu_samples, kube_state, gpu_usage, fragmentation, recommen
 DAILY_ASSETS.append(score_write_back)  # after the day's scoring: gpu_reclaim_* series to VictoriaMetrics
 WEEKLY_ASSETS: list[AssetsDefinition] = [workspace_reports]
 
-daily_scoring_job = define_asset_job(
-    "daily_scoring",
-    selection=AssetSelection.assets(*DAILY_ASSETS),
-    description="Ingest one UTC day from VictoriaMetrics and score it.",
-)
 
-daily_scoring_schedule = build_schedule_from_partitioned_job(
-    daily_scoring_job,
-    hour_of_day=2,
-    minute_of_hour=0,
-    description="Every day at 02:00 UTC, for the day before.",
-    default_status=DefaultScheduleStatus.RUNNING,
-)
-
-weekly_reports_job = define_asset_job(
-    "weekly_reports",
-    selection=AssetSelection.assets(*WEEKLY_ASSETS),
-    description="Build the reports of one Monday-started UTC week.",
-)
-
-weekly_reports_schedule = build_schedule_from_partitioned_job(
-    weekly_reports_job,
-    hour_of_day=6,
-    minute_of_hour=0,
-    description="Mondays at 06:00 UTC, for the week before.",
-    default_status=DefaultScheduleStatus.RUNNING,
-)
+# Each job: its name, assets, description, and the hour (UTC) its running schedule `<name>_schedule` starts it after
+# each of its partitions ends, in words.
+JOB_PLANS: tuple[tuple[str, list[AssetsDefinition], str, int, str], ...] = (
+    ("daily_scoring", DAILY_ASSETS, "Ingest one UTC day from VictoriaMetrics and score it.", 2,
+     "Every day at 02:00 UTC, for the day before."),
+    ("weekly_reports", WEEKLY_ASSETS, "Build the reports of one Monday-started UTC week.", 6,
+     "Mondays at 06:00 UTC, for the week before."),
+)  # fmt: skip
+JOBS = [
+    define_asset_job(name, selection=AssetSelection.assets(*assets), description=about)
+    for name, assets, about, _, _ in JOB_PLANS
+]
+SCHEDULES = [
+    build_schedule_from_partitioned_job(
+        job, hour_of_day=hour, minute_of_hour=0, description=when, default_status=DefaultScheduleStatus.RUNNING
+    )
+    for job, (_, _, _, hour, when) in zip(JOBS, JOB_PLANS, strict=True)
+]
+daily_scoring_job, weekly_reports_job = JOBS
+daily_scoring_schedule, weekly_reports_schedule = SCHEDULES
 
 
 def default_resources() -> dict[str, object]:
@@ -71,8 +65,8 @@ def default_resources() -> dict[str, object]:
 
 defs = Definitions(
     assets=[*DAILY_ASSETS, *WEEKLY_ASSETS],
-    jobs=[daily_scoring_job, weekly_reports_job],
-    schedules=[daily_scoring_schedule, weekly_reports_schedule],
+    jobs=JOBS,
+    schedules=SCHEDULES,
     resources=default_resources(),
     executor=in_process_executor,
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Mapping
 
 # a ReplicaSet made by a Deployment is named <deployment>-<pod-template-hash> (digits and consonants, 5-10 long)
 _TEMPLATE_HASH = re.compile(r"^(?P<deployment>.+)-[0-9bcdfghjklmnpqrstvwxz]{5,10}$")
@@ -64,9 +65,20 @@ def quota_patch(namespace: str, resourcequota: str, resource: str, hard: int) ->
     return _kubectl(namespace, "patch", "resourcequota", resourcequota, "--type=merge", "-p", patch)
 
 
+def limits_yaml(workload: str, limits: Mapping[str, int]) -> str:
+    """The GPU resources of the workload's pod template, as YAML (extended resources are set by their limit)."""
+    lines = "".join(f"    {resource}: {count}\n" for resource, count in limits.items())
+    return f"# {workload}: pod template, the GPU container\nresources:\n  limits:\n{lines}"
+
+
 def request_yaml(workload: str, gpus_per_pod: int, resource: str = GPU_RESOURCE) -> str:
     """The GPU request of the workload's pod template, as YAML (extended resources are set by their limit)."""
-    return f"# {workload}: pod template, the GPU container\nresources:\n  limits:\n    {resource}: {gpus_per_pod}\n"
+    return limits_yaml(workload, {resource: gpus_per_pod})
+
+
+def mig_requests_yaml(workload: str, instances: Mapping[str, int]) -> str:
+    """The request of MIG instances per profile (mixed strategy: `nvidia.com/mig-<profile>`), as YAML."""
+    return limits_yaml(workload, {f"nvidia.com/mig-{profile}": count for profile, count in instances.items()})
 
 
 def mig_profile(peak_memory_gib: float) -> str | None:

@@ -27,17 +27,17 @@ per_metric AS (
     FROM ranged
     GROUP BY metric_name
 ),
-merged_totals AS (
-    SELECT
-        sum(n_gpu_util) - count(*) FILTER (WHERE n_gpu_util > 0) AS gpu_util,
-        sum(n_gr_engine_active) - count(*) FILTER (WHERE n_gr_engine_active > 0) AS gr_engine_active,
-        sum(n_sm_active) - count(*) FILTER (WHERE n_sm_active > 0) AS sm_active,
-        sum(n_tensor_active) - count(*) FILTER (WHERE n_tensor_active > 0) AS tensor_active,
-        sum(n_dram_active) - count(*) FILTER (WHERE n_dram_active > 0) AS dram_active,
-        sum(n_fb_used) - count(*) FILTER (WHERE n_fb_used > 0) AS fb_used,
-        sum(n_fb_free) - count(*) FILTER (WHERE n_fb_free > 0) AS fb_free,
-        sum(n_power_usage) - count(*) FILTER (WHERE n_power_usage > 0) AS power_usage
-    FROM stage_dcgm_steps
+merged AS (
+    SELECT metric_name, sum(n) - count(*) FILTER (WHERE n > 0) AS affected
+    FROM (
+        SELECT
+            unnest([$m_gpu_util, $m_gr_engine_active, $m_sm_active, $m_tensor_active, $m_dram_active, $m_fb_used,
+                    $m_fb_free, $m_power_usage]) AS metric_name,
+            unnest([n_gpu_util, n_gr_engine_active, n_sm_active, n_tensor_active, n_dram_active, n_fb_used,
+                    n_fb_free, n_power_usage]) AS n
+        FROM stage_dcgm_steps
+    )
+    GROUP BY metric_name
 ),
 fb_totals AS (
     SELECT gpu_id, fb_used_mib + fb_free_mib AS total,
@@ -49,27 +49,13 @@ fb_inconsistent AS (
     SELECT count(*) FILTER (WHERE abs(total - median_total) > 0.01 * median_total) AS steps FROM fb_totals
 ),
 counts AS (
-    SELECT metric_name, 'non_finite_dropped' AS rule, non_finite_dropped AS affected FROM per_metric
+    SELECT
+        metric_name,
+        unnest(['non_finite_dropped', 'clamped_low', 'clamped_high']) AS rule,
+        unnest([non_finite_dropped, clamped_low, clamped_high]) AS affected
+    FROM per_metric
     UNION ALL
-    SELECT metric_name, 'clamped_low', clamped_low FROM per_metric
-    UNION ALL
-    SELECT metric_name, 'clamped_high', clamped_high FROM per_metric
-    UNION ALL
-    SELECT $m_gpu_util, 'merged_duplicates', gpu_util FROM merged_totals
-    UNION ALL
-    SELECT $m_gr_engine_active, 'merged_duplicates', gr_engine_active FROM merged_totals
-    UNION ALL
-    SELECT $m_sm_active, 'merged_duplicates', sm_active FROM merged_totals
-    UNION ALL
-    SELECT $m_tensor_active, 'merged_duplicates', tensor_active FROM merged_totals
-    UNION ALL
-    SELECT $m_dram_active, 'merged_duplicates', dram_active FROM merged_totals
-    UNION ALL
-    SELECT $m_fb_used, 'merged_duplicates', fb_used FROM merged_totals
-    UNION ALL
-    SELECT $m_fb_free, 'merged_duplicates', fb_free FROM merged_totals
-    UNION ALL
-    SELECT $m_power_usage, 'merged_duplicates', power_usage FROM merged_totals
+    SELECT metric_name, 'merged_duplicates', affected FROM merged
     UNION ALL
     SELECT $m_fb_used, 'fb_total_inconsistent', steps FROM fb_inconsistent
 )

@@ -23,7 +23,7 @@ candidates AS (
         count(*) FILTER (WHERE c.busy) AS fake_busy_steps,
         count(*) FILTER (WHERE c.activity >= $fake_activity_min AND c.busy IS NOT NULL) AS high_util_profiled_steps,
         sum(CAST(c.activity AS DECIMAL(38, 12))) FILTER (WHERE c.busy) AS fake_busy_activity_sum,
-        avg(c.power_w) FILTER (WHERE c.busy) AS fake_busy_mean_power_w
+        round(avg(c.power_w) FILTER (WHERE c.busy), 6) AS fake_busy_mean_power_w
     FROM (
         SELECT
             d.cluster,

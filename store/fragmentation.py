@@ -29,6 +29,7 @@ from gpu_reclaim.scoring.fragmentation import (
     score_nodes,
     typical_pod_classes,
 )
+from gpu_reclaim.store.mig_layouts import mig_layouts, with_mig_instances, with_mig_layouts
 
 FRAGMENTATION_TABLES = (
     "node_fragmentation",
@@ -70,8 +71,8 @@ def pods_from_rows(
     and no whole GPU) get one GPU of that share and the index of their annotation (``gpu_share_index``);
     the workload is ``owner_kind/owner_name`` and ``serving`` follows the pod's category.
     A MIG instance or a time-sliced replica (``gpus_requested`` below one, no GPU-milli) is a shared pod of its
-    share of a GPU, so free slices and unheld replicas are free share only pods that fit can use; a MIG pod never
-    moves (``exempt``): the plan cannot see the GPUs' MIG layouts, and an instance only fits a GPU cut the same way.
+    share of a GPU, so free slices and unheld replicas are free share only pods that fit can use; a MIG pod gets
+    ``mig_profiles=()`` (it never moves until store.mig_layouts gives it its instances and its GPU's layout).
     """
     meta = {str(row["uid"]): row for row in pods}
     out: list[PodRequest] = []
@@ -97,7 +98,8 @@ def pods_from_rows(
                 gpu_indexes=indexes,
                 workload=owner,
                 serving=str(info.get("category", "")) in serving_categories,
-                exempt=bool(info.get("reclaim_exempt", False)) or row.get("gpu_sharing") == "mig",
+                exempt=bool(info.get("reclaim_exempt", False)),
+                mig_profiles=() if row.get("gpu_sharing") == "mig" else None,
             )
         )
     return out
@@ -248,6 +250,7 @@ def compute_fragmentation(con: duckdb.DuckDBPyConnection, day: date) -> dict[str
     off."""
     params = {"day": day}
     nodes = fetch_records(con, "select_nodes_of_day.sql", params)
+    instances = fetch_records(con, "select_mig_instances_of_day.sql", params)  # MIG layouts (store/mig_layouts.py)
     pod_info = fetch_records(con, "select_pods_of_day.sql", params)
     population = fetch_records(con, "select_pod_requests_of_day.sql", params)
     low_use = fetch_records(con, "select_low_use_hours.sql", params)
@@ -260,6 +263,7 @@ def compute_fragmentation(con: duckdb.DuckDBPyConnection, day: date) -> dict[str
             _of_cluster(nodes, cluster),
             _of_cluster(pod_info, cluster),
             _of_cluster(population, cluster),
+            _of_cluster(instances, cluster),
             {str(r["machine_group"]): list(r["hours_by_use"]) for r in _of_cluster(low_use, cluster)},
             {ts: _of_cluster(step_rows, cluster) for ts, step_rows in steps.items()},
         )
@@ -273,17 +277,19 @@ def cluster_fragmentation_rows(
     nodes: Sequence[Mapping[str, Any]],
     pod_info: Sequence[Mapping[str, Any]],
     population: Sequence[Mapping[str, Any]],
+    instances: Sequence[Mapping[str, Any]],
     low_use: Mapping[str, list[int]],
     steps: Mapping[datetime, Sequence[Mapping[str, Any]]],
 ) -> dict[str, list[dict[str, Any]]]:
     """The fragmentation rows of one cluster's day from its rows of nodes, pods, pod_steps (the day's population
-    and each snapshot's) and Machine Groups' low-use hours."""
+    and each snapshot's), its MIG instances and Machine Groups' low-use hours."""
     capacities = [c for c in capacities_from_rows(nodes) if c.gpus > 0]
+    capacities = with_mig_layouts(capacities, mig_layouts(instances))
     classes = typical_pod_classes(pods_from_rows(population, pod_info))
     rows: dict[str, list[dict[str, Any]]] = {table: [] for table in FRAGMENTATION_TABLES}
     placed: list[PodRequest] = []
     for snapshot_ts, step_rows in steps.items():
-        requests = pods_from_rows(step_rows, pod_info)
+        requests = with_mig_instances(pods_from_rows(step_rows, pod_info), instances, capacities)
         bound = {f"{r['namespace']}/{r['pod']}": r["node"] for r in step_rows}
         _snapshot_rows(rows, capacities, requests, bound, classes, day, snapshot_ts)
         placed = [pod for pod in requests if pod.node is not None]

@@ -17,50 +17,19 @@ from gpu_reclaim.scenarios.demo.model import (
 )
 from gpu_reclaim.scenarios.demo.scenario import GIB, PENDING_PRELUDE_STEPS, SUCCEEDED_TAIL_STEPS, DemoScenario
 
-GROUPS = (
-    MachineGroup(
-        name="h100-sxm",
-        gpu_product="NVIDIA-H100-80GB-HBM3",
-        model_name="NVIDIA H100 80GB HBM3",
-        base_nodes=8,
-        fb_total_mib=81559,
-        idle_watts=72.0,
-        max_watts=700.0,
-        has_prof=True,
-        host_label="Hostname",
-        pod_label_prefix="",
-        cpu_cores=224,
-        memory_bytes=2048 * GIB,
-    ),
-    MachineGroup(
-        name="a100-sxm",
-        gpu_product="NVIDIA-A100-SXM4-80GB",
-        model_name="NVIDIA A100-SXM4-80GB",
-        base_nodes=6,
-        fb_total_mib=81920,
-        idle_watts=58.0,
-        max_watts=400.0,
-        has_prof=True,
-        host_label="hostname",
-        pod_label_prefix="",
-        cpu_cores=128,
-        memory_bytes=1024 * GIB,
-    ),
-    MachineGroup(
-        name="v100-pcie",
-        gpu_product="Tesla-V100-PCIE-32GB",
-        model_name="Tesla V100-PCIE-32GB",
-        base_nodes=5,
-        fb_total_mib=32768,
-        idle_watts=26.0,
-        max_watts=250.0,
-        has_prof=False,
-        host_label="Hostname",
-        pod_label_prefix="exported_",
-        cpu_cores=64,
-        memory_bytes=512 * GIB,
-    ),
+# One row a Machine Group, in MachineGroup's field order: name, node label gpu_product, DCGM modelName, base nodes,
+# framebuffer MiB, idle and max watts, DCGM_FI_PROF_* emitted, host label, pod-label prefix, CPU cores, memory GiB.
+# fmt: off
+_GROUP_ROWS: tuple[tuple[str, str, str, int, int, float, float, bool, str, str, int, int], ...] = (
+    ("h100-sxm", "NVIDIA-H100-80GB-HBM3", "NVIDIA H100 80GB HBM3",
+     8, 81559, 72.0, 700.0, True, "Hostname", "", 224, 2048),
+    ("a100-sxm", "NVIDIA-A100-SXM4-80GB", "NVIDIA A100-SXM4-80GB",
+     6, 81920, 58.0, 400.0, True, "hostname", "", 128, 1024),
+    ("v100-pcie", "Tesla-V100-PCIE-32GB", "Tesla V100-PCIE-32GB",
+     5, 32768, 26.0, 250.0, False, "Hostname", "exported_", 64, 512),
 )
+# fmt: on
+GROUPS = tuple(MachineGroup(*row[:-1], memory_bytes=row[-1] * GIB) for row in _GROUP_ROWS)
 
 NAMESPACES = (
     Namespace("llm-pretrain", "research", "llm-pretrain", 0),
@@ -211,6 +180,46 @@ def _pod_names(spec: _Spec, suffix: str, seed: int) -> list[str]:
     return [f"{name}-{name_suffix(str(seed), name, str(i))}" for i in range(spec.replicas)]
 
 
+_Busy = dict[tuple[str, int], list[tuple[int, int]]]
+
+
+def _place(pod: Pod, preferred: int, copy_nodes: list[Node], busy: _Busy) -> Node:
+    """Put `pod` on the first node from `preferred` on (cycling) with enough GPUs free for its whole run."""
+    base_count = len(copy_nodes)
+    for node in (copy_nodes[(preferred + k) % base_count] for k in range(base_count)):
+        free = [
+            i
+            for i in range(node.gpus)
+            if all(e <= pod.run_start or s >= pod.run_end for s, e in busy.get((node.name, i), []))
+        ]
+        if len(free) >= pod.gpus:
+            pod.node = node
+            pod.gpu_indexes = tuple(free[: pod.gpus])
+            break
+    if pod.node is None:
+        raise RuntimeError(f"demo layout does not fit: {pod.namespace}/{pod.name}")
+    for i in pod.gpu_indexes:
+        busy.setdefault((pod.node.name, i), []).append((pod.run_start, pod.run_end))
+    return pod.node
+
+
+def _pending_pod(wl: Workload, spec: _Spec, pod_name: str, uid: str, run_start: int, run_end: int) -> Pod:
+    """A pod that waits from `run_start` and never runs: its run is the empty span at `run_end`."""
+    return Pod(
+        wl.namespace,
+        pod_name,
+        uid,
+        wl,
+        spec.gpus,
+        4.0 * spec.gpus,
+        32 * GIB * spec.gpus,
+        exist_start=run_start,
+        run_start=run_end,
+        run_end=run_end,
+        exist_end=run_end,
+    )
+
+
 def build_cluster(scenario: DemoScenario) -> DemoCluster:
     """Nodes, namespaces, workloads and pods with their timelines and GPU indexes (pure, no I/O)."""
     n = scenario.n_steps
@@ -219,14 +228,13 @@ def build_cluster(scenario: DemoScenario) -> DemoCluster:
     def to_step(hours: float) -> int:
         return min(n, max(0, round(hours / step_h)))
 
-    nodes_by_group: dict[str, list[Node]] = {}
-    nodes: list[Node] = []
-    for group in GROUPS:
-        members = [Node(f"{group.name}-{i:03d}", group) for i in range(group.base_nodes * scenario.scale)]
-        nodes_by_group[group.name] = members
-        nodes.extend(members)
+    nodes_by_group = {
+        group.name: [Node(f"{group.name}-{i:03d}", group) for i in range(group.base_nodes * scenario.scale)]
+        for group in GROUPS
+    }
+    nodes = [node for members in nodes_by_group.values() for node in members]
 
-    busy: dict[tuple[str, int], list[tuple[int, int]]] = {}
+    busy: _Busy = {}
     holders: dict[tuple[str, int], list[Pod]] = {}
     pods: list[Pod] = []
     workloads: list[Workload] = []
@@ -237,8 +245,7 @@ def build_cluster(scenario: DemoScenario) -> DemoCluster:
             run_end = n if spec.end_h is None else to_step(spec.end_h)
             if run_start >= n or run_end <= run_start:
                 continue
-            base = spec.workload
-            wl = replace(base, name=base.name + suffix)
+            wl = replace(spec.workload, name=spec.workload.name + suffix)
             if wl not in workloads:
                 workloads.append(wl)
             params = dict(spec.params)
@@ -248,23 +255,10 @@ def build_cluster(scenario: DemoScenario) -> DemoCluster:
             for replica, pod_name in enumerate(_pod_names(spec, suffix, scenario.seed)):
                 life = str(int(params.get("life", 1.0)))
                 uid = str(stable_uuid(str(scenario.seed), wl.namespace, pod_name, life))
-                exist_start = run_start if run_start == 0 else max(0, run_start - PENDING_PRELUDE_STEPS)
                 if spec.pending:
-                    pod = Pod(
-                        wl.namespace,
-                        pod_name,
-                        uid,
-                        wl,
-                        spec.gpus,
-                        4.0 * spec.gpus,
-                        32 * GIB * spec.gpus,
-                        exist_start=run_start,
-                        run_start=run_end,
-                        run_end=run_end,
-                        exist_end=run_end,
-                    )
-                    pods.append(pod)
+                    pods.append(_pending_pod(wl, spec, pod_name, uid, run_start, run_end))
                     continue
+                exist_start = run_start if run_start == 0 else max(0, run_start - PENDING_PRELUDE_STEPS)
                 tail = SUCCEEDED_TAIL_STEPS if wl.kind == "Job" and spec.end_h is not None else 0
                 pod = Pod(
                     wl.namespace,
@@ -286,23 +280,9 @@ def build_cluster(scenario: DemoScenario) -> DemoCluster:
                     b = min(run_end, to_step(params["no_data_to_h"]))
                     if a < b:
                         pod.no_data = (a, b)
-                preferred = spec.nodes[replica % len(spec.nodes)] % base_count
-                order = [copy_nodes[(preferred + k) % base_count] for k in range(base_count)]
-                for node in order:
-                    free = [
-                        i
-                        for i in range(node.gpus)
-                        if all(e <= run_start or s >= run_end for s, e in busy.get((node.name, i), []))
-                    ]
-                    if len(free) >= spec.gpus:
-                        pod.node = node
-                        pod.gpu_indexes = tuple(free[: spec.gpus])
-                        break
-                if pod.node is None:
-                    raise RuntimeError(f"demo layout does not fit: {pod.namespace}/{pod.name}")
+                node = _place(pod, spec.nodes[replica % len(spec.nodes)] % base_count, copy_nodes, busy)
                 for i in pod.gpu_indexes:
-                    busy.setdefault((pod.node.name, i), []).append((run_start, run_end))
-                    holders.setdefault((pod.node.name, i), []).append(pod)
+                    holders.setdefault((node.name, i), []).append(pod)
                 pods.append(pod)
     for held in holders.values():
         held.sort(key=lambda p: p.run_start)

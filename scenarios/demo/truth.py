@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from gpu_reclaim.core.usage_figures import USAGE_FIGURES
 from gpu_reclaim.scenarios.demo import hangs as demo_hangs
 from gpu_reclaim.scenarios.demo import owners as demo_owners
 from gpu_reclaim.scenarios.demo.east import add_east_truth
 from gpu_reclaim.scenarios.demo.model import DemoCluster, Pod
+from gpu_reclaim.scenarios.demo.quota_truth import quota_truth
 from gpu_reclaim.scenarios.demo.scenario import IDLE_THRESHOLD, LOW_USE_THRESHOLD, DemoScenario
-from gpu_reclaim.scenarios.demo.series import quota_hard, quota_used
 from gpu_reclaim.scenarios.demo.shared_gpus import add_shared_gpu_truth
 from gpu_reclaim.scenarios.demo.signals import gpu_values
-
-_FIGURES = (
-    "allocated_gpu_hours",
-    "used_gpu_hours",
-    "idle_gpu_hours",
-    "low_use_gpu_hours",
-    "no_data_gpu_hours",
-    "busy_looking_idle_gpu_hours",
-)
 
 
 def _pod_truth(cluster: DemoCluster) -> dict[str, dict[str, Any]]:
@@ -81,13 +72,14 @@ def _figures(row: npt.NDArray[np.float64], step_seconds: int) -> dict[str, float
         (allocated - observed) * step_h,
         busy_looking * step_h,
     )
-    return {name: round(value, 6) for name, value in zip(_FIGURES, hours, strict=True)}
+    return {name: round(value, 6) for name, value in zip(USAGE_FIGURES, hours, strict=True)}
 
 
-def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
-    """The figures and findings the pipeline must reproduce (JSON-serialisable)."""
+def _usage_truth(
+    cluster: DemoCluster, pods: dict[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Projects over the window and per day, and Workspaces, from the pods' per-day sums."""
     sc = cluster.scenario
-    pods = _pod_truth(cluster)
     ns_days: dict[str, npt.NDArray[np.float64]] = {}
     for entry in pods.values():
         pod: Pod = entry["pod"]
@@ -119,7 +111,14 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
         {"workspace": ws, "projects": ws_projects[ws], **_figures(total, sc.step_seconds)}
         for ws, total in sorted(ws_totals.items())
     ]
+    return projects, projects_daily, workspaces
 
+
+def _workload_findings(
+    cluster: DemoCluster, pods: dict[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The planted finding of every workload that expects one, and the healthy workloads with the reason why."""
+    sc = cluster.scenario
     findings: list[dict[str, Any]] = []
     healthy: list[dict[str, Any]] = []
     for wl in cluster.workloads:
@@ -152,48 +151,11 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
         if wl.expect == "late_idle":
             finding["late_idle"] = True
         findings.append(finding)
-    demo_hangs.annotate_findings(cluster, findings)
-    quotas: list[dict[str, Any]] = []
-    for ns in cluster.namespaces:
-        hard = quota_hard(cluster, ns)
-        if hard is None:
-            continue
-        used = quota_used(cluster, ns.name)
-        peak = int(used.max())
-        p95 = float(np.quantile(used, 0.95))
-        running = np.zeros(sc.n_steps, dtype=np.int64)
-        pending = np.zeros(sc.n_steps, dtype=np.int64)
-        for pod in cluster.pods:
-            if pod.namespace == ns.name:
-                running[pod.run_start : pod.run_end] += pod.gpus
-                if pod.run_start == pod.run_end:
-                    pending[pod.exist_start : pod.exist_end] += pod.gpus
-        quotas.append(
-            {
-                "namespace": ns.name,
-                "resourcequota": "gpu-quota",
-                "hard": hard,
-                "peak_used": peak,  # kube_resourcequota type="used": Pending and Running pods' GPU requests
-                "peak_running_gpus": int(running.max()),
-                "peak_pending_gpus": int(pending.max()),
-                "reclaimable": hard >= 2 * max(peak, 1) and hard - peak >= 4,
-            }
-        )
-        if quotas[-1]["reclaimable"]:
-            findings.append(
-                {
-                    "rule": "quota_reclaim",
-                    "kind": "reclaim",
-                    "namespace": ns.name,
-                    "workload": "ResourceQuota/gpu-quota",
-                    "pods": [],
-                    # the rule's recommendation: p95 x 1.2 headroom (rounded up), never below the peak
-                    "gpus_reclaimable": hard - max(math.ceil(round(p95 * 1.2, 9)), peak),
-                    "quota_hard": hard,
-                    "quota_peak_used": peak,
-                }
-            )
+    return findings, healthy
 
+
+def _pod_rows(sc: DemoScenario, pods: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per pod: where it ran, its request, its window figures and per-GPU detail."""
     pod_rows = []
     for entry in pods.values():
         pod = entry["pod"]
@@ -215,6 +177,18 @@ def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
                 "gpus": entry["gpus"],
             }
         )
+    return pod_rows
+
+
+def ground_truth(cluster: DemoCluster) -> dict[str, Any]:
+    """The figures and findings the pipeline must reproduce (JSON-serialisable)."""
+    sc = cluster.scenario
+    pods = _pod_truth(cluster)
+    projects, projects_daily, workspaces = _usage_truth(cluster, pods)
+    findings, healthy = _workload_findings(cluster, pods)
+    demo_hangs.annotate_findings(cluster, findings)
+    quotas = quota_truth(cluster, findings)
+    pod_rows = _pod_rows(sc, pods)
     truth = {
         "scenario": scenario_summary(cluster),
         "projects": projects,

@@ -21,6 +21,12 @@ class NodeCapacity:
     gpus: int
     cpu_milli: int
     memory_mib: int
+    # per GPU index, the sorted profiles of its MIG instances (its layout); () for a whole GPU or an unknown layout
+    mig_layouts: tuple[tuple[str, ...], ...] = ()
+
+    def mig_layout(self, index: int) -> tuple[str, ...]:
+        """The layout of GPU ``index`` (() when it is a whole GPU or not known)."""
+        return self.mig_layouts[index] if 0 <= index < len(self.mig_layouts) else ()
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,10 @@ class PodRequest:
     ``gpu_indexes`` are the GPUs it holds when known (DCGM pod labels, or the GPU-share annotation).
     ``workload`` (``owner_kind/owner_name``) and ``serving`` drive the replica-spread rule of the
     defragmentation plan; ``exempt`` pods never move.
+    ``mig_profiles`` is None for a pod that asks for no MIG instance; for a MIG pod, the sorted profiles of the
+    instances it holds, all on its one GPU ``gpu_indexes`` whose layout is ``mig_layout`` (``()`` when DCGM does
+    not say: such a pod never moves). A MIG pod moves only to free instances of its profiles on a GPU of the same
+    layout and model; no other pod lands on a MIG GPU.
     """
 
     name: str
@@ -44,6 +54,8 @@ class PodRequest:
     workload: str | None = None
     serving: bool = False
     exempt: bool = False
+    mig_profiles: tuple[str, ...] | None = None
+    mig_layout: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.num_gpu < 0 or self.cpu_milli < 0 or self.memory_mib < 0:
@@ -52,6 +64,15 @@ class PodRequest:
             raise ValueError(f"pod {self.name}: gpu_milli must be in 1..1000, got {self.gpu_milli}")
         if self.num_gpu > 1 and self.gpu_milli != WHOLE_GPU_MILLI:
             raise ValueError(f"pod {self.name}: a share below one GPU needs num_gpu == 1")
+
+    @property
+    def movable(self) -> bool:
+        """Not exempt, and a MIG pod only when its instances and its GPU's layout are known (one GPU)."""
+        if self.exempt:
+            return False
+        if self.mig_profiles is None:
+            return True
+        return bool(self.mig_profiles) and bool(self.mig_layout) and len(self.gpu_indexes or ()) == 1
 
     @property
     def milli_per_gpu(self) -> int:

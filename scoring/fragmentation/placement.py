@@ -3,6 +3,7 @@ mutable node state the defragmentation planner moves pods with."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -38,10 +39,22 @@ class NodeSlot:
     gpu_excess: dict[int, int] = field(default_factory=dict)
     cpu_excess: int = 0
     memory_excess: int = 0
+    # per MIG GPU index, its instances no pod holds, by profile
+    mig_free: dict[int, Counter[str]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls, capacity: NodeCapacity) -> NodeSlot:
-        return cls(capacity, [WHOLE_GPU_MILLI] * capacity.gpus, capacity.cpu_milli, capacity.memory_mib)
+        slot = cls(capacity, [WHOLE_GPU_MILLI] * capacity.gpus, capacity.cpu_milli, capacity.memory_mib)
+        slot.mig_free = {i: Counter(capacity.mig_layout(i)) for i in range(capacity.gpus) if capacity.mig_layout(i)}
+        return slot
+
+    def gpu_open(self, pod: PodRequest, index: int) -> bool:
+        """Whether GPU ``index`` may take ``pod``: a MIG pod only free instances of its profiles on a GPU of its
+        own layout; any other pod only a GPU that is not cut into MIG instances."""
+        layout = self.capacity.mig_layout(index)
+        if pod.mig_profiles is None or not layout:
+            return pod.mig_profiles is None and not layout
+        return layout == pod.mig_layout and not Counter(pod.mig_profiles) - self.mig_free.get(index, Counter())
 
     def fit(self, pod: PodRequest, *, best_fit: bool = True) -> tuple[int, ...] | None:
         """The GPUs ``pod`` would take here, or None when GPU, CPU, memory or model does not allow it."""
@@ -49,7 +62,13 @@ class NodeSlot:
             return None
         if pod.num_gpu > 0 and not model_allowed(self.capacity.gpu_model, pod.allowed_models):
             return None
-        return choose_gpus(self.free, pod.num_gpu, pod.milli_per_gpu, best_fit=best_fit)
+        return choose_gpus(self._open_free(pod), pod.num_gpu, pod.milli_per_gpu, best_fit=best_fit)
+
+    def _open_free(self, pod: PodRequest) -> list[int]:
+        """The free share of each GPU as ``pod`` sees it: 0 where it may not go; a MIG pod fits wherever a free
+        instance of its profiles is (the instances' rounded milli-shares may add up to a little over 1000)."""
+        milli = pod.milli_per_gpu if pod.mig_profiles else 0
+        return [max(r, milli) if self.gpu_open(pod, i) else 0 for i, r in enumerate(self.free)]
 
     def indexes_fit(self, pod: PodRequest, indexes: Sequence[int]) -> bool:
         if len(indexes) != pod.num_gpu or len(set(indexes)) != len(indexes):
@@ -58,7 +77,8 @@ class NodeSlot:
             return False
         if pod.num_gpu > 0 and not model_allowed(self.capacity.gpu_model, pod.allowed_models):
             return False
-        return all(0 <= i < len(self.free) and self.free[i] >= pod.milli_per_gpu for i in indexes)
+        free = self._open_free(pod)
+        return all(0 <= i < len(free) and free[i] >= pod.milli_per_gpu for i in indexes)
 
     def place(self, pod: PodRequest, indexes: Sequence[int]) -> None:
         """Charge ``pod`` on ``indexes``; free capacity is clamped at 0 (an inconsistent snapshot is kept) and
@@ -73,9 +93,15 @@ class NodeSlot:
         self.memory_excess += max(0, pod.memory_mib - self.memory)
         self.memory = max(0, self.memory - pod.memory_mib)
         self.pods[pod.name] = tuple(indexes)
+        for i in indexes if pod.mig_profiles is not None else ():
+            if i in self.mig_free:  # a MIG pod whose instances are not known leaves none known free there
+                self.mig_free[i] = self.mig_free[i] - Counter(pod.mig_profiles) if pod.mig_profiles else Counter()
 
     def remove(self, pod: PodRequest) -> None:
         """Give back what ``pod`` holds, less any excess still held beyond capacity by the node's pods."""
+        for i in self.pods[pod.name] if pod.mig_profiles else ():
+            if i in self.mig_free:
+                self.mig_free[i] = (self.mig_free[i] + Counter(pod.mig_profiles)) & Counter(self.capacity.mig_layout(i))
         for i in self.pods.pop(pod.name):
             paid = min(self.gpu_excess.get(i, 0), pod.milli_per_gpu)
             if paid:

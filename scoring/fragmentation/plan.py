@@ -32,6 +32,9 @@ MIN_SERVING_NODES = 3
 
 @dataclass(frozen=True)
 class Move:
+    """One pod of the plan, from its node to the GPUs ``gpu_indexes`` of another (a MIG pod: the GPU whose free
+    instances of its profiles it takes)."""
+
     pod: str
     from_node: str
     to_node: str
@@ -156,7 +159,7 @@ def _drain(
 ) -> list[_Step] | None:
     """Move every GPU pod off ``source`` (mutating the slots); None (after rolling back) when impossible."""
     moving = _gpu_pods(source, pods)
-    if any(pod.exempt for pod in moving):
+    if not all(pod.movable for pod in moving):
         return None
     moving.sort(key=lambda p: (-p.total_gpu_milli, -p.cpu_milli, p.name))
     done: list[_Step] = []
@@ -221,6 +224,10 @@ def validate_plan(
             continue
         if pod.exempt:
             problems.append(f"{where}: the pod is exempt")
+        elif not pod.movable:
+            problems.append(f"{where}: a MIG pod whose instances or GPU layout are not known")
+        if any(target.capacity.mig_layout(i) != pod.mig_layout for i in move.gpu_indexes if pod.mig_profiles):
+            problems.append(f"{where}: moves MIG instances to a GPU of another layout")
         if move.from_node == move.to_node:
             problems.append(f"{where}: source and target are the same node")
         if source.capacity.machine_group != target.capacity.machine_group:

@@ -15,6 +15,7 @@ from gpu_reclaim.scoring.changes import downsize_yaml, mig_request_yaml, request
 from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.rules.base import RuleBase, RuleInputs, rows_by_workload
 from gpu_reclaim.scoring.rules.mig import MigResize, mig_resize
+from gpu_reclaim.scoring.rules.over_request import DEVICE_NOUNS, PodOverRequest, judge_pod, smaller_request
 
 GIB = 1024.0
 
@@ -69,21 +70,21 @@ class LowEfficiency(RuleBase[LowEfficiencySettings]):
             needed = max(1, math.ceil(workload["gpus_allocated"] * mean / target - 1e-9))
             reclaimable = max(0.0, float(workload["gpus_allocated"]) - needed)
             recoverable = max(0.0, allocated - used / target)
+            figures = {"allocated_gpu_hours": allocated, "used_gpu_hours": used, "measured_gpu_hours": measured}
+            evidence = {
+                "mean_activity": round(mean, 4),
+                "mean_activity_max": self.settings.mean_activity_max,
+                **{name: round(value, 3) for name, value in figures.items()},
+                "target_activity": target,
+                "gpus_needed_at_target": needed,
+            }
             findings.append(
                 self.finding(
                     inputs,
                     workload,
                     gpus_reclaimable=reclaimable,
                     recoverable_gpu_hours_in_window=recoverable,
-                    evidence={
-                        "mean_activity": round(mean, 4),
-                        "mean_activity_max": self.settings.mean_activity_max,
-                        "allocated_gpu_hours": round(allocated, 3),
-                        "used_gpu_hours": round(used, 3),
-                        "measured_gpu_hours": round(measured, 3),
-                        "target_activity": target,
-                        "gpus_needed_at_target": needed,
-                    },
+                    evidence=evidence,
                     action=f"Run {workload['workload']} on {needed} GPU(s) instead of "
                     f"{workload['gpus_allocated']:g}, or batch more work per GPU.",
                     change=fewer_gpus_change(workload, needed),
@@ -99,72 +100,64 @@ class LowEfficiency(RuleBase[LowEfficiencySettings]):
 
 
 class OverRequested(RuleBase[OverRequestedSettings]):
-    """A pod of ≥ min_gpus GPUs of which some never show activity in the window.
+    """A pod of ≥ min_gpus devices (GPUs, MIG instances or replicas) of which some never show activity in the
+    window (scoring/rules/over_request.py).
 
-    gpus_reclaimable counts never-active GPUs; requested GPUs with no DCGM series are reported as no data,
-    never as reclaimable. A pod none of whose GPUs worked is left to idle_allocation.
+    gpus_reclaimable is the GPU share of the never-active devices (a 1g of an A100: 1/7); requested devices with no
+    DCGM series are reported as no data, never as reclaimable. A pod none of whose devices worked is left to
+    idle_allocation.
     """
 
     name: ClassVar[str] = "over_requested"
+
+    def _judged(self, rows: list[dict[str, Any]]) -> list[PodOverRequest]:
+        by_pod: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            by_pod[row["uid"]].append(row)
+        settings = self.settings
+        judged = (
+            judge_pod(pod, settings.min_gpus, settings.min_hours, settings.max_activity) for pod in by_pod.values()
+        )
+        return [pod for pod in judged if pod is not None]
 
     def evaluate(self, inputs: RuleInputs) -> list[Finding]:
         findings = []
         gpus = gpus_by_workload(inputs)
         for key, workload in sorted(inputs.workload_rows().items()):
-            by_pod: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for gpu in gpus.get(key, []):
-                by_pod[gpu["uid"]].append(gpu)
-            never_active, no_data, hours_wasted = 0, 0.0, 0.0
-            pods: set[str] = set()
-            nodes: set[str] = set()
-            shapes: list[tuple[float, int]] = []
-            for pod_gpus in by_pod.values():
-                requested = max(gpu["gpus_requested"] for gpu in pod_gpus)
-                if requested < self.settings.min_gpus:
-                    continue
-                if max(gpu["observed_hours"] for gpu in pod_gpus) < self.settings.min_hours:
-                    continue
-                idle = [
-                    gpu
-                    for gpu in pod_gpus
-                    if gpu["max_activity"] is not None and gpu["max_activity"] <= self.settings.max_activity
-                ]
-                active = [gpu for gpu in pod_gpus if (gpu["max_activity"] or 0.0) > self.settings.max_activity]
-                if not idle or not active:
-                    continue
-                never_active += len(idle)
-                no_data += max(0.0, requested - len(pod_gpus))
-                hours_wasted += sum(gpu["observed_hours"] for gpu in idle)
-                pods.add(pod_gpus[0]["pod"])
-                nodes.update(gpu["node"] for gpu in idle)
-                shapes.append((requested, len(active)))
-            if never_active == 0:
+            judged = self._judged(gpus.get(key, []))
+            if not judged:
                 continue
-            requested, used = max(shapes)
+            name = workload["workload"]
+            never_active = round(sum(pod.idle_share for pod in judged), 6)
+            largest = max(judged, key=lambda pod: (pod.gpus_requested, pod.active_devices, pod.pod))
+            asked, idle_devices = largest.devices_requested, sum(pod.idle_devices for pod in judged)
+            what, change = smaller_request(name, largest, workload["gpu_model"])
             findings.append(
                 self.finding(
                     inputs,
                     workload,
                     gpus_reclaimable=never_active,
-                    recoverable_gpu_hours_in_window=hours_wasted,
+                    recoverable_gpu_hours_in_window=sum(pod.idle_gpu_hours for pod in judged),
                     evidence={
-                        "pods_judged": len(pods),
+                        "pods_judged": len(judged),
                         "gpus_never_active": never_active,
-                        "gpus_no_data": no_data,
-                        "largest_pod_gpus_requested": requested,
-                        "largest_pod_gpus_active": used,
+                        "devices_never_active": idle_devices,
+                        "device_kind": largest.kind,
+                        "gpus_no_data": round(sum(pod.no_data_share for pod in judged), 6),
+                        "largest_pod_gpus_requested": round(largest.gpus_requested, 6),
+                        "largest_pod_devices_requested": largest.devices_requested,
+                        "largest_pod_gpus_active": round(largest.active_share, 6),
+                        "largest_pod_devices_active": largest.active_devices,
                         "max_activity_threshold": self.settings.max_activity,
                     },
-                    action=f"Request {used} GPU(s) per pod instead of {requested:g} for {workload['workload']}.",
-                    change=request_yaml(workload["workload"], used),
-                    prevention=f"Next run of {workload['workload']}: request {used} GPU(s) per pod instead of "
-                    f"{requested:g}.",
-                    prevention_change=request_yaml(workload["workload"], used),
-                    summary=f"{workload['workload']} in {workload['namespace']}: {never_active} "
-                    f"requested GPU(s) "
-                    "never showed any activity in the window.",
-                    pods=sorted(pods),
-                    nodes=sorted(nodes),
+                    action=f"Request {what} per pod instead of {asked} for {name}.",
+                    change=change,
+                    prevention=f"Next run of {name}: request {what} per pod instead of {asked}.",
+                    prevention_change=change,
+                    summary=f"{name} in {workload['namespace']}: {idle_devices} requested "
+                    f"{DEVICE_NOUNS[largest.kind]} ({never_active:.3g} GPU) never showed any activity in the window.",
+                    pods=sorted(pod.pod for pod in judged),
+                    nodes=sorted({node for pod in judged for node in pod.idle_nodes}),
                 )
             )
         return findings

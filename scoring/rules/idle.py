@@ -34,6 +34,38 @@ def _run_evidence(runs: list[dict[str, Any]], threshold: float, trailing: list[d
     }
 
 
+def _idle_finding(
+    rule: RuleBase[Any],
+    inputs: RuleInputs,
+    workload: dict[str, Any],
+    runs: list[dict[str, Any]],
+    *,
+    recoverable: float,
+    evidence: dict[str, Any],
+    action: str,
+    prevention: str,
+    summary_tail: str,
+) -> Finding:
+    """A finding about `runs` of one workload: reclaimable now are the GPUs of its still-trailing runs."""
+    trailing = _trailing(inputs, workload, runs)
+    idle_now = devices_share(trailing)
+    return rule.finding(
+        inputs,
+        workload,
+        gpus_reclaimable=idle_now,
+        wasting_now=idle_now > 0,
+        recoverable_gpu_hours_in_window=recoverable,
+        evidence=evidence,
+        action=action,
+        change=_release(workload, trailing),
+        prevention=prevention,
+        summary=f"{workload['workload']} in {workload['namespace']}: {round(devices_share(runs), 2):g} GPU(s) idle "
+        f"for up to {hours(evidence['longest_idle_hours'])}{summary_tail}",
+        pods=sorted({run["pod"] for run in runs}),
+        nodes=sorted({run["node"] for run in runs}),
+    )
+
+
 class IdleAllocation(RuleBase[IdleAllocationSettings]):
     """GPUs idle (activity < activity_max) continuously for at least their class's threshold.
 
@@ -63,26 +95,19 @@ class IdleAllocation(RuleBase[IdleAllocationSettings]):
             idle_now = devices_share(trailing)
             evidence = _run_evidence(long_runs, threshold, trailing)
             findings.append(
-                self.finding(
+                _idle_finding(
+                    self,
                     inputs,
                     workload,
-                    gpus_reclaimable=idle_now,
-                    wasting_now=idle_now > 0,
-                    recoverable_gpu_hours_in_window=beyond,
+                    long_runs,
+                    recoverable=beyond,
                     evidence=evidence,
                     action=f"Release the {round(idle_now, 2):g} idle GPU(s) of {workload['workload']}: stop or "
-                    f"scale it down, "
-                    "and checkpoint before idling.",
-                    change=_release(workload, trailing),
+                    "scale it down, and checkpoint before idling.",
                     prevention=f"Next run of {workload['workload']}: checkpoint and exit when the work is done, "
                     f"or set an idle timeout of {hours(threshold)}; it held {round(gpus, 2):g} GPU(s) idle for up to "
                     f"{hours(evidence['longest_idle_hours'])}.",
-                    summary=f"{workload['workload']} in {workload['namespace']}: {round(gpus, 2):g} GPU(s) idle "
-                    f"for up to "
-                    f"{hours(evidence['longest_idle_hours'])} (limit {hours(threshold)} for "
-                    f"{workload['category']}/{workload['purpose']}).",
-                    pods=sorted({run["pod"] for run in long_runs}),
-                    nodes=sorted({run["node"] for run in long_runs}),
+                    summary_tail=f" (limit {hours(threshold)} for {workload['category']}/{workload['purpose']}).",
                 )
             )
         return findings
@@ -114,24 +139,18 @@ class IdleHeldMemory(RuleBase[IdleHeldMemorySettings]):
                 "highest_run_mean_memory_fraction": round(max(run["mean_memory_fraction"] or 0.0 for run in runs), 3),
             }
             findings.append(
-                self.finding(
+                _idle_finding(
+                    self,
                     inputs,
                     workload,
-                    gpus_reclaimable=idle_now,
-                    wasting_now=idle_now > 0,
-                    recoverable_gpu_hours_in_window=idle_hours,
+                    runs,
+                    recoverable=idle_hours,
                     evidence=evidence,
                     action=f"Free the memory held on {round(idle_now, 2):g} idle GPU(s) of {workload['workload']} "
                     "(end the idle session or unload the model) so the GPUs can be reused.",
-                    change=_release(workload, trailing),
                     prevention=f"Next time, unload the model or end the session of {workload['workload']} after "
                     f"{hours(threshold)} idle (an idle timeout); it held memory on {round(gpus, 2):g} idle GPU(s).",
-                    summary=f"{workload['workload']} in {workload['namespace']}: {round(gpus, 2):g} GPU(s) idle "
-                    f"for up to "
-                    f"{hours(evidence['longest_idle_hours'])} while holding "
-                    f"≥{self.settings.fraction_min:.0%} of GPU memory.",
-                    pods=sorted({run["pod"] for run in runs}),
-                    nodes=sorted({run["node"] for run in runs}),
+                    summary_tail=f" while holding ≥{self.settings.fraction_min:.0%} of GPU memory.",
                 )
             )
         return findings

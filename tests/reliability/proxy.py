@@ -29,7 +29,8 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+
+from gpu_reclaim.core.lifecycle import StartsAndStops
 
 from tests.reliability import wire
 from tests.reliability.wire import HOP_HEADERS
@@ -64,7 +65,7 @@ class FaultState:
     seen: list[Seen] = field(default_factory=list)
 
 
-class FaultProxy:
+class FaultProxy(StartsAndStops):
     """`with FaultProxy(vm.url) as proxy: proxy.url`; arm faults with `proxy.arm(mode, ...)`."""
 
     def __init__(self, upstream: str) -> None:
@@ -104,14 +105,6 @@ class FaultProxy:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=10)
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def arm(self, mode: str, fail_times: int | None = None, **options: object) -> None:
         """Arm one fault (replacing the previous one); the log of requests seen is kept."""

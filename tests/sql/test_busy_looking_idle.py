@@ -115,9 +115,7 @@ def test_usage_and_rules_use_the_one_macro() -> None:
 
 def hang_cluster() -> Cluster:
     """One 2-GPU A100 pod: 3 h of hang, then 1 h of real training; a T4 pod of an unknown model name."""
-    cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("ml")
     cluster.pod("ml", "trainer-0", "Job/trainer", category="training", gpus=2, end_h=4)
     for index in range(2):
         cluster.gpu(

@@ -134,11 +134,7 @@ def test_a_window_with_edge_parts_matches_the_whole_days() -> None:
 def test_means_merged_over_days_are_exact() -> None:
     # Activity 0.1 on day 1, 0.2 on day 2, 0.6 on day 3: the window's mean is 0.3, its used GPU-hours 21.6.
     cluster = Cluster()
-    cluster.training_job(end_h=72)
-    cluster.gpu(
-        "ml",
-        "p-0",
-        "GPU-0",
+    cluster.training_gpu(
         end_h=72,
         activity=lambda h: 0.1 if h < 24 else 0.2 if h < 48 else 0.6,
         power_w=lambda h: 100.1 if h < 24 else 200.2,
@@ -158,11 +154,7 @@ def test_fake_busy_steps_are_judged_against_the_window_power_limits() -> None:
     # Busy-looking (activity 0.9, no tensor or DRAM work, SMs 0.2) at 90 W on an H100 (table limits 70-700 W):
     # fake-busy on both days; the merged hours and power come from the candidates of each day.
     cluster = Cluster()
-    cluster.training_job(end_h=48)
-    cluster.gpu(
-        "ml",
-        "p-0",
-        "GPU-0",
+    cluster.training_gpu(
         end_h=48,
         activity=0.9,
         sm=0.2,
@@ -247,9 +239,7 @@ def test_workloads_merge_over_days() -> None:
 
 
 def test_serving_percentiles_over_days_are_the_window_percentiles() -> None:
-    cluster = Cluster()
-    cluster.namespace("web")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("web")
     cluster.pod("web", "s-0", "Deployment/s", category="serving", start_h=20, end_h=28)
     cluster.gpu("web", "s-0", "GPU-0", start_h=20, end_h=28, activity=lambda h: round((h * 7919) % 97 / 100, 2))
     [row] = inputs(cluster.load(), START, at(48)).serving_load.iter_rows(named=True)
@@ -261,20 +251,22 @@ def test_serving_percentiles_over_days_are_the_window_percentiles() -> None:
     assert (row["peak_busy_gpus"], row["observed_hours"]) == (max(values), 8.0)
 
 
+def _quota_rows(percentile: float) -> list[dict[str, Any]]:
+    """The quota rows over two days of namespace team: quota 16 GPUs 20-28 h, a pod of 4 GPUs 22-27 h."""
+    cluster = Cluster()
+    cluster.namespace("team", workspace="ws", project="Team")
+    cluster.node("node-1")
+    cluster.quota("team", 16.0, 20, 28)
+    cluster.pod("team", "p-0", "Job/j", category="training", gpus=4, start_h=22, end_h=27)
+    return list(
+        inputs(cluster.load(), START, at(48), quota_reclaim={"percentile": percentile}).quotas.iter_rows(named=True)
+    )
+
+
 def test_quota_demand_merges_its_histograms() -> None:
     # The quota 20-28 h (96 steps), 4 GPUs demanded 22-27 h (60 steps): p95 4, peak 4, mean 2.5, over two days.
-    cluster = Cluster()
-    cluster.namespace("team", workspace="ws", project="Team")
-    cluster.node("node-1")
-    cluster.quota("team", 16.0, 20, 28)
-    cluster.pod("team", "p-0", "Job/j", category="training", gpus=4, start_h=22, end_h=27)
-    [row] = inputs(cluster.load(), START, at(48), quota_reclaim={"percentile": 0.3}).quotas.iter_rows(named=True)
+    [row] = _quota_rows(0.3)
     # 36 of 96 steps at 0: the 30th percentile is 0 (a step value), the mean exact
     assert (row["percentile_gpus"], row["peak_gpus"], row["mean_gpus"], row["observed_hours"]) == (0.0, 4.0, 2.5, 8.0)
-    cluster = Cluster()
-    cluster.namespace("team", workspace="ws", project="Team")
-    cluster.node("node-1")
-    cluster.quota("team", 16.0, 20, 28)
-    cluster.pod("team", "p-0", "Job/j", category="training", gpus=4, start_h=22, end_h=27)
-    [row] = inputs(cluster.load(), START, at(48), quota_reclaim={"percentile": 0.4}).quotas.iter_rows(named=True)
+    [row] = _quota_rows(0.4)
     assert row["percentile_gpus"] == 4.0

@@ -4,14 +4,12 @@ not YYYY-MM-DD (sql/insert_snooze_data_quality.sql, at ingest) and a config `tic
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import duckdb
-import pytest
 from gpu_reclaim.core.config import Settings
-from gpu_reclaim.core.warehouse import fetch_records, prepare_connection
+from gpu_reclaim.core.warehouse import fetch_records
 from gpu_reclaim.store.snooze_quality import malformed_snooze_dates, record_config_snooze_quality
 
 from tests.sql.helpers import DAY, STEP, DayFixture
@@ -20,14 +18,6 @@ MINUTES = list(range(0, 60))
 ANNOTATION = "annotation_gpu_reclaim_snooze_until"
 # pod -> its annotation: two malformed (a month 13, a word), one padded but valid, one valid; the last pod has none
 SNOOZES = {"p-month13": "2026-13-01", "p-word": "next week", "p-padded": " 2026-12-15 ", "p-good": "2026-12-15"}
-
-
-@pytest.fixture
-def con() -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect()
-    prepare_connection(connection)
-    yield connection
-    connection.close()
 
 
 def day_with_snoozes() -> DayFixture:

@@ -304,6 +304,11 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReportIndex, duckdb
     return build_reports(con, Settings(), WINDOW_START, WINDOW_END, out_dir), con
 
 
+def columns_by(rows: list[dict[str, Any]], key: str, *columns: str) -> dict[Any, tuple[Any, ...]]:
+    """Each row's `columns`, in order, under its `key` column (to compare a page's rows with DuckDB's)."""
+    return {row[key]: tuple(row[column] for column in columns) for row in rows}
+
+
 def workspace_files(index: ReportIndex, workspace: str) -> tuple[str, dict[str, Any]]:
     entry = next(item for item in index.workspaces if item.workspace == workspace)
     html = entry.index_html.read_text(encoding="utf-8")

@@ -42,13 +42,18 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyCon
     return con, truth
 
 
+def _by_key(con: duckdb.DuckDBPyConnection, sql: str) -> dict[Any, list[Any]]:
+    """The rows of `sql`, each under its first column: the rest of the row."""
+    return {key: figures for key, *figures in con.execute(sql).fetchall()}
+
+
 def test_every_case_matches_its_truth(loaded: tuple[duckdb.DuckDBPyConnection, dict[str, Any]]) -> None:
     con, truth = loaded
-    rows = con.execute(
+    measured = _by_key(
+        con,
         "SELECT uid, sum(allocated_gpu_hours), sum(used_gpu_hours), sum(idle_gpu_hours), sum(no_data_gpu_hours) "
-        "FROM pod_usage_daily GROUP BY uid"
-    ).fetchall()
-    measured = {uid: figures for uid, *figures in rows}
+        "FROM pod_usage_daily GROUP BY uid",
+    )
     for case, expected in truth["shared_gpus"]["cases"].items():
         for index, figure in enumerate(FIGURES):
             actual = sum(measured[uid][index] for uid in expected["uids"])
@@ -57,11 +62,11 @@ def test_every_case_matches_its_truth(loaded: tuple[duckdb.DuckDBPyConnection, d
 
 def test_projects_capacity_and_flags(loaded: tuple[duckdb.DuckDBPyConnection, dict[str, Any]]) -> None:
     con, truth = loaded
-    rows = con.execute(
+    measured = _by_key(
+        con,
         "SELECT namespace, sum(allocated_gpu_hours), sum(used_gpu_hours), sum(idle_gpu_hours), bool_or(usage_estimated)"
-        " FROM project_usage_daily GROUP BY namespace"
-    ).fetchall()
-    measured = {namespace: figures for namespace, *figures in rows}
+        " FROM project_usage_daily GROUP BY namespace",
+    )
     for project in truth["projects"]:
         allocated, used, idle, estimated = measured[project["namespace"]]
         assert (allocated, used, idle) == pytest.approx(
@@ -115,5 +120,5 @@ def test_free_slices_and_unheld_replicas_are_free_capacity(
     assert (mig["gpus"], mig["free_whole_gpus"], mig["free_gpu_share"]) == (2, 0, 0.142)
     assert (vgpu["gpus"], vgpu["free_gpu_share"]) == (1, 0.5)  # two of four replicas held at midnight
     assert plain["free_gpu_share"] == 0.0  # all four replicas held
-    # MIG pods never move in a defragmentation plan (their GPUs' layouts are not known)
+    # no two MIG GPUs of the demo share a layout, so no MIG pod moves (layout-aware defrag: test_fragmentation_mig.py)
     assert not [move for move in rows["defrag_moves"] if str(move.get("pod", "")).startswith("mig-lab/mig-")]

@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 import duckdb
-import pytest
 from gpu_reclaim.reports import numbers
 from gpu_reclaim.reports.models import ReportIndex
 from gpu_reclaim.reports.render import format_hours, format_percent, format_share
@@ -19,17 +18,12 @@ from tests.unit.report_fixture import (
     WINDOW_END,
     WINDOW_START,
     WORKSPACE_A,
-    build,
     charts_of,
+    columns_by,
     overview_files,
     sql_rows,
     traces_of,
 )
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReportIndex, duckdb.DuckDBPyConnection]:
-    return build(tmp_path_factory)
 
 
 def test_overview_ranks_and_links_every_workspace(built: tuple[ReportIndex, duckdb.DuckDBPyConnection]) -> None:
@@ -54,17 +48,12 @@ def test_overview_capacity_equals_duckdb(built: tuple[ReportIndex, duckdb.DuckDB
             "GROUP BY machine_group",
         )
     }
-    actual = {
-        row["machine_group"]: (
-            row["capacity_gpu_hours"],
-            row["allocated_gpu_hours"],
-            row["used_gpu_hours"],
-            row["unallocated_gpu_hours"],
-            row["pending_gpu_hours"],
-            row["peak_pending_gpus"],
-        )
-        for row in overview["capacity"]
-    }
+    actual = columns_by(
+        overview["capacity"],
+        "machine_group",
+        *("capacity_gpu_hours", "allocated_gpu_hours", "used_gpu_hours", "unallocated_gpu_hours"),
+        *("pending_gpu_hours", "peak_pending_gpus"),
+    )
     assert actual == expected
     assert actual["mg-h100"] == (96.0, 55.5, 16.5, 40.5, 0.0, 0.0)  # the 999s of the hour before are left out
     unplaced = next(row for row in overview["capacity"] if row["machine_group"] == "unplaced")
@@ -91,18 +80,12 @@ def test_overview_fragmentation_equals_duckdb(built: tuple[ReportIndex, duckdb.D
             "WHERE day >= $1 AND day < $2",
         )
     }
-    actual = {
-        row["scope"]: (
-            row["mean_fragmentation_ratio"],
-            row["max_fragmentation_ratio"],
-            row["latest_fragmentation_ratio"],
-            row["latest_free_whole_gpus"],
-            row["latest_placeable_8gpu"],
-            row["min_placeable_8gpu"],
-            row["snapshots"],
-        )
-        for row in overview["fragmentation"]
-    }
+    actual = columns_by(
+        overview["fragmentation"],
+        "scope",
+        *("mean_fragmentation_ratio", "max_fragmentation_ratio", "latest_fragmentation_ratio"),
+        *("latest_free_whole_gpus", "latest_placeable_8gpu", "min_placeable_8gpu", "snapshots"),
+    )
     assert actual == expected
     assert actual["mg-h100"] == (18.984, 30.5, 15.062, 7, 1, 0, 4)  # 99.9 of the hour before is left out
     assert [row["scope"] for row in overview["fragmentation"]][-1] == "cluster"

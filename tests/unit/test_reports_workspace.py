@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-import pytest
 from gpu_reclaim.core.config import Settings
 from gpu_reclaim.reports.build import build_reports
 from gpu_reclaim.reports.models import ReportIndex
@@ -25,18 +24,12 @@ from tests.unit.report_fixture import (
     WINDOW_START,
     WORKSPACE_A,
     WORKSPACE_B,
-    build,
     charts_of,
     make_database,
     overview_files,
     traces_of,
     workspace_files,
 )
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReportIndex, duckdb.DuckDBPyConnection]:
-    return build(tmp_path_factory)
 
 
 def test_writes_every_file(built: tuple[ReportIndex, duckdb.DuckDBPyConnection]) -> None:

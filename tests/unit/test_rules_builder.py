@@ -21,6 +21,7 @@ from gpu_reclaim.store.recommendations import evaluate_recommendations
 START = datetime(2026, 11, 2)
 STEP = 300
 H100 = "NVIDIA-H100-80GB-HBM3"
+A100 = "NVIDIA-A100-SXM4-80GB"
 GIB = 1024.0
 
 Metric = float | None | Callable[[float], float | None]
@@ -76,11 +77,24 @@ class Cluster:
                 }
             )
 
+    @classmethod
+    def one_node(cls, namespace: str) -> Cluster:
+        """A cluster of namespace `namespace` (no Workspace labels) and the one node node-1, to add pods to."""
+        cluster = cls()
+        cluster.namespace(namespace)
+        cluster.node("node-1")
+        return cluster
+
     def training_job(self, *, start_h: float = 0.0, end_h: float) -> None:
         """The usual one-pod fixture: Job/j's pod p-0 in namespace ml on node-1, Running from start_h to end_h."""
         self.namespace("ml")
         self.node("node-1")
         self.pod("ml", "p-0", "Job/j", category="training", start_h=start_h, end_h=end_h)
+
+    def training_gpu(self, *, end_h: float, **signals: Any) -> None:
+        """training_job with its one GPU GPU-0 from 0 to end_h, whose DCGM signals are `signals` (see `gpu`)."""
+        self.training_job(end_h=end_h)
+        self.gpu("ml", "p-0", "GPU-0", end_h=end_h, **signals)
 
     def pod(
         self,
@@ -184,6 +198,24 @@ class Cluster:
                     "raw_samples": 1,
                 }
             )
+
+    def mig_pod(self, namespace: str, pod: str, owner: str, profile: str, instances: int, **kwargs: Any) -> None:
+        """A pod asking for `instances` MIG instances of `profile` (mixed strategy) of an A100 (7 slices): its
+        request is their share, instances x g / 7 GPUs (pod(); kwargs as there)."""
+        first = len(self.rows["pod_steps"])
+        self.pod(namespace, pod, owner, gpus=instances * int(profile.split("g.")[0]) / 7, **kwargs)
+        for row in self.rows["pod_steps"][first:]:
+            row.update(gpu_sharing="mig", mig_profile=profile)
+
+    def mig_instance(
+        self, namespace: str, pod: str, gpu_uuid: str, instance: str, profile: str | None, **metrics: Any
+    ) -> None:
+        """DCGM samples of one MIG instance (GPU_I_ID `instance`, GPU_I_PROFILE `profile`) of an A100, naming the
+        pod (metrics as gpu(); MIG instances have no GPU_UTIL)."""
+        first = len(self.rows["gpu_samples"])
+        self.gpu(namespace, pod, gpu_uuid, **{"gpu_model": A100, **metrics})
+        for row in self.rows["gpu_samples"][first:]:
+            row.update(gpu_instance_id=instance, mig_profile=profile)
 
     def quota(self, namespace: str, hard: float, start_h: float, end_h: float, name: str = "gpu-quota") -> None:
         for ts in self._steps(start_h, end_h):

@@ -59,15 +59,20 @@ def update_ticket_feed(con: duckdb.DuckDBPyConnection, *args: Any) -> list[dict[
     return [ticket.model_dump(mode="json") for ticket in store_update(con, *args)]
 
 
+def feed_on(con: duckdb.DuckDBPyConnection, findings: list[Finding], day: date) -> list[dict[str, Any]]:
+    """The feed of the evaluation dated `day`, run at noon that day."""
+    return update_ticket_feed(con, findings, day, at_noon(day))
+
+
 def statuses(tickets: list[dict[str, Any]]) -> dict[str, str]:
     return {ticket["workload"]: ticket["status"] for ticket in tickets}
 
 
 def test_lifecycle_new_ongoing_resolved_then_gone(con: duckdb.DuckDBPyConnection) -> None:
-    day1 = update_ticket_feed(con, [finding()], DAY1, at_noon(DAY1))
-    day2 = update_ticket_feed(con, [finding(idle_gpu_hours=9.0)], DAY2, at_noon(DAY2))
-    day3 = update_ticket_feed(con, [], DAY3, at_noon(DAY3))
-    day4 = update_ticket_feed(con, [], DAY4, at_noon(DAY4))
+    day1 = feed_on(con, [finding()], DAY1)
+    day2 = feed_on(con, [finding(idle_gpu_hours=9.0)], DAY2)
+    day3 = feed_on(con, [], DAY3)
+    day4 = feed_on(con, [], DAY4)
     assert [t["status"] for t in day1] == ["new"]
     assert [t["status"] for t in day2] == ["ongoing"]
     assert [t["status"] for t in day3] == ["resolved"]
@@ -83,20 +88,29 @@ def test_lifecycle_new_ongoing_resolved_then_gone(con: duckdb.DuckDBPyConnection
     assert row == [("resolved", at_noon(DAY3), DAY3)]
 
 
-def test_a_resolved_finding_that_returns_is_new_again(con: duckdb.DuckDBPyConnection) -> None:
-    update_ticket_feed(con, [finding()], DAY1, at_noon(DAY1))
-    update_ticket_feed(con, [], DAY2, at_noon(DAY2))
-    [ticket] = update_ticket_feed(con, [finding()], DAY3, at_noon(DAY3))
-    assert ticket["status"] == "new"
-    assert ticket["first_seen"] == "2026-11-05T12:00:00Z"
+@pytest.mark.parametrize(
+    ("found_again_on", "status", "first_seen"),
+    [
+        (DAY3, "new", "2026-11-05T12:00:00Z"),  # a resolved finding that returns on a later day is new again
+        (DAY2, "ongoing", "2026-11-03T12:00:00Z"),  # a same-day rerun that finds a resolved ticket again: ongoing
+    ],
+)
+def test_a_resolved_finding_found_again(
+    con: duckdb.DuckDBPyConnection, found_again_on: date, status: str, first_seen: str
+) -> None:
+    feed_on(con, [finding()], DAY1)
+    feed_on(con, [], DAY2)
+    [ticket] = feed_on(con, [finding()], found_again_on)
+    assert ticket["status"] == status
+    assert ticket["first_seen"] == first_seen
 
 
 def test_same_day_rerun_gives_the_same_feed(con: duckdb.DuckDBPyConnection) -> None:
-    first = update_ticket_feed(con, [finding(), finding("Job/other")], DAY1, at_noon(DAY1))
+    first = feed_on(con, [finding(), finding("Job/other")], DAY1)
     again = update_ticket_feed(con, [finding(), finding("Job/other")], DAY1, at_noon(DAY1) + timedelta(hours=3))
     assert first == again
     assert statuses(again) == {"Job/train": "new", "Job/other": "new"}
-    day2 = update_ticket_feed(con, [finding()], DAY2, at_noon(DAY2))
+    day2 = feed_on(con, [finding()], DAY2)
     day2_again = update_ticket_feed(con, [finding()], DAY2, at_noon(DAY2) + timedelta(hours=1))
     assert day2 == day2_again
     assert statuses(day2_again) == {"Job/train": "ongoing", "Job/other": "resolved"}
@@ -104,25 +118,15 @@ def test_same_day_rerun_gives_the_same_feed(con: duckdb.DuckDBPyConnection) -> N
 
 
 def test_same_day_rerun_without_a_finding_opened_that_day_forgets_it(con: duckdb.DuckDBPyConnection) -> None:
-    update_ticket_feed(con, [finding()], DAY1, at_noon(DAY1))
-    assert update_ticket_feed(con, [], DAY1, at_noon(DAY1)) == []
+    feed_on(con, [finding()], DAY1)
+    assert feed_on(con, [], DAY1) == []
     assert con.execute("SELECT count(*) FROM ticket_history").fetchone() == (0,)
 
 
-def test_same_day_rerun_that_finds_a_resolved_ticket_again_makes_it_ongoing(
-    con: duckdb.DuckDBPyConnection,
-) -> None:
-    update_ticket_feed(con, [finding()], DAY1, at_noon(DAY1))
-    update_ticket_feed(con, [], DAY2, at_noon(DAY2))
-    [ticket] = update_ticket_feed(con, [finding()], DAY2, at_noon(DAY2))
-    assert ticket["status"] == "ongoing"
-    assert ticket["first_seen"] == "2026-11-03T12:00:00Z"
-
-
 def test_an_earlier_date_than_the_history_is_refused(con: duckdb.DuckDBPyConnection) -> None:
-    update_ticket_feed(con, [finding()], DAY2, at_noon(DAY2))
+    feed_on(con, [finding()], DAY2)
     with pytest.raises(ValueError, match="earlier date"):
-        update_ticket_feed(con, [finding()], DAY1, at_noon(DAY1))
+        feed_on(con, [finding()], DAY1)
 
 
 def test_exempt_and_insufficient_data_findings_are_never_ticketed(con: duckdb.DuckDBPyConnection) -> None:
@@ -130,11 +134,11 @@ def test_exempt_and_insufficient_data_findings_are_never_ticketed(con: duckdb.Du
         finding("Job/exempt", exempt=True),
         finding("Job/unprofiled", rule="fake_busy", insufficient_data=True, severity="none"),
     ]
-    assert update_ticket_feed(con, findings, DAY1, at_noon(DAY1)) == []
+    assert feed_on(con, findings, DAY1) == []
 
 
 def test_ticket_fields_are_exactly_the_contract_list(con: duckdb.DuckDBPyConnection) -> None:
-    [ticket] = update_ticket_feed(con, [finding()], DAY1, at_noon(DAY1))
+    [ticket] = feed_on(con, [finding()], DAY1)
     assert tuple(ticket) == TICKET_FIELDS
     assert ticket["window_start"] == "2026-11-02T00:00:00Z"
     assert ticket["window_end"] == "2026-11-03T00:00:00Z"
@@ -153,9 +157,7 @@ def test_id_depends_on_what_the_finding_is_about_not_its_figures() -> None:
 
 
 def test_exempt_workload_from_the_cluster_is_not_ticketed() -> None:
-    cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("ml")
     for name, exempt in (("kept", True), ("flagged", False)):
         cluster.pod("ml", f"{name}-0", f"Job/{name}", category="training", end_h=8, exempt=exempt)
         cluster.gpu("ml", f"{name}-0", f"GPU-{name}", end_h=8, activity=lambda h: 0.9 if h < 3 else 0.0)
@@ -198,9 +200,7 @@ def test_write_feed_failure_leaves_the_old_feed_and_no_temp_file(tmp_path: Path)
 
 
 def test_feed_written_from_an_evaluation(tmp_path: Path) -> None:
-    cluster = Cluster()
-    cluster.namespace("ml")
-    cluster.node("node-1")
+    cluster = Cluster.one_node("ml")
     cluster.pod("ml", "train-0", "Job/train", category="training", end_h=8)
     cluster.gpu("ml", "train-0", "GPU-0", end_h=8, activity=lambda h: 0.9 if h < 3 else 0.0)
     tickets = store_update(cluster.con, evaluate(cluster, hours=8), DAY1, at_noon(DAY1))
@@ -227,9 +227,9 @@ def waste_report(ended: bool = True) -> Finding:
 
 
 def test_a_reclaim_ticket_resolves_as_a_waste_report_when_its_workload_ends(con: duckdb.DuckDBPyConnection) -> None:
-    [day1] = update_ticket_feed(con, [finding()], DAY1, at_noon(DAY1))
-    [day2] = update_ticket_feed(con, [waste_report()], DAY2, at_noon(DAY2))
-    [day3] = update_ticket_feed(con, [waste_report()], DAY3, at_noon(DAY3))
+    [day1] = feed_on(con, [finding()], DAY1)
+    [day2] = feed_on(con, [waste_report()], DAY2)
+    [day3] = feed_on(con, [waste_report()], DAY3)
     assert day1["id"] == day2["id"] == day3["id"]
     assert (day1["kind"], day1["status"]) == ("reclaim", "new")
     assert (day2["kind"], day2["status"], day2["gpus_reclaimable"]) == ("waste_report", "resolved", 0.0)
@@ -239,19 +239,19 @@ def test_a_reclaim_ticket_resolves_as_a_waste_report_when_its_workload_ends(con:
     assert day3 == day2
     row = con.execute("SELECT status, resolved_at FROM ticket_history").fetchall()
     assert row == [("resolved", at_noon(DAY2))]
-    assert update_ticket_feed(con, [], DAY4, at_noon(DAY4)) == []  # out of the window: gone
+    assert feed_on(con, [], DAY4) == []  # out of the window: gone
 
 
 def test_a_waste_report_of_a_workload_that_ended_before_any_run_is_born_resolved(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
-    [ticket] = update_ticket_feed(con, [waste_report()], DAY1, at_noon(DAY1))
+    [ticket] = feed_on(con, [waste_report()], DAY1)
     assert (ticket["status"], ticket["kind"]) == ("resolved", "waste_report")
-    assert update_ticket_feed(con, [waste_report()], DAY1, at_noon(DAY1)) == [ticket]  # same-day re-run
+    assert feed_on(con, [waste_report()], DAY1) == [ticket]  # same-day re-run
 
 
 def test_a_waste_report_of_a_running_workload_stays_open_until_it_ends(con: duckdb.DuckDBPyConnection) -> None:
-    day1 = update_ticket_feed(con, [waste_report(ended=False)], DAY1, at_noon(DAY1))
-    day2 = update_ticket_feed(con, [waste_report(ended=False)], DAY2, at_noon(DAY2))
-    day3 = update_ticket_feed(con, [waste_report()], DAY3, at_noon(DAY3))
+    day1 = feed_on(con, [waste_report(ended=False)], DAY1)
+    day2 = feed_on(con, [waste_report(ended=False)], DAY2)
+    day3 = feed_on(con, [waste_report()], DAY3)
     assert [t["status"] for t in day1 + day2 + day3] == ["new", "ongoing", "resolved"]
