@@ -2,10 +2,17 @@
 -- Workspace and Project; without them the Project is the namespace and the Workspace 'unassigned'. One row per
 -- (cluster, namespace): the same namespace in two clusters is two Projects. The latest labels win; on a tie (one
 -- namespace seen with two label sets at the same step, e.g. two clusters read with labels.cluster_label off) the
--- larger label set as text, so that a re-run picks the same Workspace.
+-- larger (Workspace, Project), so that a re-run, or the same series with other labels, picks the same Workspace.
 INSERT INTO namespaces
 WITH labelled AS (
-    SELECT cluster, labels['namespace'] AS namespace, arg_max(labels, struct_pack(ts := list_max(timestamps), text := CAST(labels AS VARCHAR))) AS labels
+    SELECT cluster, labels['namespace'] AS namespace, arg_max(
+        labels,
+        struct_pack(
+            ts := list_max(timestamps),
+            workspace := coalesce(labels[$workspace_key], ''),
+            project := coalesce(labels[$project_key], '')
+        )
+    ) AS labels
     FROM stage_ksm
     WHERE metric_name = $m_namespace_labels AND coalesce(labels['namespace'], '') <> ''
     GROUP BY 1, 2
