@@ -139,8 +139,3 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
         for r in [headers, *rows]
     ]
     return "\n".join([fmt[0], line, *fmt[1:]])
-
-
-def targets_table(figures: list[dict[str, Any]]) -> str:
-    rows = [[f["figure"], f["shown"], f["target_shown"], verdict(f["met"])] for f in figures]
-    return table(["figure (issue 16)", "measured (min of runs)", "target", ""], rows)
