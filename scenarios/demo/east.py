@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+from gpu_reclaim.scenarios.demo.model import NamedWorkload, hashed_uuid
+from gpu_reclaim.scenarios.demo.signals import profiling_metrics
 
 if TYPE_CHECKING:
     from gpu_reclaim.scenarios.demo.scenario import DemoScenario
@@ -40,7 +41,7 @@ NAMESPACE, WORKSPACE, PROJECT = "vision", "vision-east", "vision"
 
 
 @dataclass(frozen=True)
-class EastPod:
+class EastPod(NamedWorkload):
     name: str
     kind: str
     owner: str
@@ -51,11 +52,7 @@ class EastPod:
 
     @property
     def uid(self) -> str:
-        return str(uuid.UUID(bytes=hashlib.sha256(f"east/{NAMESPACE}/{self.name}".encode()).digest()[:16]))
-
-    @property
-    def workload(self) -> str:
-        return f"{self.kind}/{self.owner}"
+        return hashed_uuid(f"east/{NAMESPACE}/{self.name}")
 
 
 TRAIN = EastPod("vit-pretrain-east-0", "Job", "vit-pretrain-east", "training", NODES[0], tuple(range(8)), "busy")
@@ -70,7 +67,7 @@ def tag_west(line: bytes, labels_json: bytes) -> tuple[bytes, bytes]:
 
 
 def _uuid(node: str, gpu: int) -> str:
-    return "GPU-" + str(uuid.UUID(bytes=hashlib.sha256(f"east-gpu/{node}/{gpu}".encode()).digest()[:16]))
+    return "GPU-" + hashed_uuid(f"east-gpu/{node}/{gpu}")
 
 
 def _activity(scenario: DemoScenario, node: str, gpu: int, behaviour: str) -> FloatArray:
@@ -121,12 +118,7 @@ def east_series(scenario: DemoScenario) -> Iterator[tuple[bytes, bytes, int]]:
             fb_used = np.rint(np.where(act > 0, 0.6, 0.01) * FB_MIB)
             metrics = {
                 "DCGM_FI_DEV_GPU_UTIL": np.round(np.minimum(act * 105.0, 100.0), 1),
-                "DCGM_FI_PROF_GR_ENGINE_ACTIVE": act,
-                "DCGM_FI_PROF_SM_ACTIVE": np.round(act * 0.8, 4),
-                "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE": np.round(act * 0.4, 4),
-                "DCGM_FI_PROF_DRAM_ACTIVE": np.round(act * 0.3, 4),
-                "DCGM_FI_DEV_FB_USED": fb_used,
-                "DCGM_FI_DEV_FB_FREE": FB_MIB - fb_used,
+                **profiling_metrics(act, fb_used, FB_MIB),
                 "DCGM_FI_DEV_POWER_USAGE": np.round(72.0 + 600.0 * act, 1),
             }
             for metric, values in metrics.items():

@@ -140,3 +140,20 @@ def name_suffix(*parts: str) -> str:
 
 def seeded_rng(seed: int, *parts: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32("/".join(parts).encode())])
+
+
+def hashed_uuid(text: str) -> str:
+    """The UUID made of sha256(`text`)'s first 16 bytes as they are (no version bits, unlike stable_uuid): the ids
+    of the demo-east and shared-GPU pods and GPUs."""
+    return str(uuid.UUID(bytes=hashlib.sha256(text.encode()).digest()[:16]))
+
+
+class NamedWorkload:
+    """A pod of the demo-east or shared-GPU layouts: its workload is `kind/owner`."""
+
+    kind: str
+    owner: str
+
+    @property
+    def workload(self) -> str:
+        return f"{self.kind}/{self.owner}"

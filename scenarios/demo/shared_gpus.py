@@ -23,6 +23,7 @@ from gpu_reclaim.scenarios.demo.shared_gpus_layout import (
     is_shared_gpu_series,
 )
 from gpu_reclaim.scenarios.demo.shared_gpus_truth import add_shared_gpu_truth
+from gpu_reclaim.scenarios.demo.signals import profiling_metrics
 
 if TYPE_CHECKING:
     from gpu_reclaim.scenarios.demo.scenario import DemoScenario
@@ -64,14 +65,7 @@ def _device_series(scenario: DemoScenario, device: Device) -> Iterator[tuple[byt
         base["modelName"] = L4_MODEL
         fb_total = L4_FB_MIB
     fb_used = np.rint(np.where(act > 0, 0.08 if device.behaviour == "fits_1g" else 0.6, 0.05) * fb_total)
-    metrics: dict[str, FloatArray] = {
-        "DCGM_FI_PROF_GR_ENGINE_ACTIVE": act,
-        "DCGM_FI_PROF_SM_ACTIVE": np.round(act * 0.8, 4),
-        "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE": np.round(act * 0.4, 4),
-        "DCGM_FI_PROF_DRAM_ACTIVE": np.round(act * 0.3, 4),
-        "DCGM_FI_DEV_FB_USED": fb_used,
-        "DCGM_FI_DEV_FB_FREE": fb_total - fb_used,
-    }
+    metrics = profiling_metrics(act, fb_used, fb_total)
     if device.instance is None:  # GPU_UTIL and power exist for a whole GPU, not for a MIG instance
         metrics["DCGM_FI_DEV_GPU_UTIL"] = np.round(np.minimum(act * 105.0, np.float64(100.0)), 1).astype(np.float64)
         metrics["DCGM_FI_DEV_POWER_USAGE"] = np.round(16.0 + 56.0 * act, 1)

@@ -14,12 +14,12 @@ scenarios/demo/shared_gpus.py writes their series, shared_gpus_truth.py their gr
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+from gpu_reclaim.scenarios.demo.model import NamedWorkload, hashed_uuid
 
 if TYPE_CHECKING:
     from gpu_reclaim.scenarios.demo.scenario import DemoScenario
@@ -45,7 +45,7 @@ SERIES_METRICS = (
 
 
 @dataclass(frozen=True)
-class SharedPod:
+class SharedPod(NamedWorkload):
     namespace: str
     name: str
     kind: str
@@ -62,11 +62,7 @@ class SharedPod:
 
     @property
     def uid(self) -> str:
-        return str(uuid.UUID(bytes=hashlib.sha256(f"shared/{self.namespace}/{self.name}".encode()).digest()[:16]))
-
-    @property
-    def workload(self) -> str:
-        return f"{self.kind}/{self.owner}"
+        return hashed_uuid(f"shared/{self.namespace}/{self.name}")
 
 
 @dataclass(frozen=True)
@@ -154,7 +150,7 @@ def is_shared_gpu_series(labels: dict[str, str]) -> bool:
 
 
 def gpu_uuid(node: str, gpu: int) -> str:
-    return "GPU-" + str(uuid.UUID(bytes=hashlib.sha256(f"shared-gpu/{node}/{gpu}".encode()).digest()[:16]))
+    return "GPU-" + hashed_uuid(f"shared-gpu/{node}/{gpu}")
 
 
 def activity(scenario: DemoScenario, device: Device) -> FloatArray:

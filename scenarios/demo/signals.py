@@ -22,6 +22,19 @@ def _avoid(values: FloatArray, exact: tuple[float, ...], bump: float) -> FloatAr
     return values
 
 
+def profiling_metrics(act: FloatArray, fb_used: FloatArray, fb_total: float) -> dict[str, FloatArray]:
+    """The DCGM profiling metrics and framebuffer of a GPU (or MIG instance) whose GR_ENGINE_ACTIVE is `act`, as the
+    demo-east and shared-GPU series write them (the main cluster's come from gpu_values)."""
+    return {
+        "DCGM_FI_PROF_GR_ENGINE_ACTIVE": act,
+        "DCGM_FI_PROF_SM_ACTIVE": np.round(act * 0.8, 4),
+        "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE": np.round(act * 0.4, 4),
+        "DCGM_FI_PROF_DRAM_ACTIVE": np.round(act * 0.3, 4),
+        "DCGM_FI_DEV_FB_USED": fb_used,
+        "DCGM_FI_DEV_FB_FREE": fb_total - fb_used,
+    }
+
+
 @dataclass
 class _GpuValues:
     """Every DCGM metric of one GPU over the window (rounded), who holds it, and which steps have samples."""
