@@ -17,8 +17,8 @@ from gpu_reclaim.assets.usage import gpu_usage
 from gpu_reclaim.core.config import VictoriaMetricsConfig
 from gpu_reclaim.core.victoria import SourceError, VictoriaMetricsClient
 from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
+from gpu_reclaim.pipelines.cli_common import resources as cli_resources
 from gpu_reclaim.pipelines.definitions import DAILY_ASSETS
-from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.pipelines.runner import days_between, run_pipeline
 from gpu_reclaim.scenarios.demo import DemoScenario, load_demo
 from gpu_reclaim.scenarios.demo.owners import config_toml
@@ -41,11 +41,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             load_demo(client, DemoScenario(start=START, days=DAYS), workdir / "truth.json")
         config = workdir / "demo_config.toml"  # as `gpu-reclaim demo` writes it: the contacts config map
         config.write_text(config_toml(60), encoding="utf-8")
-        resources = {
-            "settings": SettingsResource(vm_url=server.url, config_path=str(config)),
-            "warehouse": WarehouseResource(database=str(workdir / "e2e.duckdb")),
-            "outputs": OutputsResource(out_dir=str(workdir / "out")),
-        }
+        resources = cli_resources(config, server.url, workdir / "e2e.duckdb", workdir / "out")
         days = days_between(START.date(), START.date() + timedelta(days=DAYS - 1))
         run_pipeline(DAILY_ASSETS, [], resources, days)  # type: ignore[arg-type]
         yield {
@@ -61,39 +57,38 @@ def _within(actual: float, expected: float) -> bool:
     return abs(actual - expected) <= TOLERANCE * max(abs(expected), 1e-9) + 1e-9
 
 
+def _summed(db: Path, table: str, keys: tuple[str, ...]) -> dict[Any, dict[str, float]]:
+    """FIGURES summed over the days of `table`, per `keys` (a tuple of them when there are several)."""
+    sums = ", ".join(f"sum({figure})" for figure in FIGURES)
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(f"SELECT {', '.join(keys)}, {sums} FROM {table} GROUP BY ALL").fetchall()
+    n = len(keys)
+    return {(row[:n] if n > 1 else row[0]): dict(zip(FIGURES, row[n:], strict=True)) for row in rows}
+
+
+def _mismatches(actual: dict[Any, dict[str, float]], truth: dict[Any, dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [
+        (key, figure, actual[key][figure], expected[figure])
+        for key, expected in truth.items()
+        for figure in FIGURES
+        if not _within(actual[key][figure], expected[figure])
+    ]
+
+
 def test_every_project_matches_the_truth(loaded: dict[str, Any]) -> None:
-    with duckdb.connect(str(loaded["db"]), read_only=True) as con:
-        rows = con.execute(
-            "SELECT cluster, namespace, sum(allocated_gpu_hours), sum(used_gpu_hours), sum(idle_gpu_hours) "
-            "FROM project_usage_daily GROUP BY cluster, namespace"
-        ).fetchall()
+    actual = _summed(loaded["db"], "project_usage_daily", ("cluster", "namespace"))
     # a Project is (cluster, namespace): `vision` is one in demo-west and one in demo-east (scenarios/demo/east.py)
-    actual = {(cluster, ns): dict(zip(FIGURES, figures, strict=True)) for cluster, ns, *figures in rows}
     truth = {(p["cluster"], p["namespace"]): p for p in loaded["truth"]["projects"] if p["allocated_gpu_hours"] > 0}
     assert ("demo-east", "vision") in truth and ("demo-west", "vision") in truth
     assert set(actual) == set(truth)
-    mismatches = [
-        (namespace, figure, actual[namespace][figure], expected[figure])
-        for namespace, expected in truth.items()
-        for figure in FIGURES
-        if not _within(actual[namespace][figure], expected[figure])
-    ]
-    assert not mismatches
+    assert not _mismatches(actual, truth)
 
 
 def test_every_workspace_matches_the_truth(loaded: dict[str, Any]) -> None:
-    with duckdb.connect(str(loaded["db"]), read_only=True) as con:
-        rows = con.execute(
-            "SELECT workspace, sum(allocated_gpu_hours), sum(used_gpu_hours), sum(idle_gpu_hours) "
-            "FROM workspace_usage_daily GROUP BY workspace"
-        ).fetchall()
-    actual = {workspace: dict(zip(FIGURES, figures, strict=True)) for workspace, *figures in rows}
+    actual = _summed(loaded["db"], "workspace_usage_daily", ("workspace",))
     truth = {w["workspace"]: w for w in loaded["truth"]["workspaces"] if w["allocated_gpu_hours"] > 0}
     assert set(actual) == set(truth)
-    for workspace, expected in truth.items():
-        for figure in FIGURES:
-            assert _within(actual[workspace][figure], expected[figure]), (workspace, figure)
-    assert "unassigned" in actual
+    assert not _mismatches(actual, truth)
 
 
 def test_materialising_a_day_again_changes_nothing(loaded: dict[str, Any]) -> None:
@@ -119,11 +114,7 @@ def test_killing_victoria_metrics_mid_run_keeps_earlier_days(tmp_path: Path) -> 
     with LocalVictoriaMetrics() as server:
         with VictoriaMetricsClient(VictoriaMetricsConfig(url=server.url)) as client:
             load_demo(client, DemoScenario(start=START, days=2), tmp_path / "truth.json")
-        resources = {
-            "settings": SettingsResource(vm_url=server.url),
-            "warehouse": WarehouseResource(database=str(db)),
-            "outputs": OutputsResource(out_dir=str(tmp_path / "out")),
-        }
+        resources = cli_resources(None, server.url, db, tmp_path / "out")
         assets = [dcgm_gpu_samples, kube_state, gpu_usage]
         run_pipeline(assets, [], resources, [START.date()])  # type: ignore[arg-type]
         with duckdb.connect(str(db), read_only=True) as con:

@@ -10,14 +10,13 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from gpu_reclaim.core.config import VictoriaMetricsConfig
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, find_binary
+from gpu_reclaim.pipelines.cli_common import resources as cli_resources
 from gpu_reclaim.pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
-from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.pipelines.runner import run_pipeline
 
 from tests.sql.helpers import DAY, DayFixture
@@ -50,12 +49,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             client.force_flush()
         config = workdir / "config.toml"
         config.write_text('step_seconds = 60\n[tickets.acknowledged]\n"some-ticket" = "next friday"\n', "utf-8")
-        resources: dict[str, Any] = {
-            "settings": SettingsResource(config_path=str(config), vm_url=server.url),
-            "warehouse": WarehouseResource(database=str(workdir / "run.duckdb"), lock_timeout_seconds=60),
-            "outputs": OutputsResource(out_dir=str(workdir / "out")),
-        }
-        run_pipeline(DAILY_ASSETS, WEEKLY_ASSETS, resources, [DAY])
+        resources = cli_resources(config, server.url, workdir / "run.duckdb", workdir / "out", lock_timeout=60)
+        run_pipeline(DAILY_ASSETS, WEEKLY_ASSETS, resources, [DAY])  # type: ignore[arg-type]
     yield workdir / "out"
 
 

@@ -15,7 +15,7 @@ import pytest
 from gpu_reclaim.core.config import Settings, VictoriaMetricsConfig
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, find_binary
-from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
+from gpu_reclaim.pipelines.cli_common import resources as cli_resources
 from gpu_reclaim.pipelines.runner import RunSummary, run_pipeline
 from gpu_reclaim.scenarios.demo import DemoScenario, load_demo
 
@@ -63,11 +63,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 
 def resources(url: str, config: Path, db: Path, out: Path, lock_timeout: float = 120.0) -> dict[str, Any]:
-    return {
-        "settings": SettingsResource(config_path=str(config), vm_url=url),
-        "warehouse": WarehouseResource(database=str(db), lock_timeout_seconds=lock_timeout),
-        "outputs": OutputsResource(out_dir=str(out)),
-    }
+    """The CLI's resources (settings, warehouse, outputs) for this server, config and files."""
+    return cli_resources(config, url, db, out, lock_timeout)
 
 
 def run_days(url: str, config: Path, db: Path, out: Path, days: Sequence[date], weekly: bool = False) -> RunSummary:
