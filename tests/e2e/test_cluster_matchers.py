@@ -17,13 +17,13 @@ from typing import Any
 
 import duckdb
 import pytest
-from gpu_reclaim.core.config import VictoriaMetricsConfig
 from gpu_reclaim.core.series import series_json_line
-from gpu_reclaim.core.victoria import VictoriaMetricsClient
-from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, find_binary
+from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
+from gpu_reclaim.pipelines.cli_common import resources as cli_resources
 from gpu_reclaim.pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
-from gpu_reclaim.pipelines.resources import OutputsResource, SettingsResource, WarehouseResource
 from gpu_reclaim.pipelines.runner import run_pipeline
+
+from tests.private_servers import server_with_lines
 
 pytestmark = pytest.mark.e2e
 
@@ -112,11 +112,7 @@ def cluster_lines(cluster: Cluster) -> list[bytes]:
 
 @pytest.fixture(scope="module")
 def two_clusters() -> Iterator[LocalVictoriaMetrics]:
-    find_binary()
-    with LocalVictoriaMetrics() as server:
-        with VictoriaMetricsClient(VictoriaMetricsConfig(url=server.url)) as client:
-            client.import_jsonl([*cluster_lines(EU), *cluster_lines(US)])
-            client.force_flush()
+    with server_with_lines([*cluster_lines(EU), *cluster_lines(US)]) as server:
         yield server
 
 
@@ -125,12 +121,8 @@ def run_limited(server: LocalVictoriaMetrics, workdir: Path, config_text: str) -
     config = workdir / "config.toml"
     config.write_text(f'[labels]\ncluster_label = "cluster"\n{config_text}', encoding="utf-8")
     database = workdir / "run.duckdb"
-    resources: dict[str, Any] = {
-        "settings": SettingsResource(config_path=str(config), vm_url=server.url),
-        "warehouse": WarehouseResource(database=str(database), lock_timeout_seconds=60),
-        "outputs": OutputsResource(out_dir=str(workdir / "out")),
-    }
-    run_pipeline(DAILY_ASSETS, WEEKLY_ASSETS, resources, [DAY])
+    resources = cli_resources(config, server.url, database, workdir / "out", lock_timeout=60)
+    run_pipeline(DAILY_ASSETS, WEEKLY_ASSETS, resources, [DAY])  # type: ignore[arg-type]
     return database
 
 

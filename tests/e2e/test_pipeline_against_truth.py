@@ -14,15 +14,15 @@ import duckdb
 import pytest
 from gpu_reclaim.assets.ingest import dcgm_gpu_samples, kube_state
 from gpu_reclaim.assets.usage import gpu_usage
-from gpu_reclaim.core.config import VictoriaMetricsConfig
-from gpu_reclaim.core.victoria import SourceError, VictoriaMetricsClient
-from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
+from gpu_reclaim.core.victoria import SourceError
 from gpu_reclaim.pipelines.cli_common import resources as cli_resources
 from gpu_reclaim.pipelines.definitions import DAILY_ASSETS
 from gpu_reclaim.pipelines.runner import days_between, run_pipeline
-from gpu_reclaim.scenarios.demo import DemoScenario, load_demo
+from gpu_reclaim.scenarios.demo import DemoScenario
 from gpu_reclaim.scenarios.demo.owners import config_toml
 from gpu_reclaim.scoring.findings import finding_id
+
+from tests.private_servers import server_with_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -36,9 +36,7 @@ FIGURES = ("allocated_gpu_hours", "used_gpu_hours", "idle_gpu_hours")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A private server with the demo's first DAYS days loaded, and the pipeline run over them."""
     workdir = tmp_path_factory.mktemp("e2e")
-    with LocalVictoriaMetrics() as server:
-        with VictoriaMetricsClient(VictoriaMetricsConfig(url=server.url)) as client:
-            load_demo(client, DemoScenario(start=START, days=DAYS), workdir / "truth.json")
+    with server_with_demo(DemoScenario(start=START, days=DAYS), workdir / "truth.json") as server:
         config = workdir / "demo_config.toml"  # as `gpu-reclaim demo` writes it: the contacts config map
         config.write_text(config_toml(60), encoding="utf-8")
         resources = cli_resources(config, server.url, workdir / "e2e.duckdb", workdir / "out")
@@ -111,9 +109,7 @@ def test_materialising_a_day_again_changes_nothing(loaded: dict[str, Any]) -> No
 
 def test_killing_victoria_metrics_mid_run_keeps_earlier_days(tmp_path: Path) -> None:
     db = tmp_path / "faults.duckdb"
-    with LocalVictoriaMetrics() as server:
-        with VictoriaMetricsClient(VictoriaMetricsConfig(url=server.url)) as client:
-            load_demo(client, DemoScenario(start=START, days=2), tmp_path / "truth.json")
+    with server_with_demo(DemoScenario(start=START, days=2), tmp_path / "truth.json") as server:
         resources = cli_resources(None, server.url, db, tmp_path / "out")
         assets = [dcgm_gpu_samples, kube_state, gpu_usage]
         run_pipeline(assets, [], resources, [START.date()])  # type: ignore[arg-type]

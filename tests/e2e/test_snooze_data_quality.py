@@ -12,13 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gpu_reclaim.core.config import VictoriaMetricsConfig
-from gpu_reclaim.core.victoria import VictoriaMetricsClient
-from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, find_binary
 from gpu_reclaim.pipelines.cli_common import resources as cli_resources
 from gpu_reclaim.pipelines.definitions import DAILY_ASSETS, WEEKLY_ASSETS
 from gpu_reclaim.pipelines.runner import run_pipeline
 
+from tests.private_servers import server_with_lines
 from tests.sql.helpers import DAY, DayFixture
 
 pytestmark = pytest.mark.e2e
@@ -41,12 +39,8 @@ def series() -> list[bytes]:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    find_binary()
     workdir = tmp_path_factory.mktemp("snooze")
-    with LocalVictoriaMetrics() as server:
-        with VictoriaMetricsClient(VictoriaMetricsConfig(url=server.url)) as client:
-            client.import_jsonl(series())
-            client.force_flush()
+    with server_with_lines(series()) as server:
         config = workdir / "config.toml"
         config.write_text('step_seconds = 60\n[tickets.acknowledged]\n"some-ticket" = "next friday"\n', "utf-8")
         resources = cli_resources(config, server.url, workdir / "run.duckdb", workdir / "out", lock_timeout=60)

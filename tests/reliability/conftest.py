@@ -13,12 +13,12 @@ from typing import Any
 import duckdb
 import pytest
 from gpu_reclaim.core.config import Settings, VictoriaMetricsConfig
-from gpu_reclaim.core.victoria import VictoriaMetricsClient
-from gpu_reclaim.core.vmserver import LocalVictoriaMetrics, find_binary
+from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
 from gpu_reclaim.pipelines.cli_common import resources as cli_resources
 from gpu_reclaim.pipelines.runner import RunSummary, run_pipeline
-from gpu_reclaim.scenarios.demo import DemoScenario, load_demo
+from gpu_reclaim.scenarios.demo import DemoScenario
 
+from tests.private_servers import server_with_demo
 from tests.reliability.proxy import FaultProxy
 
 START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday
@@ -53,11 +53,8 @@ def write_config(path: Path, extra: str = "") -> Path:
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    find_binary()
     workdir = tmp_path_factory.mktemp("reliability-demo")
-    with LocalVictoriaMetrics() as server:
-        with VictoriaMetricsClient(VictoriaMetricsConfig(url=server.url)) as client:
-            load_demo(client, DemoScenario(start=START, days=DAYS, step_seconds=STEP), workdir / "truth.json")
+    with server_with_demo(DemoScenario(start=START, days=DAYS, step_seconds=STEP), workdir / "truth.json") as server:
         truth = json.loads((workdir / "truth.json").read_text(encoding="utf-8"))
         yield Demo(server, write_config(workdir / "config.toml"), truth)
 
