@@ -13,6 +13,16 @@ CREATE OR REPLACE TEMP MACRO step_start(ms, step_seconds) AS
 -- re-run could differ in the last bits; summing as DECIMAL(38, 10) is exact, so a re-run gives identical tables.
 CREATE OR REPLACE TEMP MACRO exact_sum(x) AS CAST(sum(CAST(x AS DECIMAL(38, 10))) AS DOUBLE);
 CREATE OR REPLACE TEMP MACRO exact_avg(x) AS CAST(sum(CAST(x AS DECIMAL(38, 10))) AS DOUBLE) / count(x);
+-- gpu_holder_key(): the columns that key a GPU holder's row (a pod on a GPU, a MIG instance or a time-sliced
+-- replica) in the rules' per-day aggregates and their window merges (stage_rule_gpu_day.sql, stage_idle_runs_day.sql,
+-- rules_gpu_stats.sql): SELECT COLUMNS(gpu_holder_key()) lists them in this order.
+CREATE OR REPLACE TEMP MACRO gpu_holder_key() AS
+    ['cluster', 'namespace', 'workload', 'uid', 'gpu_uuid', 'gpu_instance_id'];
+-- usage_hours(): the GPU-hour figures of the usage tables, in their column order; a Project's are its pods' summed,
+-- a Workspace's its Projects' (insert_project_usage_daily.sql, insert_workspace_usage_daily.sql):
+-- exact_sum(COLUMNS(usage_hours())).
+CREATE OR REPLACE TEMP MACRO usage_hours() AS
+    ['allocated_gpu_hours', 'used_gpu_hours', 'idle_gpu_hours', 'low_use_gpu_hours', 'no_data_gpu_hours'];
 -- busy_looking_idle(...): THE definition of a fake-busy ("busy-looking but idle") GPU step, used by the usage
 -- tables (stage_held_gpu_steps.sql) and by the fake_busy and wedged_collective rules (rules_create_gpu_steps.sql):
 -- activity (GR_ENGINE_ACTIVE, else GPU_UTIL / 100) >= activity_min, tensor and DRAM activity < profiling_max,

@@ -47,16 +47,8 @@ candidates AS (
 ),
 merged AS (
     SELECT
-        cluster,
-        namespace,
-        workload,
-        uid,
-        gpu_uuid,
-        gpu_instance_id,
-        any_value(pod) AS pod,
-        any_value(node) AS node,
-        any_value(gpu_model) AS gpu_model,
-        any_value(category) AS category,
+        COLUMNS(gpu_holder_key()),
+        any_value(COLUMNS(['pod', 'node', 'gpu_model', 'category'])),
         max(gpus_requested) AS gpus_requested,
         sum(steps) AS steps,
         sum(activity_steps) AS activity_steps,

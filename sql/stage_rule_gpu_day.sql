@@ -17,16 +17,8 @@ WITH steps AS (
 )
 SELECT
     CAST($range_start AS DATE) AS day,
-    cluster,
-    namespace,
-    workload,
-    uid,
-    gpu_uuid,
-    gpu_instance_id,
-    any_value(pod) AS pod,
-    any_value(node) AS node,
-    any_value(gpu_model) AS gpu_model,
-    any_value(category) AS category,
+    COLUMNS(gpu_holder_key()),
+    any_value(COLUMNS(['pod', 'node', 'gpu_model', 'category'])),
     max(gpus_requested) AS gpus_requested,
     count(*) AS steps,
     count(activity) AS activity_steps,
