@@ -17,49 +17,31 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from gpu_reclaim.assets.fragmentation import fragmentation_day
 from gpu_reclaim.assets.stages import compute_usage_day, ingest_kube_state_day
 from gpu_reclaim.core.config import Settings, VictoriaMetricsConfig
 from gpu_reclaim.core.victoria import VictoriaMetricsClient, series_json_line
 from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
-from gpu_reclaim.core.warehouse import Warehouse
+from gpu_reclaim.core.warehouse import Warehouse, fetch_records, run_sql
 from gpu_reclaim.scenarios.alibaba_replay import (
     DEFAULT_DATA_DIR,
     DEFAULT_TARGET_SHARE,
     Policy,
     ReplayPlacement,
-    iter_replay_import_lines,
-    namespace_of,
-    pod_uid,
     replay,
 )
+from gpu_reclaim.scenarios.alibaba_series import iter_replay_import_lines, namespace_of, pod_uid
 
 REPLAY_DAY = date(2026, 11, 2)  # a fixed past UTC day; the local server keeps 100 years
 DEFAULT_STEPS = 61  # one hour and one step at 60 s: two hourly snapshots (00:00 and 01:00)
 POLICIES: tuple[Policy, ...] = ("first_fit", "best_fit")
-
-_GROUP_FIGURES = """
-SELECT g.machine_group, g.gpu_model, g.nodes, g.gpus, g.free_whole_gpus, g.free_gpu_share, g.fully_free_nodes,
-       g.stranded_gpus, g.placeable_8gpu, g.fragmentation_gpus, g.fragmentation_ratio,
-       p.moves, p.nodes_freed, p.placeable_8gpu_after, p.fragmentation_ratio_after
-FROM machine_group_fragmentation AS g
-LEFT JOIN defrag_plans AS p USING (day, snapshot_ts, machine_group)
-WHERE g.day = $day AND g.snapshot_ts = (SELECT max(snapshot_ts) FROM machine_group_fragmentation WHERE day = $day)
-ORDER BY g.machine_group
-"""
-_CLUSTER_FIGURES = """
-SELECT snapshot_ts, nodes, gpus, free_whole_gpus, free_gpu_share, fully_free_nodes, stranded_gpus, placeable_8gpu,
-       fragmentation_gpus, fragmentation_ratio
-FROM cluster_fragmentation WHERE day = $day ORDER BY snapshot_ts DESC LIMIT 1
-"""
-_PLAN_TOTALS = "SELECT coalesce(sum(moves), 0), coalesce(sum(nodes_freed), 0) FROM defrag_plans WHERE day = $day"
-_SNAPSHOTS = "SELECT count(DISTINCT snapshot_ts) FROM cluster_fragmentation WHERE day = $day"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -105,10 +87,46 @@ def marked_import_lines(
         yield series_json_line({"__name__": settings.metrics.pod_labels, **ident, **labels}, [1.0] * steps, stamps)
 
 
-def _rows(con: Any, query: str, day: date) -> list[dict[str, Any]]:
-    cursor = con.execute(query, {"day": day})
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+def _timed(runtimes: dict[str, float], name: str, step: Callable[[], T]) -> T:
+    """Run `step`, recording its seconds as runtimes[name]."""
+    clock = time.perf_counter()
+    result = step()
+    runtimes[name] = time.perf_counter() - clock
+    return result
+
+
+def _run_stages(
+    warehouse: Warehouse, lines: Iterable[bytes], day: date, step_seconds: int, runtimes: dict[str, float]
+) -> tuple[int, dict[str, dict[str, int]], list[str]]:
+    """Import `lines` into a private VictoriaMetrics, ingest the day's kube-state series, then usage and
+    fragmentation: the series imported, the rows of each stage and their warnings."""
+    with LocalVictoriaMetrics() as server:
+        settings = Settings(victoria_metrics=VictoriaMetricsConfig(url=server.url), step_seconds=step_seconds)
+        with VictoriaMetricsClient(settings.victoria_metrics) as client:
+            series = _timed(runtimes, "import", lambda: client.import_jsonl(lines))
+            ingest = _timed(
+                runtimes, "ingest_kube_state", lambda: ingest_kube_state_day(warehouse, client, settings, day)
+            )
+    usage = _timed(runtimes, "usage", lambda: compute_usage_day(warehouse, settings, day))
+    frag = _timed(runtimes, "fragmentation", lambda: fragmentation_day(warehouse, day))
+    stage_rows: dict[str, dict[str, int]] = {}
+    warnings: list[str] = []
+    for name, result in (("ingest_kube_state", ingest), ("usage", usage), ("fragmentation", frag)):
+        stage_rows[name] = dict(result.rows)
+        warnings += result.warnings
+    return series, stage_rows, warnings
+
+
+def _figures(warehouse: Warehouse, day: date) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
+    """The day's Machine Groups at the last snapshot, the cluster's (with plan totals), and the snapshots."""
+    params = {"day": day}
+    with warehouse.connect(read_only=True) as con:
+        models = fetch_records(con, "alibaba_group_figures.sql", params)
+        cluster_rows = fetch_records(con, "alibaba_cluster_figures.sql", params)
+        moves, freed = run_sql(con, "alibaba_plan_totals.sql", params).fetchone() or (0, 0)
+        snapshots = int((run_sql(con, "alibaba_snapshots.sql", params).fetchone() or (0,))[0])
+    cluster = {**(cluster_rows[0] if cluster_rows else {}), "moves": int(moves), "nodes_freed": int(freed)}
+    return models, cluster, snapshots
 
 
 def run_alibaba_replay(
@@ -139,17 +157,8 @@ def run_alibaba_replay(
         raise ValueError("the replayed steps must fit in one UTC day")
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="gpu-reclaim-alibaba-") as tmp:
-            return run_alibaba_replay(
-                policy,
-                target_share,
-                data_dir,
-                Path(tmp),
-                step_seconds,
-                steps,
-                day=day,
-                placement=placement,
-                marks=marks,
-            )
+            options = {"day": day, "placement": placement, "marks": marks}
+            return run_alibaba_replay(policy, target_share, data_dir, Path(tmp), step_seconds, steps, **options)
     workdir.mkdir(parents=True, exist_ok=True)
     runtimes: dict[str, float] = {}
     started = time.perf_counter()
@@ -160,34 +169,11 @@ def run_alibaba_replay(
     database.unlink(missing_ok=True)
     warehouse = Warehouse(database)
     at = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    stage_rows: dict[str, dict[str, int]] = {}
-    warnings: list[str] = []
-    with LocalVictoriaMetrics() as server:
-        settings = Settings(victoria_metrics=VictoriaMetricsConfig(url=server.url), step_seconds=step_seconds)
-        with VictoriaMetricsClient(settings.victoria_metrics) as client:
-            clock = time.perf_counter()
-            lines = marked_import_lines(placement, marks or {}, at, steps, step_seconds, settings)
-            series = client.import_jsonl(lines)
-            runtimes["import"] = time.perf_counter() - clock
-            clock = time.perf_counter()
-            ingest = ingest_kube_state_day(warehouse, client, settings, day)
-            runtimes["ingest_kube_state"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    usage = compute_usage_day(warehouse, settings, day)
-    runtimes["usage"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    frag = fragmentation_day(warehouse, day)
-    runtimes["fragmentation"] = time.perf_counter() - clock
+    # the import lines name the metrics of the default settings; only the server URL and the step differ
+    lines = marked_import_lines(placement, marks or {}, at, steps, step_seconds, Settings(step_seconds=step_seconds))
+    series, stage_rows, warnings = _run_stages(warehouse, lines, day, step_seconds, runtimes)
     runtimes["total"] = time.perf_counter() - started
-    for name, result in (("ingest_kube_state", ingest), ("usage", usage), ("fragmentation", frag)):
-        stage_rows[name] = dict(result.rows)
-        warnings += result.warnings
-    with warehouse.connect(read_only=True) as con:
-        models = _rows(con, _GROUP_FIGURES, day)
-        cluster_rows = _rows(con, _CLUSTER_FIGURES, day)
-        moves, freed = con.execute(_PLAN_TOTALS, {"day": day}).fetchone() or (0, 0)
-        snapshots = int((con.execute(_SNAPSHOTS, {"day": day}).fetchone() or (0,))[0])
-    cluster = {**(cluster_rows[0] if cluster_rows else {}), "moves": int(moves), "nodes_freed": int(freed)}
+    models, cluster, snapshots = _figures(warehouse, day)
     return {
         "policy": policy,
         "target_share": target_share,

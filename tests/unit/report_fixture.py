@@ -1,5 +1,6 @@
-"""The weekly reports' DuckDB fixture: two Workspaces (one with hostile names), the cluster tables and tickets,
-and helpers that read back what build_reports wrote. Shared by the tests/unit/test_reports_*.py files."""
+"""The weekly reports' DuckDB fixture: two Workspaces (one with hostile names), the cluster tables and tickets
+(report_fixture_findings.py), and helpers that read back what build_reports wrote. Shared by the
+tests/unit/test_reports_*.py files, which import the fixture's names (report_names.py) from here too."""
 
 from __future__ import annotations
 
@@ -15,25 +16,45 @@ from gpu_reclaim.core.warehouse import prepare_connection
 from gpu_reclaim.reports.build import build_reports
 from gpu_reclaim.reports.models import ReportIndex
 
-WINDOW_START = date(2026, 1, 5)  # a Monday
-WINDOW_END = date(2026, 1, 12)
-LAST_DAY = date(2026, 1, 11)  # the evaluation dated the window's last day evaluates the window
-BEFORE_START = date(2026, 1, 4)  # the last day of the previous window
-HOSTILE = "<script>alert(1)</script>"
-HOSTILE_WORKLOAD = "Job/<img src=x onerror=alert(2)>"
-WORKSPACE_A = "alpha-ws"
-WORKSPACE_B = "Bravo Team"
-# Every name and a distinctive figure of Workspace B: none may appear in Workspace A's outputs.
-B_STRINGS = ("Bravo Team", "bravo", "Bravo", "777.777", "333.333", "444.444", "mg-bravo-only", "555.5")
-HOSTILE_GROUP = "mg-<script>alert(5)</script>"
-# The cluster-level findings and tables: shown on the overview only, never in a Workspace's outputs.
-CLUSTER_STRINGS = ("defragment", "MachineGroup/", "node-a", "alert(5)", "1,344.000", "1344.0", "unplaced")
-
-PROJECT_COLUMNS = (
-    "day, workspace, project, namespace, pods, allocated_gpu_hours, used_gpu_hours, idle_gpu_hours, "
-    "low_use_gpu_hours, no_data_gpu_hours, efficiency, allocated_h100_equivalent_hours, "
-    "idle_h100_equivalent_hours, allocated_cost, idle_cost"
+from tests.unit.report_fixture_findings import insert_cluster_tables, insert_recommendations
+from tests.unit.report_names import (
+    B_STRINGS,
+    BEFORE_START,
+    CLUSTER_STRINGS,
+    HOSTILE,
+    HOSTILE_GROUP,
+    HOSTILE_WORKLOAD,
+    LAST_DAY,
+    PROJECT_COLUMNS,
+    WINDOW_END,
+    WINDOW_START,
+    WORKSPACE_A,
+    WORKSPACE_B,
 )
+
+# the names and days are report_names.py's; the test modules import them from here with the helpers
+__all__ = [
+    "BEFORE_START",
+    "B_STRINGS",
+    "CLUSTER_STRINGS",
+    "HOSTILE",
+    "HOSTILE_GROUP",
+    "HOSTILE_WORKLOAD",
+    "LAST_DAY",
+    "PROJECT_COLUMNS",
+    "WINDOW_END",
+    "WINDOW_START",
+    "WORKSPACE_A",
+    "WORKSPACE_B",
+    "build",
+    "charts_of",
+    "columns_by",
+    "make_database",
+    "overview_files",
+    "sql_rows",
+    "traces_of",
+    "workspace_files",
+]
 
 
 def _project_day(
@@ -164,137 +185,9 @@ def make_database() -> duckdb.DuckDBPyConnection:
         [d, WORKSPACE_A],
     )
     con.execute("INSERT INTO data_quality VALUES (?, 'ingest', 'clamp_range', 'gpu_util', 12, '')", [d])
-    _insert_recommendations(con)
-    _insert_cluster_tables(con)
+    insert_recommendations(con)
+    insert_cluster_tables(con)
     return con
-
-
-def _insert_cluster_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Machine Group capacity and unmet demand per hour, fragmentation snapshots, defrag plans and the
-    cluster-level `defragment` tickets (workspace 'cluster'); one row of each just outside the window."""
-    start = datetime(2026, 1, 5)
-    hourly = "INSERT INTO machine_group_usage_hourly VALUES (?, ?, ?, 'NVIDIA-H100', ?, ?, ?, ?, ?, ?, ?, '')"
-    for hour in range(6):
-        ts = start + timedelta(hours=hour)
-        allocated = 8.0 + 0.5 * hour
-        con.execute(
-            hourly, [ts.date(), ts, "mg-h100", 16.0, allocated, 2.125 + 0.25 * hour, 1.0, 16.0 - allocated, 0, 0]
-        )
-        pending = 0.75 if hour == 2 else 0.0
-        con.execute(hourly, [ts.date(), ts, HOSTILE_GROUP, 8.0, 3.0, 1.5, 0.5, 5.0, pending, 1 if pending else 0])
-    for hour in (3, 4):
-        ts = start + timedelta(hours=hour)
-        con.execute(
-            "INSERT INTO machine_group_usage_hourly VALUES (?, ?, 'unplaced', 'unknown', 0, 0, 0, 0, 0, 12.5, 2, '')",
-            [ts.date(), ts],
-        )
-    outside = start - timedelta(hours=1)
-    con.execute(hourly, [outside.date(), outside, "mg-h100", 999.0, 999.0, 999.0, 0, 0, 999.0, 9])
-
-    fragmentation = {
-        "mg-h100": ([10.125, 20.25, 30.5, 15.0625], [8, 6, 4, 7], [2, 0, 0, 1]),
-        HOSTILE_GROUP: ([5.5, 5.5, 6.75, 5.5], [4, 4, 3, 4], [0, 0, 0, 0]),
-        "cluster": ([7.75, 12.5, 22.25, 11.125], [12, 10, 7, 11], [3, 1, 0, 2]),
-    }
-    for scope, (ratios, free, placeable) in fragmentation.items():
-        for hour, (ratio, whole, slots) in enumerate(zip(ratios, free, placeable, strict=True)):
-            ts = start + timedelta(hours=hour)
-            figures = [ts.date(), ts, "NVIDIA-H100", 2, 16, whole, float(whole), 0, 1, 8, 4, 2, slots]
-            if scope == "cluster":
-                con.execute(
-                    "INSERT INTO cluster_fragmentation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')",
-                    [*figures, ratio * 0.1, ratio],
-                )
-            else:
-                con.execute(
-                    "INSERT INTO machine_group_fragmentation VALUES "
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')",
-                    [*figures[:2], scope, *figures[2:], ratio * 0.1, ratio],
-                )
-    con.execute(
-        "INSERT INTO machine_group_fragmentation VALUES (?, ?, 'mg-h100', 'NVIDIA-H100', 2, 16, 16, 16, 2, 0, "
-        "16, 8, 4, 2, 0, 99.9, '')",
-        [outside.date(), outside],
-    )
-    for hour, blocked in ((3, 1), (4, 2)):
-        ts = start + timedelta(hours=hour)
-        con.execute(
-            "INSERT INTO pending_demand VALUES (?, ?, 'unplaced', 2, 12.5, 0, 2, ?, '')", [ts.date(), ts, blocked]
-        )
-
-    plan = "INSERT INTO defrag_plans VALUES (?, ?, ?, 'NVIDIA-H100', ?, ?, ?, ?, ?, ?, ?, ?, '')"
-    for day, group, moves, freed, before, after, ratio_before, ratio_after, hours in [
-        (WINDOW_START + timedelta(1), "mg-h100", 9, ["node-old"], 0, 0, 40.0, 39.0, [1]),
-        (WINDOW_START + timedelta(2), "mg-h100", 2, ["node-a"], 0, 1, 30.5, 12.125, [3, 4]),
-        (WINDOW_START, HOSTILE_GROUP, 1, ["node-x"], 0, 0, 5.5, 5.5, []),
-        (WINDOW_END, "mg-h100", 42, ["node-late"], 0, 5, 80.0, 1.0, [5]),
-    ]:
-        snapshot = datetime.combine(day, datetime.min.time()) + timedelta(hours=23)
-        con.execute(
-            plan, [day, snapshot, group, moves, len(freed), freed, before, after, ratio_before, ratio_after, hours]
-        )
-
-    for evaluated_on, finding, weekly in [
-        (LAST_DAY, "defragment-h100", 1344.0),
-        (date(2026, 1, 8), "defrag-old", 5.0),
-    ]:
-        ticket = {
-            "action": "Move 2 pods within mg-h100 at 03:00, 04:00 UTC to empty 1 node(s) (see defrag_moves).",
-            "summary": "mg-h100: 2 moves free 1 whole node(s); 8-GPU slots 0 -> 1, fragmentation 30% -> 12%.",
-            "evidence": {"moves": 2, "freed_nodes": ["node-a"], "note": HOSTILE_GROUP},
-        }
-        con.execute(
-            "INSERT INTO recommendations VALUES (?, ?, 'defragment', 'high', 'cluster', 'cluster', '', "
-            "'MachineGroup/mg-h100', false, 'NVIDIA-H100', 0, 8, 0, ?, ?, ?, ?, '')",
-            [evaluated_on, finding, weekly, datetime(2026, 1, 5), datetime(2026, 1, 12), json.dumps(ticket)],
-        )
-
-
-def _insert_recommendations(con: duckdb.DuckDBPyConnection) -> None:
-    rows = [
-        # (evaluated_on, id, workspace, project, namespace, workload, exempt, reclaimable, idle, per week)
-        (LAST_DAY, "alpha-f1", WORKSPACE_A, "vision", "alpha-vision", "Deployment/vision-api", False, 2, 21.5, 12.25),
-        (LAST_DAY, "alpha-f2", WORKSPACE_A, HOSTILE, "alpha-xss", HOSTILE_WORKLOAD, True, 4, 13.0, 9.0),
-        (
-            LAST_DAY,
-            "bravo-f1",
-            WORKSPACE_B,
-            "bravo-nlp",
-            "bravo-nlp-ns",
-            "Deployment/bravo-server",
-            False,
-            8,
-            444.444,
-            333.333,
-        ),
-        (date(2026, 1, 8), "alpha-old", WORKSPACE_A, "vision", "alpha-vision", "Job/old", False, 1, 1.0, 99.0),
-        (BEFORE_START, "alpha-prev", WORKSPACE_A, "vision", "alpha-vision", "Job/prev", False, 1, 5.0, 7.5),
-    ]
-    for evaluated_on, finding, workspace, project, namespace, workload, exempt, gpus, idle, weekly in rows:
-        ticket = {
-            "action": f"Scale {workload} down by {gpus} GPUs",
-            "summary": f"{workload} idles",
-            "evidence": {"mean_activity": 0.004, "idle_share": 0.93, "note": HOSTILE if exempt else "idle"},
-        }
-        con.execute(
-            "INSERT INTO recommendations VALUES (?, ?, 'idle_allocation', 'high', ?, ?, ?, ?, ?, 'NVIDIA-H100', "
-            "8, ?, ?, ?, ?, ?, ?, '')",
-            [
-                evaluated_on,
-                finding,
-                workspace,
-                project,
-                namespace,
-                workload,
-                exempt,
-                gpus,
-                idle,
-                weekly,
-                datetime(2026, 1, 5),
-                datetime(2026, 1, 12),
-                json.dumps(ticket),
-            ],
-        )
 
 
 def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReportIndex, duckdb.DuckDBPyConnection]:

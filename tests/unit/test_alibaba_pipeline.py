@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 
 from gpu_reclaim.core.config import Settings
 from gpu_reclaim.scenarios.alibaba_pipeline import PodMarks, figures_table, marked_import_lines
-from gpu_reclaim.scenarios.alibaba_replay import ReplayPlacement, pod_uid
+from gpu_reclaim.scenarios.alibaba_replay import ReplayPlacement
+from gpu_reclaim.scenarios.alibaba_series import pod_uid
 from gpu_reclaim.scoring.fragmentation import NodeCapacity, PodRequest
 
 PLACEMENT = ReplayPlacement(

@@ -13,11 +13,10 @@ from gpu_reclaim.scenarios.alibaba_replay import (
     NODE_FILE,
     POD_FILE,
     ReplayPlacement,
-    iter_replay_import_lines,
     load_pods,
-    pod_uid,
     replay,
 )
+from gpu_reclaim.scenarios.alibaba_series import iter_replay_import_lines, pod_uid
 from gpu_reclaim.scoring.fragmentation import NodeCapacity, PodRequest
 
 NODES = """sn,cpu_milli,memory_mib,gpu,model
