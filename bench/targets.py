@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, NamedTuple
 
 from bench.figures import TARGETS, figure, table, verdict
 
-# (figure, what the row is, the target as printed), in the order the table prints them; the doublings follow
-ROWS: tuple[tuple[str, str, str], ...] = (
-    ("ingest_vs_ceiling", "ingest ÷ JSON-export ceiling", "≥ 25 %"),
-    ("ingest_vs_naive", "ingest ÷ naive path", "≥ 20×"),
-    ("end_to_end_seconds", "end to end, the 1,064-GPU week", "≤ 60 s"),
-    ("peak_rss_gib", "peak RSS", "≤ 1.5 GiB"),
-    ("steady_state_day_seconds", "steady-state day (full window loaded)", "≤ 8 s"),
-    ("day7_vs_day1", "day 7 ÷ day 1", "≤ 1.2×"),
-    ("window28_vs_window7", "28-day ÷ 7-day window (steady-state day)", "≤ 1.2×"),
+
+class TargetRow(NamedTuple):
+    figure: str  # the `figures[].figure` name
+    label: str  # what the printed row says
+    target_shown: str  # the target as printed
+
+
+# the fixed rows, in the order the table prints them; the doublings follow
+ROWS = (
+    TargetRow("ingest_vs_ceiling", "ingest ÷ JSON-export ceiling", "≥ 25 %"),
+    TargetRow("ingest_vs_naive", "ingest ÷ naive path", "≥ 20×"),
+    TargetRow("end_to_end_seconds", "end to end, the 1,064-GPU week", "≤ 60 s"),
+    TargetRow("peak_rss_gib", "peak RSS", "≤ 1.5 GiB"),
+    TargetRow("steady_state_day_seconds", "steady-state day (full window loaded)", "≤ 8 s"),
+    TargetRow("day7_vs_day1", "day 7 ÷ day 1", "≤ 1.2×"),
+    TargetRow("window28_vs_window7", "28-day ÷ 7-day window (steady-state day)", "≤ 1.2×"),
 )
 DOUBLING_SHOWN = "≤ 2.1× per doubling"
-LABELS = {name: label for name, label, _ in ROWS}
+LABELS = {row.figure: row.label for row in ROWS}
 
 
 def doubling_name(smaller_gpus: int, larger_gpus: int) -> str:
@@ -33,7 +40,7 @@ def planned_doublings(fleet_gpus: list[int]) -> list[str]:
 def not_measured(name: str) -> dict[str, Any]:
     if name.startswith("doubling_"):
         return figure(name, None, TARGETS["doubling_time_ratio"], "not measured", DOUBLING_SHOWN)
-    shown = next(target for row, _, target in ROWS if row == name)
+    shown = next(row.target_shown for row in ROWS if row.figure == name)
     return figure(name, None, TARGETS[name], "not measured", shown)
 
 
@@ -41,7 +48,7 @@ def every_target(figures: list[dict[str, Any]], doublings: list[str]) -> list[di
     """`figures` completed with a `not measured` row for each target this run did not measure: the fixed rows
     in ROWS order, then the measured doublings, then the `doublings` (up to 4,096 GPUs) that were not run."""
     by_name = {f["figure"]: f for f in figures}
-    out = [by_name.get(name) or not_measured(name) for name, _, _ in ROWS]
+    out = [by_name.get(row.figure) or not_measured(row.figure) for row in ROWS]
     measured = [f for f in figures if f["figure"].startswith("doubling_")]
     out += measured
     out += [not_measured(name) for name in doublings if name not in by_name]
