@@ -57,6 +57,12 @@ __all__ = [
 ]
 
 
+PROJECT_HOURLY = (
+    "INSERT INTO project_usage_hourly (day, hour, namespace, allocated_gpu_hours, used_gpu_hours, idle_gpu_hours) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
 def _project_day(
     day: date,
     workspace: str,
@@ -103,36 +109,35 @@ def make_database() -> duckdb.DuckDBPyConnection:
         _project_day(WINDOW_END, WORKSPACE_A, "vision", "alpha-vision", 99.0, 1.0, 1.0, 0.0, 1.0),
     ]
     con.executemany(f"INSERT INTO project_usage_daily ({PROJECT_COLUMNS}) VALUES ({', '.join('?' * 15)})", project_rows)
+    _insert_namespaces(con)
+    _insert_hourly(con)
+    _insert_quotas_and_pods(con, d)
+    insert_recommendations(con)
+    insert_cluster_tables(con)
+    return con
+
+
+def _insert_namespaces(con: duckdb.DuckDBPyConnection) -> None:
+    """The Projects' namespaces, every day of both windows."""
     for offset in range(-7, 8):
-        day = d + timedelta(offset)
+        day = WINDOW_START + timedelta(offset)
         con.execute("INSERT INTO namespaces VALUES (?, 'alpha-vision', ?, 'vision', true, '')", [day, WORKSPACE_A])
         con.execute("INSERT INTO namespaces VALUES (?, 'alpha-xss', ?, ?, true, '')", [day, WORKSPACE_A, HOSTILE])
         con.execute("INSERT INTO namespaces VALUES (?, 'bravo-nlp-ns', ?, 'bravo-nlp', true, '')", [day, WORKSPACE_B])
         con.execute(
             "INSERT INTO namespaces VALUES (?, 'alpha-reserved', ?, 'reserved-only', true, '')", [day, WORKSPACE_A]
         )
+
+
+def _insert_hourly(con: duckdb.DuckDBPyConnection) -> None:
+    """The Projects' hours (the heatmaps and trends) and a few GPU-hours per pod."""
     start = datetime(2026, 1, 5)
     for hour in range(30):
         ts = start + timedelta(hours=hour)
-        con.execute(
-            "INSERT INTO project_usage_hourly (day, hour, namespace, allocated_gpu_hours, used_gpu_hours, "
-            "idle_gpu_hours) "
-            "VALUES (?, ?, 'alpha-vision', ?, ?, ?)",
-            [ts.date(), ts, 2.0 + (hour % 3), 0.5 * (hour % 4), 0.25],
-        )
-        con.execute(
-            "INSERT INTO project_usage_hourly (day, hour, namespace, allocated_gpu_hours, used_gpu_hours, "
-            "idle_gpu_hours) "
-            "VALUES (?, ?, 'bravo-nlp-ns', 555.5, 1.0, 2.0)",
-            [ts.date(), ts],
-        )
+        con.execute(PROJECT_HOURLY, [ts.date(), ts, "alpha-vision", 2.0 + (hour % 3), 0.5 * (hour % 4), 0.25])
+        con.execute(PROJECT_HOURLY, [ts.date(), ts, "bravo-nlp-ns", 555.5, 1.0, 2.0])
     xss_hour = datetime(2026, 1, 7, 9)
-    con.execute(
-        "INSERT INTO project_usage_hourly (day, hour, namespace, allocated_gpu_hours, used_gpu_hours, "
-        "idle_gpu_hours) "
-        "VALUES (?, ?, 'alpha-xss', 4.0, 0.25, 3.0)",
-        [xss_hour.date(), xss_hour],
-    )
+    con.execute(PROJECT_HOURLY, [xss_hour.date(), xss_hour, "alpha-xss", 4.0, 0.25, 3.0])
     for ts, namespace, observed, used in [
         (datetime(2026, 1, 5, 9), "alpha-vision", 4.0, 3.0),
         (datetime(2026, 1, 6, 14), "alpha-vision", 2.0, 0.5),
@@ -145,6 +150,11 @@ def make_database() -> duckdb.DuckDBPyConnection:
             "used_gpu_hours, idle_gpu_hours, mean_activity) VALUES (?, ?, 'uid', 'GPU-1', ?, ?, ?, 0, ?)",
             [ts.date(), ts, namespace, observed, used, used / observed],
         )
+
+
+def _insert_quotas_and_pods(con: duckdb.DuckDBPyConnection, d: date) -> None:
+    """Quotas (one Project reserved GPUs and ran nothing), a pod per Workspace and its node, a pod without
+    DCGM samples, and a data-quality count."""
     for ts, hard in [(datetime(2026, 1, 5, 0), 16.0), (datetime(2026, 1, 8, 0), 8.0)]:
         con.execute(
             "INSERT INTO quota_steps VALUES (?, ?, 'alpha-vision', 'gpu-quota', ?, 2, '')", [ts.date(), ts, hard]
@@ -185,9 +195,6 @@ def make_database() -> duckdb.DuckDBPyConnection:
         [d, WORKSPACE_A],
     )
     con.execute("INSERT INTO data_quality VALUES (?, 'ingest', 'clamp_range', 'gpu_util', 12, '')", [d])
-    insert_recommendations(con)
-    insert_cluster_tables(con)
-    return con
 
 
 def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReportIndex, duckdb.DuckDBPyConnection]:
