@@ -157,8 +157,17 @@ def run_alibaba_replay(
         raise ValueError("the replayed steps must fit in one UTC day")
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="gpu-reclaim-alibaba-") as tmp:
-            options = {"day": day, "placement": placement, "marks": marks}
-            return run_alibaba_replay(policy, target_share, data_dir, Path(tmp), step_seconds, steps, **options)
+            return run_alibaba_replay(
+                policy,
+                target_share,
+                data_dir,
+                Path(tmp),
+                step_seconds,
+                steps,
+                day=day,
+                placement=placement,
+                marks=marks,
+            )
     workdir.mkdir(parents=True, exist_ok=True)
     runtimes: dict[str, float] = {}
     started = time.perf_counter()

@@ -116,8 +116,8 @@ def east_series(scenario: DemoScenario) -> Iterator[tuple[bytes, bytes, int]]:
             if pod is not None:
                 base.update(namespace=NAMESPACE, pod=pod.name, container="main")
             fb_used = np.rint(np.where(act > 0, 0.6, 0.01) * FB_MIB)
-            metrics = {
-                "DCGM_FI_DEV_GPU_UTIL": np.round(np.minimum(act * 105.0, 100.0), 1),
+            metrics: dict[str, FloatArray] = {
+                "DCGM_FI_DEV_GPU_UTIL": np.round(np.minimum(act * 105.0, 100.0), 1).astype(np.float64),
                 **profiling_metrics(act, fb_used, FB_MIB),
                 "DCGM_FI_DEV_POWER_USAGE": np.round(72.0 + 600.0 * act, 1),
             }
