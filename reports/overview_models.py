@@ -36,6 +36,7 @@ class WorkspaceRanking(PageModel):
 
 
 class MachineGroupUsage(PageModel):
+    cluster: str = ""  # labels.cluster_label's value ('' when off): Machine Groups are per cluster
     machine_group: str
     gpu_models: str
     nodes: int | None
@@ -102,12 +103,14 @@ class FragmentationPoint(PageModel):
 class FragmentationSeries(PageModel):
     """Fragmentation of one Machine Group, or of the whole cluster (scope 'cluster'), snapshot by snapshot."""
 
+    cluster: str = ""
     scope: str
     gpu_model: str
     points: list[FragmentationPoint]
 
 
 class FragmentationSummary(PageModel):
+    cluster: str = ""
     scope: str
     gpu_model: str
     gpus: Count
@@ -213,10 +216,14 @@ class ClusterOverview(PageModel):
     workspace_finding_totals: dict[str, FindingTotals] = Field(default_factory=dict)
     # which cluster(s) the window's data covers, when labels.cluster_label is set (core/cluster_days.py)
     clusters: list[str] = Field(default_factory=list)
+    # the window's data holds more than one cluster: the Machine Group and fragmentation tables show a Cluster column
+    show_clusters: bool = False
 
     @property
     def cluster_fragmentation(self) -> FragmentationSummary | None:
-        return next((row for row in self.fragmentation if row.scope == CLUSTER_SCOPE), None)
+        """The whole cluster's row; with several clusters, the largest's (most GPUs at the latest snapshot)."""
+        rows = [row for row in self.fragmentation if row.scope == CLUSTER_SCOPE]
+        return max(rows, key=lambda row: row.gpus, default=None)
 
     @property
     def unallocated_gpu_hours(self) -> float:
