@@ -8,6 +8,7 @@ plotly.js draws as text (category names) are HTML-escaped first, because plotly.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -287,7 +288,12 @@ def fragmentation_chart(
         )
         for index, item in enumerate(series)
     ]
-    return figure_json(go.Figure(data=traces, layout=_time_layout(260, y_title, x_range)))
+    # cluster-prefixed names fit two legend entries per row: taller, so the legend never needs a scrollbar
+    rows = math.ceil(len(traces) / (2 if show_clusters else 3))
+    layout = _time_layout(260 + 22 * max(rows - 2, 0), y_title, x_range)
+    if show_clusters:
+        layout["legend"] = {**layout["legend"], "entrywidth": 0.5, "entrywidthmode": "fraction"}
+    return figure_json(go.Figure(data=traces, layout=layout))
 
 
 def project_trend_chart(trend: ProjectTrend) -> str:

@@ -107,7 +107,7 @@ class WorkspaceReport(PageModel):
     finding_totals: FindingTotals = Field(default_factory=FindingTotals)
     # which cluster(s) the window's data covers, when labels.cluster_label is set (core/cluster_days.py)
     clusters: list[str] = Field(default_factory=list)
-    # the window's data holds more than one cluster: the Project and ticket tables show a Cluster column
+    # the Workspace's Projects and tickets come from more than one cluster: their tables show a Cluster column
     show_clusters: bool = False
 
     @property

@@ -64,6 +64,7 @@ class CapacityHour(PageModel):
 class CapacitySeries(PageModel):
     """A Machine Group's hours of the window, for the capacity / allocation / unmet-demand chart."""
 
+    cluster: str = ""
     machine_group: str
     gpu_model: str
     points: list[CapacityHour]
@@ -77,6 +78,7 @@ class CapacitySeries(PageModel):
 class MachineGroupCapacity(PageModel):
     """A Machine Group's capacity, allocation, unallocated capacity and unmet demand over the window."""
 
+    cluster: str = ""
     machine_group: str
     gpu_model: str
     hours: Count
@@ -126,8 +128,9 @@ class FragmentationSummary(PageModel):
 
 
 class DefragPlan(PageModel):
-    """The latest consolidation plan of a Machine Group in the window."""
+    """The latest consolidation plan of a Machine Group (of one cluster) in the window."""
 
+    cluster: str = ""
     machine_group: str
     gpu_model: str
     day: date
@@ -146,6 +149,7 @@ class OccupancyNode(PageModel):
     """One node at the window's last snapshot, for the occupancy map: its GPUs free, allocated and working,
     and allocated but idle (activity below the idle threshold in the snapshot's hour)."""
 
+    cluster: str = ""
     machine_group: str
     gpu_model: str
     node: str
@@ -201,11 +205,15 @@ class ClusterOverview(PageModel):
 
     @property
     def occupancy_groups(self) -> list[tuple[str, str, list[OccupancyNode]]]:
-        """The occupancy map's nodes per Machine Group: (group, GPU model, nodes), in the query's order."""
-        groups: dict[str, list[OccupancyNode]] = {}
+        """The occupancy map's nodes per Machine Group (per cluster: named '<cluster> · <group>' when the page
+        shows clusters): (group, GPU model, nodes), in the query's order."""
+        groups: dict[tuple[str, str], list[OccupancyNode]] = {}
         for node in self.occupancy:
-            groups.setdefault(node.machine_group, []).append(node)
-        return [(group, nodes[0].gpu_model, nodes) for group, nodes in groups.items()]
+            groups.setdefault((node.cluster, node.machine_group), []).append(node)
+        return [
+            (f"{cluster or 'no cluster'} · {group}" if self.show_clusters else group, nodes[0].gpu_model, nodes)
+            for (cluster, group), nodes in groups.items()
+        ]
 
     generated_at: datetime
     coverage: WindowCoverage | None = None  # set by reports.build

@@ -116,13 +116,19 @@ def load_capacity(
         )
         for row in fetch_rows(con, "report_overview_capacity.sql", params)
     ]
-    points: dict[str, list[CapacityHour]] = {}
-    models: dict[str, str] = {}
+    points: dict[tuple[str, str], list[CapacityHour]] = {}
+    models: dict[tuple[str, str], str] = {}
     for row in fetch_rows(con, "report_overview_capacity_hourly.sql", params):
-        models[row["machine_group"]] = row["gpu_model"]
-        points.setdefault(row["machine_group"], []).append(from_row(CapacityHour, row))
-    order = [row.machine_group for row in summary]
-    series = [CapacitySeries(machine_group=group, gpu_model=models[group], points=points[group]) for group in order]
+        key = (row["cluster"], row["machine_group"])
+        models[key] = row["gpu_model"]
+        points.setdefault(key, []).append(from_row(CapacityHour, row))
+    order = [(row.cluster, row.machine_group) for row in summary]
+    series = [
+        CapacitySeries(
+            cluster=cluster, machine_group=group, gpu_model=models[cluster, group], points=points[cluster, group]
+        )
+        for cluster, group in order
+    ]
     return summary, series
 
 

@@ -22,7 +22,7 @@ from gpu_reclaim.reports.models import (
     WorkspaceReport,
 )
 from gpu_reclaim.reports.overview_queries import load_cluster_overview
-from gpu_reclaim.reports.rows import efficiency, from_row, percentile, window_clusters, window_params
+from gpu_reclaim.reports.rows import efficiency, from_row, percentile, window_params
 from gpu_reclaim.reports.ticket_models import FindingTotals, Recommendation
 from gpu_reclaim.reports.ticket_queries import load_project_finding_totals, load_recommendations
 from gpu_reclaim.reports.trends import load_trends
@@ -214,7 +214,8 @@ def load_workspace_report(
         trends=load_trends(con, workspace, window_end),
         finding_totals=FindingTotals.summed(list(project_totals.values())),
         clusters=cluster_notes(con, window_start, window_end),
-        show_clusters=len(window_clusters(con, window_start, window_end)) > 1,
+        # its own rows: a Workspace all in one cluster shows no Cluster column, whatever the other Workspaces hold
+        show_clusters=len({project.cluster for project in projects} | {item.cluster for item in recommendations}) > 1,
     )
 
 

@@ -30,8 +30,8 @@ def window_params(window_start: date, window_end: date) -> dict[str, Any]:
 
 
 def window_clusters(con: duckdb.DuckDBPyConnection, window_start: date, window_end: date) -> list[str]:
-    """The clusters whose nodes or usage the window holds ('' for no cluster label); more than one: the tables of
-    Projects, tickets, Machine Groups and fragmentation show a Cluster column."""
+    """The clusters whose nodes or usage the window holds ('' for no cluster label); more than one: the overview's
+    Machine Group, capacity, occupancy, fragmentation and defrag tables show a Cluster column."""
     rows = run_sql(con, "report_window_clusters.sql", window_params(window_start, window_end)).fetchall()
     return [str(row[0]) for row in rows]
 

@@ -14,16 +14,16 @@ from typing import Any
 import duckdb
 import pytest
 from gpu_reclaim.core.config import Settings
+from gpu_reclaim.reports.models import WorkspaceReport
+from gpu_reclaim.reports.overview_models import ClusterOverview
 from gpu_reclaim.reports.overview_queries import load_cluster_overview
 from gpu_reclaim.reports.queries import load_workspace_report
 from gpu_reclaim.reports.render import render_overview, render_workspace
-from gpu_reclaim.reports.models import WorkspaceReport
-from gpu_reclaim.reports.overview_models import ClusterOverview
 from gpu_reclaim.store.fragmentation import compute_fragmentation, store_fragmentation
 from gpu_reclaim.store.recommendations import evaluate_recommendations, store_recommendations
 
 from tests.sql.helpers import DAY, DayFixture
-from tests.sql.test_clusters_sql import HOURS, LABELLED, OFF, one_cluster, tagged
+from tests.sql.test_clusters_sql import HOURS, LABELLED, OFF, one_cluster, tagged, two_clusters
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 END = DAY + timedelta(days=1)
@@ -46,7 +46,7 @@ def pages(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[Workspace
     findings = evaluate_recommendations(con, settings, settings.recommendations, start, start + timedelta(hours=6), DAY)
     store_recommendations(con, DAY, findings)
     report = load_workspace_report(con, settings, "platform", "platform", DAY, END, NOW)
-    overview = load_cluster_overview(con, {"platform": "platform"}, DAY, END, NOW)
+    overview = load_cluster_overview(con, {"platform": "platform", "research": "research"}, DAY, END, NOW)
     return report, overview
 
 
@@ -101,8 +101,20 @@ def test_two_clusters_two_project_rows_and_cluster_columns(con: duckdb.DuckDBPyC
     assert {(s.cluster, s.scope) for s in overview.fragmentation_series} == {
         (f.cluster, f.scope) for f in overview.fragmentation
     }
+    # capacity, defrag plans and the occupancy map: per cluster too, never one cluster's rows hidden or merged
+    assert sorted((c.cluster, c.machine_group, c.capacity_gpu_hours) for c in overview.capacity) == [
+        ("east", "h100-a", pytest.approx(8 * 24)), ("west", "h100-a", pytest.approx(8 * 24)),
+    ]  # fmt: skip
+    assert sorted((c.cluster, len(c.points)) for c in overview.capacity_series) == [("east", 24), ("west", 24)]
+    assert sorted((p.cluster, p.machine_group) for p in overview.defrag_plans) == [
+        ("east", "h100-a"), ("west", "h100-a"),
+    ]  # fmt: skip
+    assert sorted((n.cluster, n.node, n.allocated_gpus) for n in overview.occupancy) == [
+        ("east", "node-a", 2), ("west", "node-a", 2),
+    ]  # fmt: skip
+    assert [group for group, _, _ in overview.occupancy_groups] == ["east · h100-a", "west · h100-a"]
     overview_page = render_overview(overview, "EUR", 0.01, 0.1)
-    for table_id in ("machine-group-table", "fragmentation-table"):
+    for table_id in ("machine-group-table", "fragmentation-table", "capacity-table", "defrag-table", "occupancy-table"):
         shown = table(overview_page, table_id)
         assert "<th>Cluster</th>" in shown, table_id
         assert '<td class="cluster">east</td>' in shown and '<td class="cluster">west</td>' in shown, table_id
@@ -111,6 +123,15 @@ def test_two_clusters_two_project_rows_and_cluster_columns(con: duckdb.DuckDBPyC
         "east · h100-a", "east · whole cluster", "west · h100-a", "west · whole cluster",
     }  # fmt: skip
     assert trace_x(overview_page, "chart-machine-groups") == {"east · h100-a", "west · h100-a"}
+
+
+def test_a_workspace_in_one_cluster_has_no_cluster_column(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    two_clusters().load(con, LABELLED, tmp_path)  # platform in west only, research in east only
+    report, overview = pages(con, LABELLED)
+    assert overview.show_clusters and not report.show_clusters
+    assert [(p.cluster, p.namespace) for p in report.projects] == [("west", "team-a")]
+    assert "<th>Cluster</th>" not in render_workspace(report)
+    assert "<th>Cluster</th>" in render_overview(overview, "EUR", 0.01, 0.1)
 
 
 def test_one_cluster_no_cluster_column(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
