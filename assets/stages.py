@@ -28,6 +28,7 @@ from gpu_reclaim.core.extract import (
     metric_params,
     stage_export,
 )
+from gpu_reclaim.core.namespace_quality import record_namespace_conflicts
 from gpu_reclaim.core.provenance import record_computed_day
 from gpu_reclaim.core.shared_gpu_quality import shared_gpu_warnings
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
@@ -93,6 +94,7 @@ def replace_kube_state_day(con: duckdb.DuckDBPyConnection, settings: Settings, w
             run_sql(con, f"insert_{table}.sql", params)
         run_sql(con, "insert_shared_gpu_data_quality.sql", params)
         run_sql(con, "insert_snooze_data_quality.sql", params)
+        record_namespace_conflicts(con, settings, params)
         record_cluster_days(con, settings, window.day, "kube_state")
         run_sql(con, "delete_rule_aggregate_day.sql", {"day": window.day})
 

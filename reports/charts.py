@@ -8,6 +8,7 @@ plotly.js draws as text (category names) are HTML-escaped first, because plotly.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -161,9 +162,14 @@ def workspace_ranking_chart(rows: list[WorkspaceRanking], held_and_idle: Mapping
     return figure_json(go.Figure(data=traces, layout=layout))
 
 
-def machine_group_chart(rows: list[MachineGroupUsage]) -> str:
-    """Per Machine Group: capacity, allocated and used GPU-hours in the window."""
-    names = [_label(row.machine_group) for row in rows]
+def _in_cluster(name: str, cluster: str, show_clusters: bool) -> str:
+    """`name`, prefixed with its cluster when the page shows clusters ('' : series without the label)."""
+    return f"{cluster or 'no cluster'} · {name}" if show_clusters else name
+
+
+def machine_group_chart(rows: list[MachineGroupUsage], show_clusters: bool = False) -> str:
+    """Per Machine Group (per cluster when the page shows clusters): capacity, allocated and used GPU-hours."""
+    names = [_label(_in_cluster(row.machine_group, row.cluster, show_clusters)) for row in rows]
     bars: list[tuple[str, str, list[float | None]]] = [
         ("capacity", CAPACITY_COLOR, [row.capacity_gpu_hours for row in rows]),
         ("allocated", ALLOCATED_COLOR, [row.allocated_gpu_hours for row in rows]),
@@ -243,9 +249,14 @@ def capacity_chart(series: CapacitySeries, x_range: tuple[str, str] | None = Non
     return figure_json(go.Figure(data=traces, layout=_time_layout(250, "GPUs (hourly mean)", x_range)))
 
 
-def _scope_style(index: int, scope: str) -> dict[str, Any]:
+# the whole-cluster lines, one dash per cluster when the page shows several
+CLUSTER_DASHES = ("dash", "dot", "dashdot", "longdash")
+
+
+def _scope_style(index: int, scope: str, cluster_index: int = 0) -> dict[str, Any]:
     if scope == CLUSTER_SCOPE:
-        return {"color": CLUSTER_COLOR, "width": 2.5, "dash": "dash", "shape": "hv"}
+        dash = CLUSTER_DASHES[cluster_index % len(CLUSTER_DASHES)]
+        return {"color": CLUSTER_COLOR, "width": 2.5, "dash": dash, "shape": "hv"}
     return {"color": GROUP_COLORS[index % len(GROUP_COLORS)], "width": 1.5, "shape": "hv"}
 
 
@@ -259,22 +270,30 @@ def fragmentation_chart(
     y_title: str,
     value_format: str,
     x_range: tuple[str, str] | None = None,
+    show_clusters: bool = False,
 ) -> str:
-    """One fragmentation figure of every Machine Group and the whole cluster, snapshot by snapshot.
+    """One fragmentation figure of every Machine Group and the whole cluster (of each cluster when the page shows
+    clusters), snapshot by snapshot.
 
     `figure` is a FragmentationPoint field: fragmentation_ratio (percent), free_whole_gpus or placeable_8gpu."""
+    clusters = list(dict.fromkeys(item.cluster for item in series))
     traces = [
         go.Scatter(
             x=[point.snapshot_ts.isoformat() for point in item.points],
             y=[getattr(point, figure) for point in item.points],
-            name=_scope_name(item.scope),
+            name=_in_cluster(_scope_name(item.scope), item.cluster, show_clusters),
             mode="lines",
-            line=_scope_style(index, item.scope),
+            line=_scope_style(index, item.scope, clusters.index(item.cluster)),
             hovertemplate=f"%{{y:{value_format}}}<extra>%{{fullData.name}}</extra>",
         )
         for index, item in enumerate(series)
     ]
-    return figure_json(go.Figure(data=traces, layout=_time_layout(260, y_title, x_range)))
+    # cluster-prefixed names fit two legend entries per row: taller, so the legend never needs a scrollbar
+    rows = math.ceil(len(traces) / (2 if show_clusters else 3))
+    layout = _time_layout(260 + 22 * max(rows - 2, 0), y_title, x_range)
+    if show_clusters:
+        layout["legend"] = {**layout["legend"], "entrywidth": 0.5, "entrywidthmode": "fraction"}
+    return figure_json(go.Figure(data=traces, layout=layout))
 
 
 def project_trend_chart(trend: ProjectTrend) -> str:

@@ -14,6 +14,7 @@ from pydantic import Field
 
 
 class ProjectReport(UsageFigures):
+    cluster: str = ""  # labels.cluster_label's value ('' when off): a Project is (cluster, namespace)
     project: str
     namespace: str
     reserved_gpus: float | None = None
@@ -35,6 +36,7 @@ class HourlyPoint(PageModel):
 class ProjectSeries(PageModel):
     """One Project's mean GPUs allocated and used per hour of the window (for the time chart)."""
 
+    cluster: str = ""
     project: str
     namespace: str
     reserved_gpus: float | None
@@ -105,6 +107,8 @@ class WorkspaceReport(PageModel):
     finding_totals: FindingTotals = Field(default_factory=FindingTotals)
     # which cluster(s) the window's data covers, when labels.cluster_label is set (core/cluster_days.py)
     clusters: list[str] = Field(default_factory=list)
+    # the Workspace's Projects and tickets come from more than one cluster: their tables show a Cluster column
+    show_clusters: bool = False
 
     @property
     def active_recommendations(self) -> list[Recommendation]:

@@ -36,6 +36,7 @@ class WorkspaceRanking(PageModel):
 
 
 class MachineGroupUsage(PageModel):
+    cluster: str = ""  # labels.cluster_label's value ('' when off): Machine Groups are per cluster
     machine_group: str
     gpu_models: str
     nodes: int | None
@@ -63,6 +64,7 @@ class CapacityHour(PageModel):
 class CapacitySeries(PageModel):
     """A Machine Group's hours of the window, for the capacity / allocation / unmet-demand chart."""
 
+    cluster: str = ""
     machine_group: str
     gpu_model: str
     points: list[CapacityHour]
@@ -76,6 +78,7 @@ class CapacitySeries(PageModel):
 class MachineGroupCapacity(PageModel):
     """A Machine Group's capacity, allocation, unallocated capacity and unmet demand over the window."""
 
+    cluster: str = ""
     machine_group: str
     gpu_model: str
     hours: Count
@@ -102,12 +105,14 @@ class FragmentationPoint(PageModel):
 class FragmentationSeries(PageModel):
     """Fragmentation of one Machine Group, or of the whole cluster (scope 'cluster'), snapshot by snapshot."""
 
+    cluster: str = ""
     scope: str
     gpu_model: str
     points: list[FragmentationPoint]
 
 
 class FragmentationSummary(PageModel):
+    cluster: str = ""
     scope: str
     gpu_model: str
     gpus: Count
@@ -123,8 +128,9 @@ class FragmentationSummary(PageModel):
 
 
 class DefragPlan(PageModel):
-    """The latest consolidation plan of a Machine Group in the window."""
+    """The latest consolidation plan of a Machine Group (of one cluster) in the window."""
 
+    cluster: str = ""
     machine_group: str
     gpu_model: str
     day: date
@@ -143,6 +149,7 @@ class OccupancyNode(PageModel):
     """One node at the window's last snapshot, for the occupancy map: its GPUs free, allocated and working,
     and allocated but idle (activity below the idle threshold in the snapshot's hour)."""
 
+    cluster: str = ""
     machine_group: str
     gpu_model: str
     node: str
@@ -198,11 +205,15 @@ class ClusterOverview(PageModel):
 
     @property
     def occupancy_groups(self) -> list[tuple[str, str, list[OccupancyNode]]]:
-        """The occupancy map's nodes per Machine Group: (group, GPU model, nodes), in the query's order."""
-        groups: dict[str, list[OccupancyNode]] = {}
+        """The occupancy map's nodes per Machine Group (per cluster: named '<cluster> · <group>' when the page
+        shows clusters): (group, GPU model, nodes), in the query's order."""
+        groups: dict[tuple[str, str], list[OccupancyNode]] = {}
         for node in self.occupancy:
-            groups.setdefault(node.machine_group, []).append(node)
-        return [(group, nodes[0].gpu_model, nodes) for group, nodes in groups.items()]
+            groups.setdefault((node.cluster, node.machine_group), []).append(node)
+        return [
+            (f"{cluster or 'no cluster'} · {group}" if self.show_clusters else group, nodes[0].gpu_model, nodes)
+            for (cluster, group), nodes in groups.items()
+        ]
 
     generated_at: datetime
     coverage: WindowCoverage | None = None  # set by reports.build
@@ -213,10 +224,14 @@ class ClusterOverview(PageModel):
     workspace_finding_totals: dict[str, FindingTotals] = Field(default_factory=dict)
     # which cluster(s) the window's data covers, when labels.cluster_label is set (core/cluster_days.py)
     clusters: list[str] = Field(default_factory=list)
+    # the window's data holds more than one cluster: the Machine Group and fragmentation tables show a Cluster column
+    show_clusters: bool = False
 
     @property
     def cluster_fragmentation(self) -> FragmentationSummary | None:
-        return next((row for row in self.fragmentation if row.scope == CLUSTER_SCOPE), None)
+        """The whole cluster's row; with several clusters, the largest's (most GPUs at the latest snapshot)."""
+        rows = [row for row in self.fragmentation if row.scope == CLUSTER_SCOPE]
+        return max(rows, key=lambda row: row.gpus, default=None)
 
     @property
     def unallocated_gpu_hours(self) -> float:

@@ -24,7 +24,7 @@ from gpu_reclaim.reports.overview_models import (
     WaitingDemand,
     WorkspaceRanking,
 )
-from gpu_reclaim.reports.rows import efficiency, from_row, window_params
+from gpu_reclaim.reports.rows import efficiency, from_row, window_clusters, window_params
 from gpu_reclaim.reports.ticket_models import FindingTotals
 from gpu_reclaim.reports.ticket_queries import (
     latest_evaluation,
@@ -99,6 +99,7 @@ def load_cluster_overview(
         finding_totals=FindingTotals.summed(list(finding_totals.values())),
         workspace_finding_totals=finding_totals,
         clusters=cluster_notes(con, window_start, window_end),
+        show_clusters=len(window_clusters(con, window_start, window_end)) > 1,
     )
 
 
@@ -115,29 +116,41 @@ def load_capacity(
         )
         for row in fetch_rows(con, "report_overview_capacity.sql", params)
     ]
-    points: dict[str, list[CapacityHour]] = {}
-    models: dict[str, str] = {}
+    points: dict[tuple[str, str], list[CapacityHour]] = {}
+    models: dict[tuple[str, str], str] = {}
     for row in fetch_rows(con, "report_overview_capacity_hourly.sql", params):
-        models[row["machine_group"]] = row["gpu_model"]
-        points.setdefault(row["machine_group"], []).append(from_row(CapacityHour, row))
-    order = [row.machine_group for row in summary]
-    series = [CapacitySeries(machine_group=group, gpu_model=models[group], points=points[group]) for group in order]
+        key = (row["cluster"], row["machine_group"])
+        models[key] = row["gpu_model"]
+        points.setdefault(key, []).append(from_row(CapacityHour, row))
+    order = [(row.cluster, row.machine_group) for row in summary]
+    series = [
+        CapacitySeries(
+            cluster=cluster, machine_group=group, gpu_model=models[cluster, group], points=points[cluster, group]
+        )
+        for cluster, group in order
+    ]
     return summary, series
 
 
 def load_fragmentation(
     con: duckdb.DuckDBPyConnection, window_start: date, window_end: date
 ) -> tuple[list[FragmentationSummary], list[FragmentationSeries]]:
-    """Fragmentation per Machine Group and for the cluster (last): window summary and snapshot series."""
+    """Fragmentation per cluster, Machine Group and for the whole cluster (last): window summary and snapshot
+    series."""
     params = window_params(window_start, window_end)
     summary = [
         from_row(FragmentationSummary, row) for row in fetch_rows(con, "report_overview_fragmentation.sql", params)
     ]
-    points: dict[str, list[FragmentationPoint]] = {}
+    points: dict[tuple[str, str], list[FragmentationPoint]] = {}
     for row in fetch_rows(con, "report_overview_fragmentation_hourly.sql", params):
-        points.setdefault(row["scope"], []).append(from_row(FragmentationPoint, row))
+        points.setdefault((row["cluster"], row["scope"]), []).append(from_row(FragmentationPoint, row))
     series = [
-        FragmentationSeries(scope=row.scope, gpu_model=row.gpu_model, points=points.get(row.scope, []))
+        FragmentationSeries(
+            cluster=row.cluster,
+            scope=row.scope,
+            gpu_model=row.gpu_model,
+            points=points.get((row.cluster, row.scope), []),
+        )
         for row in summary
     ]
     return summary, series

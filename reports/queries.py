@@ -55,12 +55,15 @@ def usage_figures(row: dict[str, Any], recoverable: float) -> dict[str, Any]:
     }
 
 
-def _recoverable(rows: list[Recommendation], namespace: str | None = None) -> float:
-    """GPU-hours per week of the non-exempt findings (of one namespace when given)."""
+ProjectKey = tuple[str, str]  # (cluster, namespace): the same namespace in two clusters is two Projects
+
+
+def _recoverable(rows: list[Recommendation], project: ProjectKey | None = None) -> float:
+    """GPU-hours per week of the non-exempt findings (of one Project when given)."""
     return sum(
         item.gpu_hours_recoverable_per_week or 0.0
         for item in rows
-        if not item.exempt and (namespace is None or item.namespace == namespace)
+        if not item.exempt and (project is None or (item.cluster, item.namespace) == project)
     )
 
 
@@ -94,51 +97,57 @@ def load_previous_totals(
 _USAGE_COLUMNS = tuple(key for key in SUMMARY_FIGURES if key.endswith("_hours") and "recoverable" not in key)
 
 
+def _key(row: dict[str, Any]) -> ProjectKey:
+    return (str(row["cluster"]), str(row["namespace"]))
+
+
 def _with_quota_only_projects(
-    usage_rows: list[dict[str, Any]], quota: dict[str, dict[str, Any]]
+    usage_rows: list[dict[str, Any]], quota: dict[ProjectKey, dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The usage rows, plus a zero row for every Project that reserved GPUs and ran nothing."""
-    seen = {row["namespace"] for row in usage_rows}
+    seen = {_key(row) for row in usage_rows}
     idle_quota = [
-        {"project": row["project"], "namespace": namespace, **dict.fromkeys(_USAGE_COLUMNS, 0.0),
+        {"cluster": key[0], "project": row["project"], "namespace": key[1], **dict.fromkeys(_USAGE_COLUMNS, 0.0),
          "allocated_cost": None, "idle_cost": None}
-        for namespace, row in quota.items()
-        if namespace not in seen
+        for key, row in quota.items()
+        if key not in seen
     ]  # fmt: skip
     return usage_rows + idle_quota
 
 
 def _projects(
     usage_rows: list[dict[str, Any]],
-    quota: dict[str, dict[str, Any]],
-    points: dict[str, list[HourlyPoint]],
+    quota: dict[ProjectKey, dict[str, Any]],
+    points: dict[ProjectKey, list[HourlyPoint]],
     recommendations: list[Recommendation],
 ) -> tuple[list[ProjectReport], list[ProjectSeries]]:
     """Each Project's figures (usage, quota, peak and p95 allocation, recoverable hours) and hourly series."""
     projects: list[ProjectReport] = []
     series: list[ProjectSeries] = []
     for row in usage_rows:
-        namespace = row["namespace"]
-        allocation = [point.allocated_gpus for point in points.get(namespace, [])]
-        reserved = quota.get(namespace, {})
+        key = _key(row)
+        allocation = [point.allocated_gpus for point in points.get(key, [])]
+        reserved = quota.get(key, {})
         projects.append(
             ProjectReport(
+                cluster=key[0],
                 project=row["project"],
-                namespace=namespace,
+                namespace=key[1],
                 reserved_gpus=rounded(reserved.get("reserved_gpus")),
                 max_reserved_gpus=rounded(reserved.get("max_reserved_gpus")),
                 peak_allocated_gpus=rounded_hours(max(allocation, default=0.0)),
                 p95_allocated_gpus=rounded_hours(percentile(allocation, 0.95)),
                 estimated_used_gpu_hours=rounded_hours(row.get("estimated_used_gpu_hours")),
-                **usage_figures(row, _recoverable(recommendations, namespace)),
+                **usage_figures(row, _recoverable(recommendations, key)),
             )
         )
         series.append(
             ProjectSeries(
+                cluster=key[0],
                 project=row["project"],
-                namespace=namespace,
+                namespace=key[1],
                 reserved_gpus=rounded(reserved.get("reserved_gpus")),
-                points=points.get(namespace, []),
+                points=points.get(key, []),
             )
         )
     return projects, series
@@ -159,20 +168,22 @@ def load_workspace_report(
     recommendations, evaluated_on = load_recommendations(con, workspace, window_start, window_end)
 
     hourly = fetch_rows(con, "report_project_hourly.sql", params)
-    points: dict[str, list[HourlyPoint]] = {}
+    points: dict[ProjectKey, list[HourlyPoint]] = {}
     for row in hourly:
-        points.setdefault(row["namespace"], []).append(from_row(HourlyPoint, row))
-    quota = {row["namespace"]: row for row in fetch_rows(con, "report_project_quota.sql", params)}
+        points.setdefault(_key(row), []).append(from_row(HourlyPoint, row))
+    quota = {_key(row): row for row in fetch_rows(con, "report_project_quota.sql", params)}
 
     usage_rows = _with_quota_only_projects(fetch_rows(con, "report_workspace_projects.sql", params), quota)
     project_totals = {
-        namespace: totals
-        for (owner, namespace), totals in load_project_finding_totals(con, window_start, window_end).items()
+        (cluster, namespace): totals
+        for (owner, cluster, namespace), totals in load_project_finding_totals(con, window_start, window_end).items()
         if owner == workspace
     }
     projects, series = _projects(usage_rows, quota, points, recommendations)
     projects = [
-        project.model_copy(update={"findings": project_totals.get(project.namespace, FindingTotals())})
+        project.model_copy(
+            update={"findings": project_totals.get((project.cluster, project.namespace), FindingTotals())}
+        )
         for project in projects
     ]
 
@@ -203,6 +214,8 @@ def load_workspace_report(
         trends=load_trends(con, workspace, window_end),
         finding_totals=FindingTotals.summed(list(project_totals.values())),
         clusters=cluster_notes(con, window_start, window_end),
+        # its own rows: a Workspace all in one cluster shows no Cluster column, whatever the other Workspaces hold
+        show_clusters=len({project.cluster for project in projects} | {item.cluster for item in recommendations}) > 1,
     )
 
 

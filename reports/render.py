@@ -198,26 +198,32 @@ def render_overview(overview: ClusterOverview, currency: str, idle: float, low_u
             overview.workspaces,
             {name: totals.held_and_idle_gpu_hours_per_week for name, totals in findings.items()},
         ),
-        machine_group_figure=charts.machine_group_chart(overview.machine_groups),
+        machine_group_figure=charts.machine_group_chart(overview.machine_groups, overview.show_clusters),
         capacity_figures=[charts.capacity_chart(series, span) for series in overview.capacity_series],
         fragmentation_figures=[
             (
                 "chart-fragmentation-ratio",
                 "Fragmentation ratio",
                 "% of free GPU capacity that typical pods cannot use",
-                charts.fragmentation_chart(fragmentation, "fragmentation_ratio", "fragmentation %", ".1f", span),
+                charts.fragmentation_chart(
+                    fragmentation, "fragmentation_ratio", "fragmentation %", ".1f", span, overview.show_clusters
+                ),
             ),
             (
                 "chart-free-gpus",
                 "Free whole GPUs",
                 "GPUs no pod holds",
-                charts.fragmentation_chart(fragmentation, "free_whole_gpus", "GPUs", ".0f", span),
+                charts.fragmentation_chart(
+                    fragmentation, "free_whole_gpus", "GPUs", ".0f", span, overview.show_clusters
+                ),
             ),
             (
                 "chart-placeable-8gpu",
                 "Placeable 8-GPU pods",
                 "how many 8-GPU pods would still fit",
-                charts.fragmentation_chart(fragmentation, "placeable_8gpu", "8-GPU pods", ".0f", span),
+                charts.fragmentation_chart(
+                    fragmentation, "placeable_8gpu", "8-GPU pods", ".0f", span, overview.show_clusters
+                ),
             ),
         ],
     )

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
+import duckdb
+from gpu_reclaim.core.warehouse import run_sql
 from gpu_reclaim.reports.model_base import rounded
 from gpu_reclaim.reports.numbers import evidence_sentences, evidence_value
 from pydantic import BaseModel
@@ -25,6 +27,13 @@ def from_row(model: type[ModelT], row: Mapping[str, Any], **overrides: Any) -> M
 
 def window_params(window_start: date, window_end: date) -> dict[str, Any]:
     return {"window_start": window_start, "window_end": window_end}
+
+
+def window_clusters(con: duckdb.DuckDBPyConnection, window_start: date, window_end: date) -> list[str]:
+    """The clusters whose nodes or usage the window holds ('' for no cluster label); more than one: the overview's
+    Machine Group, capacity, occupancy, fragmentation and defrag tables show a Cluster column."""
+    rows = run_sql(con, "report_window_clusters.sql", window_params(window_start, window_end)).fetchall()
+    return [str(row[0]) for row in rows]
 
 
 def efficiency(used: float | None, allocated: float | None) -> float | None:

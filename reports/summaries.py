@@ -62,6 +62,7 @@ def summary_document(report: WorkspaceReport) -> dict[str, Any]:
         "previous_window_has_data": report.previous_totals is not None,
         "projects": [
             {
+                "cluster": project.cluster,
                 "project": project.project,
                 "namespace": project.namespace,
                 **_figures(project),

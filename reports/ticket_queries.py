@@ -55,12 +55,16 @@ def load_cluster_tickets(con: duckdb.DuckDBPyConnection, evaluated_on: date | No
 
 def load_project_finding_totals(
     con: duckdb.DuckDBPyConnection, window_start: date, window_end: date
-) -> dict[tuple[str, str], FindingTotals]:
-    """Per (Workspace, namespace): the findings' totals of the latest evaluation in the window (the cluster's
-    defrag tickets under ('cluster', ''))."""
+) -> dict[tuple[str, str, str], FindingTotals]:
+    """Per (Workspace, cluster, namespace): the findings' totals of the latest evaluation in the window (the
+    cluster's defrag tickets under ('cluster', <cluster>, '')). The same namespace in two clusters is two
+    Projects, never added together."""
     params = {"evaluated_on": latest_evaluation(con, window_start, window_end)}
     rows = fetch_records(con, "report_finding_totals.sql", params)
-    return {(str(row["workspace"]), str(row["namespace"])): from_row(FindingTotals, row) for row in rows}
+    return {
+        (str(row["workspace"]), str(row["cluster"]), str(row["namespace"])): from_row(FindingTotals, row)
+        for row in rows
+    }
 
 
 def load_finding_totals(
@@ -68,6 +72,6 @@ def load_finding_totals(
 ) -> dict[str, FindingTotals]:
     """Per Workspace (and `cluster`): the findings' totals of the latest evaluation in the window."""
     parts: dict[str, list[FindingTotals]] = {}
-    for (workspace, _), totals in load_project_finding_totals(con, window_start, window_end).items():
+    for (workspace, _, _), totals in load_project_finding_totals(con, window_start, window_end).items():
         parts.setdefault(workspace, []).append(totals)
     return {workspace: FindingTotals.summed(totals) for workspace, totals in parts.items()}

@@ -1,10 +1,12 @@
--- Per Workspace (and 'cluster' for the defrag tickets) and Project: the totals of the evaluation dated
+-- Per Workspace (and 'cluster' for the defrag tickets) and Project (cluster, namespace: the same namespace in
+-- two clusters is two Projects, never added together): the totals of the evaluation dated
 -- $evaluated_on, one meaning each, never added together; the GPUs are the view's give_back_gpus. Exempt and insufficient-data records are left out.
 -- held_and_idle_gpu_hours_per_week: GPU-hours per week that reclaim-now tickets give back from GPUs held by
 -- running workloads; quota_to_release_*: reserved-but-unused quota (quota_reclaim); *_defrag_frees: whole
 -- nodes (and their GPUs) a defrag frees; wasted_gpu_hours: waste reports' waste.
 SELECT
     workspace,
+    cluster,
     namespace,
     count(*) FILTER (WHERE finding_kind = 'reclaim') AS reclaim_findings,
     count(*) FILTER (WHERE finding_kind = 'waste_report') AS waste_reports,
@@ -21,5 +23,5 @@ SELECT
     coalesce(sum(wasted_gpu_hours) FILTER (WHERE finding_kind = 'waste_report'), 0) AS wasted_gpu_hours
 FROM report_ticket_findings
 WHERE evaluated_on = $evaluated_on AND NOT exempt AND NOT insufficient_data
-GROUP BY workspace, namespace
-ORDER BY workspace, namespace;
+GROUP BY workspace, cluster, namespace
+ORDER BY workspace, cluster, namespace;

@@ -1,7 +1,8 @@
--- Cluster overview: the latest consolidation plan of each Machine Group dated in [$window_start, $window_end)
+-- Cluster overview: the latest consolidation plan of each Machine Group (per cluster) dated in [$window_start, $window_end)
 -- (defrag_plans): moves, whole nodes freed, 8-GPU slots and fragmentation ratio (percent) before and after,
 -- and the low-use UTC hours to run it in.
 SELECT
+    cluster,
     machine_group,
     gpu_model,
     day,
@@ -16,5 +17,5 @@ SELECT
     low_use_hours_utc
 FROM defrag_plans
 WHERE day >= $window_start AND day < $window_end
-QUALIFY row_number() OVER (PARTITION BY machine_group ORDER BY day DESC, snapshot_ts DESC) = 1
-ORDER BY machine_group;
+QUALIFY row_number() OVER (PARTITION BY cluster, machine_group ORDER BY day DESC, snapshot_ts DESC) = 1
+ORDER BY cluster, machine_group;

@@ -1,4 +1,4 @@
--- One row per (Project namespace of $workspace, hour of [$window_start, $window_end)): mean GPUs allocated
+-- One row per (Project (cluster, namespace) of $workspace, hour of [$window_start, $window_end)): mean GPUs allocated
 -- and used in the hour (GPU-hours in one hour). Hours without a row in project_usage_hourly held no GPU: 0.
 -- Namespaces: those with usage in the window, and those with a GPU quota on a day they belonged to $workspace.
 WITH hours AS (
@@ -23,6 +23,7 @@ workspace_hourly AS (
     WHERE u.day >= $window_start AND u.day < $window_end
 )
 SELECT
+    n.cluster,
     n.namespace,
     h.hour,
     coalesce(u.allocated_gpu_hours, 0) AS allocated_gpus,
@@ -30,4 +31,4 @@ SELECT
 FROM workspace_namespaces AS n
 CROSS JOIN hours AS h
 LEFT JOIN workspace_hourly AS u ON u.cluster = n.cluster AND u.namespace = n.namespace AND u.hour = h.hour
-ORDER BY n.namespace, h.hour;
+ORDER BY n.cluster, n.namespace, h.hour;

@@ -1,5 +1,7 @@
--- One row per Project (namespace) of a Workspace with usage in [$window_start, $window_end): its sums.
+-- One row per Project (cluster, namespace) of a Workspace with usage in [$window_start, $window_end): its sums.
+-- The same namespace in two clusters is two rows.
 SELECT
+    cluster,
     project,
     namespace,
     sum(allocated_gpu_hours) AS allocated_gpu_hours,
@@ -17,5 +19,5 @@ SELECT
     coalesce(sum(estimated_used_gpu_hours), 0) AS estimated_used_gpu_hours
 FROM project_usage_daily
 WHERE workspace = $workspace AND day >= $window_start AND day < $window_end
-GROUP BY project, namespace
-ORDER BY sum(allocated_gpu_hours) DESC, project, namespace;
+GROUP BY cluster, project, namespace
+ORDER BY sum(allocated_gpu_hours) DESC, project, namespace, cluster;

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from gpu_reclaim.reports.models import FindingTotals
 from gpu_reclaim.reports.overview_queries import load_finding_totals
+from gpu_reclaim.reports.ticket_queries import load_project_finding_totals
 
 from tests.unit.test_rules_builder import Cluster, evaluate
 
@@ -47,3 +48,25 @@ def test_held_idle_quota_and_waste_are_separate_totals() -> None:
         0,
     )
     assert FindingTotals.summed([ws, ws]).quota_to_release_gpus == 2 * ws.quota_to_release_gpus
+
+
+def test_the_same_namespace_in_two_clusters_is_two_projects_never_added() -> None:
+    cluster = Cluster()
+    cluster.namespace("vision", workspace="ws-a")
+    cluster.node("node-1")
+    cluster.pod("vision", "idle-0", "Job/idle", category="training", end_h=STEPS_H)
+    cluster.gpu("vision", "idle-0", "GPU-0", end_h=STEPS_H, activity=0.0)
+    findings = evaluate(cluster, hours=STEPS_H, evaluated_on=date(2026, 11, 2))
+    idle = next(f for f in findings if f.workload == "Job/idle")
+    # the same finding in a second cluster: its own id and cluster, the same Workspace and namespace
+    cluster.con.execute(
+        "INSERT INTO recommendations SELECT * REPLACE ('east' AS cluster, finding_id || '-east' AS finding_id) "
+        "FROM recommendations WHERE cluster = ''"
+    )
+    totals = load_project_finding_totals(cluster.con, date(2026, 11, 2), date(2026, 11, 3))
+    assert set(totals) == {("ws-a", "", "vision"), ("ws-a", "east", "vision")}
+    for key in (("ws-a", "", "vision"), ("ws-a", "east", "vision")):
+        assert totals[key].held_and_idle_gpus == 1
+        assert totals[key].held_and_idle_gpu_hours_per_week == pytest.approx(idle.gpu_hours_recoverable_per_week)
+    workspace = load_finding_totals(cluster.con, date(2026, 11, 2), date(2026, 11, 3))["ws-a"]
+    assert workspace.held_and_idle_gpus == 2
