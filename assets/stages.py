@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-from gpu_reclaim.core.busy_looking import busy_looking_params, day_range, stage_gpu_power_limits
+from gpu_reclaim.core.busy_looking import busy_looking_params, stage_window_power_limits
 from gpu_reclaim.core.cluster_days import record_cluster_days
 from gpu_reclaim.core.config import Settings, gpu_model_weight, h100_equivalent_weight
 from gpu_reclaim.core.extract import (
@@ -33,7 +33,7 @@ from gpu_reclaim.core.provenance import record_computed_day
 from gpu_reclaim.core.shared_gpu_quality import shared_gpu_warnings
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.core.warehouse import Warehouse, run_sql, transaction
-from gpu_reclaim.store.rule_days import replace_rule_day, rule_aggregation_params
+from gpu_reclaim.store.rule_days import replace_power_day, replace_rule_day, rule_aggregation_params
 
 log = logging.getLogger(__name__)
 
@@ -130,18 +130,23 @@ def load_kube_state_export(
 
 
 def compute_usage(con: duckdb.DuckDBPyConnection, settings: Settings, day: date) -> None:
-    """Replace one day of every usage table from the ingested tables, in one transaction."""
+    """Replace one day of every usage table (and the day's rule aggregates) from the ingested tables, in one
+    transaction. The day's power histograms are stored first and its power limits merged from them (one read of
+    the day's power for both)."""
     fake_busy = settings.recommendations.fake_busy
     params = {**metric_params(settings), **DayWindow(day).params(), **busy_looking_params(fake_busy)}
+    aggregation = rule_aggregation_params(settings)
     with transaction(con):
         record_gpu_model_weights(con, settings, day)
-        stage_gpu_power_limits(con, settings.gpu_power, fake_busy, *day_range(day))
+        replace_power_day(con, aggregation, day)
+        run_sql(con, "create_partial_rule_days.sql")
+        stage_window_power_limits(con, settings.gpu_power, fake_busy, day, day)
         run_sql(con, "stage_held_gpu_steps.sql", params)
         for table in USAGE_TABLES:
             run_sql(con, f"delete_{table}_partition.sql", params)
         for table in USAGE_TABLES:
             run_sql(con, f"insert_{table}.sql", params)
-        replace_rule_day(con, rule_aggregation_params(settings), day)
+        replace_rule_day(con, aggregation, day, power=False)
         record_computed_day(con, "usage", day)
 
 

@@ -1,7 +1,9 @@
 """The busy-looking-idle step's inputs: its thresholds as bound parameters, and the power limits of every GPU of a
 range staged as `gpu_power_limits` (the macro itself is `busy_looking_idle` in sql/create_macros.sql).
 
-The usage stage stages a day, the rules stage their window; both then judge each step with the same macro.
+The usage stage stages a day, the rules stage their window; both then judge each step with the same macro. Both
+merge the per-day power histograms (gpu_power_day, sql/stage_window_gpu_power.sql); stage_gpu_power_limits reads
+gpu_samples itself (the reference the merge is bit-identical to).
 """
 
 from __future__ import annotations
@@ -42,8 +44,16 @@ def stage_gpu_power_limits(
     """(Re)create the temp tables gpu_model_power (the config's entry of each model seen in the range) and
     gpu_power_limits (per GPU: idle and max power, and their source)."""
     bounds = {"range_start": range_start.replace(tzinfo=None), "range_end": range_end.replace(tzinfo=None)}
+    stage_gpu_model_power(con, gpu_power, "select_gpu_models_in_range.sql", bounds)
+    run_sql(con, "stage_gpu_power_limits.sql", {**bounds, **busy_looking_params(fake_busy)})
+
+
+def stage_gpu_model_power(
+    con: duckdb.DuckDBPyConnection, gpu_power: list[GpuModelPower], models_sql: str, bounds: dict[str, Any]
+) -> None:
+    """(Re)create gpu_model_power: the config's entry of each model `models_sql` lists."""
     run_sql(con, "create_gpu_model_power.sql")
-    for (model,) in run_sql(con, "select_gpu_models_in_range.sql", bounds).fetchall():
+    for (model,) in run_sql(con, models_sql, bounds).fetchall():
         entry = gpu_model_power(gpu_power, str(model))
         if entry is not None:
             run_sql(
@@ -51,4 +61,17 @@ def stage_gpu_power_limits(
                 "insert_gpu_model_power.sql",
                 {"gpu_model": model, "idle_w": entry.idle_w, "max_w": entry.max_w},
             )
-    run_sql(con, "stage_gpu_power_limits.sql", {**bounds, **busy_looking_params(fake_busy)})
+
+
+def stage_window_power_limits(
+    con: duckdb.DuckDBPyConnection,
+    gpu_power: list[GpuModelPower],
+    fake_busy: FakeBusySettings,
+    full_first: date,
+    full_last: date,
+) -> None:
+    """gpu_power_limits (and gpu_model_power) merged from the power histograms of gpu_power_day's days
+    [full_first, full_last] and of partial_gpu_power_day (the window's edge parts, sql/create_partial_rule_days.sql)."""
+    bounds = {"full_first": full_first, "full_last": full_last}
+    stage_gpu_model_power(con, gpu_power, "select_gpu_models_of_power_days.sql", bounds)
+    run_sql(con, "stage_window_gpu_power.sql", {**bounds, **busy_looking_params(fake_busy)})

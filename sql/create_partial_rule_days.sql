@@ -6,3 +6,6 @@ CREATE OR REPLACE TEMP TABLE partial_workload_day AS SELECT * FROM workload_day 
 CREATE OR REPLACE TEMP TABLE partial_workload_values_day AS SELECT * FROM workload_values_day LIMIT 0;
 CREATE OR REPLACE TEMP TABLE partial_workload_activity_day AS SELECT * FROM workload_activity_day LIMIT 0;
 CREATE OR REPLACE TEMP TABLE partial_quota_demand_day AS SELECT * FROM quota_demand_day LIMIT 0;
+CREATE OR REPLACE TEMP TABLE partial_gpu_power_day AS SELECT * FROM gpu_power_day LIMIT 0;
+CREATE OR REPLACE TEMP TABLE partial_wedged_steps_day AS SELECT * FROM wedged_steps_day LIMIT 0;
+CREATE OR REPLACE TEMP TABLE partial_gang_work_day AS SELECT * FROM gang_work_day LIMIT 0;

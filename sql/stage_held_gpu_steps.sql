@@ -31,13 +31,19 @@ WITH samples AS (
 running AS (
     SELECT * FROM pod_steps WHERE day = $day AND phase = 'Running' AND gpus_requested > 0
 ),
+vgpu_holders AS (
+    -- the pods holding a GPU's vgpu copies at a step (one group per GPU-step with copies, not a window over all)
+    SELECT cluster, gpu_uuid, ts, count(DISTINCT nullif(pod, '')) AS holders
+    FROM samples
+    WHERE vgpu IS NOT NULL
+    GROUP BY cluster, gpu_uuid, ts
+),
 bound_devices AS (
     -- whole GPUs, MIG instances and vgpu copies: each series names its holder
-    SELECT
-        *,
-        count(DISTINCT nullif(pod, '')) FILTER (WHERE vgpu IS NOT NULL) OVER (PARTITION BY cluster, gpu_uuid, ts) AS holders
-    FROM samples
-    WHERE NOT time_sliced OR vgpu IS NOT NULL
+    SELECT s.*, coalesce(h.holders, 0) AS holders
+    FROM samples AS s
+    LEFT JOIN vgpu_holders AS h ON h.cluster = s.cluster AND h.gpu_uuid = s.gpu_uuid AND h.ts = s.ts
+    WHERE NOT s.time_sliced OR s.vgpu IS NOT NULL
 ),
 bound AS (
     SELECT

@@ -9,13 +9,13 @@ from typing import Any
 
 import duckdb
 import polars as pl
-from gpu_reclaim.core.busy_looking import busy_looking_params, stage_gpu_power_limits
+from gpu_reclaim.core.busy_looking import busy_looking_params
 from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.gpu_power import GpuModelPower, default_gpu_power
 from gpu_reclaim.core.provenance import record_computed_day
 from gpu_reclaim.core.rule_settings import RecommendationSettings
 from gpu_reclaim.core.shared_gpus import SharedGpuSettings, shared_gpu_params
-from gpu_reclaim.core.warehouse import fetch_records, query_relation, run_sql, transaction
+from gpu_reclaim.core.warehouse import query_relation, run_sql, transaction
 from gpu_reclaim.scoring.findings import Finding
 from gpu_reclaim.scoring.routing import Labels, route_findings
 from gpu_reclaim.scoring.rules.base import RuleInputs
@@ -40,10 +40,9 @@ def load_rule_inputs(
     gpu_power: list[GpuModelPower] | None = None,
     shared_gpus: SharedGpuSettings | None = None,
 ) -> RuleInputs:
-    """Aggregate the window's days not aggregated yet under these settings (store/rule_days.py), stage the window's
-    GPU power limits (`gpu_power`: the config's table, the defaults when None) and the pod and GPU steps of the
-    wedged-collective rule's candidates, then read every frame the rules judge (merged from the per-day
-    aggregates but for the wedged collectives')."""
+    """Aggregate the window's days not aggregated yet under these settings (store/rule_days.py) and stage the
+    window's GPU power limits (`gpu_power`: the config's table, the defaults when None) from them, then read every
+    frame the rules judge (merged from the per-day aggregates)."""
     if gpu_power is None:
         gpu_power = default_gpu_power()
     params: dict[str, Any] = {
@@ -61,12 +60,6 @@ def load_rule_inputs(
     aggregation = aggregation_params(step_seconds, rules, idle_threshold, shared_gpus or SharedGpuSettings())
     window_days = prepare_rule_window(con, aggregation, gpu_power, rules, window_start, window_end)
     params.update(window_days.params())
-    stage_gpu_power_limits(con, gpu_power, rules.fake_busy, window_start, window_end)
-    # The window's pod and GPU steps only for the wedged-collective rule, and only of its candidate workloads.
-    [candidates] = fetch_records(con, "select_wedged_candidate_uids.sql", params)
-    steps = {**params, "all_uids": False, "uids": candidates["uids"]}
-    run_sql(con, "rules_create_pod_steps.sql", steps)
-    run_sql(con, "rules_create_gpu_steps.sql", steps)
     idle = {**params, "kind": "idle", "min_run_hours": rules.idle_allocation.shortest_hours}
     held = {**params, "kind": "held", "min_run_hours": rules.idle_held_memory.min_hours}
     return RuleInputs(

@@ -1,10 +1,12 @@
-"""The rules' per-day partial aggregates (issue 16; tables rule_gpu_day, idle_runs_day, rule_aggregate_days).
+"""The rules' per-day partial aggregates (issue 16; tables rule_gpu_day, idle_runs_day, ..., gpu_power_day,
+wedged_steps_day, gang_work_day, rule_aggregate_days).
 
 A day is aggregated once, by the usage stage when it computes the day (or by the rules for a day of their window
 not aggregated yet, or aggregated under other settings: its fingerprint differs), and the rules merge the window's
-days (sql/rules_gpu_stats.sql, sql/rules_idle_runs.sql), so a day's rule cost does not grow with
-report.window_days. A window that does not start or end at midnight aggregates those parts of a day for the one run
-(temp tables partial_*), without storing them.
+days (sql/rules_gpu_stats.sql, sql/rules_idle_runs.sql, sql/rules_wedged_gpus.sql, and the GPUs' power limits:
+sql/stage_window_gpu_power.sql), so a day's rule cost does not grow with report.window_days. A window that does
+not start or end at midnight aggregates those parts of a day for the one run (temp tables partial_*), without
+storing them. A day without any input is recorded as aggregated without staging it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import duckdb
-from gpu_reclaim.core.busy_looking import busy_looking_params, stage_gpu_power_limits
+from gpu_reclaim.core.busy_looking import busy_looking_params, stage_window_power_limits
 from gpu_reclaim.core.config import Settings
 from gpu_reclaim.core.gpu_power import GpuModelPower
 from gpu_reclaim.core.rule_settings import RecommendationSettings
@@ -26,18 +28,26 @@ from gpu_reclaim.core.warehouse import fetch_records, run_sql, transaction
 
 # Bumped when the aggregates' definition changes: every stored day is then aggregated again.
 # 2: every aggregate is keyed by cluster too (migration 0009; the key lists of sql/stage_*_day.sql).
-AGGREGATE_VERSION = 2
+# 3: the power histograms and the wedged-collective steps (migration 0010: gpu_power_day, wedged_steps_day,
+#    gang_work_day).
+AGGREGATE_VERSION = 3
 
-# The per-day tables (migration 0008): each has sql/stage_<table>.sql (from the range's rule_pod_steps and
-# rule_gpu_steps into staged_<table>), delete_<table>_partition.sql and insert_<table>.sql.
-DAY_TABLES = (
+# The per-day table of the GPUs' power (migration 0010): sql/stage_gpu_power_day.sql reads the range's gpu_samples.
+POWER_DAY_TABLE = "gpu_power_day"
+# The per-day tables of the range's steps (migrations 0008, 0010): each has sql/stage_<table>.sql (from the range's
+# rule_pod_steps and rule_gpu_steps into staged_<table>).
+STEP_DAY_TABLES = (
     "rule_gpu_day",
     "idle_runs_day",
     "workload_day",
     "workload_values_day",
     "workload_activity_day",
     "quota_demand_day",
+    "wedged_steps_day",
+    "gang_work_day",
 )
+# Every per-day table: each has sql/stage_<table>.sql, delete_<table>_partition.sql and insert_<table>.sql.
+DAY_TABLES = (POWER_DAY_TABLE, *STEP_DAY_TABLES)
 
 # The settings the aggregation depends on (their values make the fingerprint; a threshold applied only at merge
 # time, like the idle rules' minimum hours, is not here).
@@ -114,24 +124,56 @@ def split_window(window_start: datetime, window_end: datetime) -> WindowDays:
     return WindowDays(full[0], full[-1], tuple(parts))
 
 
-def stage_range(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], start: datetime, end: datetime) -> None:
-    """staged_<table> of every DAY_TABLES for [start, end) (within one day); needs gpu_power_limits."""
-    bounds = {**params, "window_start": start, "window_end": end, "range_start": start, "all_uids": True, "uids": []}
+def range_bounds(params: Mapping[str, Any], start: datetime, end: datetime) -> dict[str, Any]:
+    """The bound parameters of the aggregation SQL for [start, end)."""
+    return {**params, "window_start": start, "window_end": end, "range_start": start, "range_end": end}
+
+
+def stage_range(
+    con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], start: datetime, end: datetime, power: bool = True
+) -> None:
+    """staged_<table> of every DAY_TABLES (but the power histograms when not `power`) for [start, end) (within one
+    day). The steps judge nothing against power limits: an empty gpu_power_limits is enough."""
+    bounds = {**range_bounds(params, start, end), "all_uids": True, "uids": []}
+    if power:
+        run_sql(con, f"stage_{POWER_DAY_TABLE}.sql", bounds)
+    run_sql(con, "create_empty_gpu_power_limits.sql")
     run_sql(con, "rules_create_pod_steps.sql", bounds)
     run_sql(con, "rules_create_gpu_steps.sql", bounds)
-    for table in DAY_TABLES:
+    for table in STEP_DAY_TABLES:
         run_sql(con, f"stage_{table}.sql", bounds)
 
 
-def replace_rule_day(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], day: date) -> None:
-    """Replace `day`'s rows of the rule aggregates and record its fingerprint (call inside a transaction, with
-    gpu_power_limits staged: the usage stage's day, or any range)."""
+def replace_power_day(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], day: date) -> None:
+    """Replace `day`'s power histograms (gpu_power_day; call inside a transaction): the usage stage does it first,
+    to merge the day's power limits from them, then replace_rule_day(..., power=False)."""
     start = datetime.combine(day, time(0))
-    stage_range(con, params, start, start + timedelta(days=1))
-    for table in DAY_TABLES:
+    run_sql(con, f"stage_{POWER_DAY_TABLE}.sql", range_bounds(params, start, start + timedelta(days=1)))
+    run_sql(con, f"delete_{POWER_DAY_TABLE}_partition.sql", {"day": day})
+    run_sql(con, f"insert_{POWER_DAY_TABLE}.sql")
+
+
+def replace_rule_day(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], day: date, power: bool = True) -> None:
+    """Replace `day`'s rows of the rule aggregates (but gpu_power_day when not `power`: replace_power_day did) and
+    record its fingerprint (call inside a transaction)."""
+    start = datetime.combine(day, time(0))
+    stage_range(con, params, start, start + timedelta(days=1), power)
+    for table in DAY_TABLES if power else STEP_DAY_TABLES:
         run_sql(con, f"delete_{table}_partition.sql", {"day": day})
         run_sql(con, f"insert_{table}.sql")
     run_sql(con, "upsert_rule_aggregate_day.sql", {"day": day, "fingerprint": settings_fingerprint(params)})
+
+
+def record_empty_rule_day(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], day: date) -> bool:
+    """Record `day` as aggregated without staging it when it has no inputs (no gpu_samples, pod_steps or
+    quota_steps: every aggregate of it is empty); return whether it was empty (call inside a transaction)."""
+    [row] = fetch_records(con, "select_day_has_rule_inputs.sql", {"day": day})
+    if row["has_inputs"]:
+        return False
+    for table in DAY_TABLES:
+        run_sql(con, f"delete_{table}_partition.sql", {"day": day})
+    run_sql(con, "upsert_rule_aggregate_day.sql", {"day": day, "fingerprint": settings_fingerprint(params)})
+    return True
 
 
 def stale_days(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], days: WindowDays) -> list[date]:
@@ -154,20 +196,19 @@ def prepare_rule_window(
     window_start: datetime,
     window_end: datetime,
 ) -> WindowDays:
-    """Aggregate the window's stale days (each in its own transaction) and its edge parts (temp tables); return
-    the split whose params() the merging SQL binds. Leaves gpu_power_limits staged for the last range aggregated:
-    stage the window's after this."""
+    """Aggregate the window's stale days (each in its own transaction; a day without inputs is only recorded) and
+    its edge parts (temp tables), then stage the window's GPU power limits (gpu_power_limits) merged from them;
+    return the split whose params() the merging SQL binds."""
     days = split_window(window_start.replace(tzinfo=None), window_end.replace(tzinfo=None))
     for day in stale_days(con, params, days):
-        start = datetime.combine(day, time(0))
         with transaction(con):
-            stage_gpu_power_limits(con, gpu_power, rules.fake_busy, start, start + timedelta(days=1))
-            replace_rule_day(con, params, day)
+            if not record_empty_rule_day(con, params, day):
+                replace_rule_day(con, params, day)
     run_sql(con, "create_partial_rule_days.sql")
     for start, end in days.partials:
-        stage_gpu_power_limits(con, gpu_power, rules.fake_busy, start, end)
         stage_range(con, params, start, end)
         run_sql(con, "insert_partial_rule_days.sql")
+    stage_window_power_limits(con, gpu_power, rules.fake_busy, days.full_first, days.full_last)
     return days
 
 

@@ -88,6 +88,9 @@ def test_a_new_file_is_initialised_from_0001(tmp_path: Path) -> None:
         "workload_values_day",  # 0008
         "workload_activity_day",  # 0008
         "quota_demand_day",  # 0008
+        "gpu_power_day",  # 0010
+        "wedged_steps_day",  # 0010
+        "gang_work_day",  # 0010
     }
     assert not list(tmp_path.glob("*.bak-*"))
 

@@ -18,7 +18,7 @@ from gpu_reclaim.core.gpu_power import default_gpu_power
 from gpu_reclaim.core.rule_settings import RecommendationSettings
 from gpu_reclaim.core.series import series_json_line
 from gpu_reclaim.core.shared_gpus import SharedGpuSettings
-from gpu_reclaim.core.warehouse import transaction
+from gpu_reclaim.core.warehouse import run_sql, transaction
 from gpu_reclaim.scoring.rules.base import RuleInputs
 from gpu_reclaim.store.recommendations import load_rule_inputs
 from gpu_reclaim.store.rule_days import (
@@ -270,3 +270,92 @@ def test_quota_demand_merges_its_histograms() -> None:
     assert (row["percentile_gpus"], row["peak_gpus"], row["mean_gpus"], row["observed_hours"]) == (0.0, 4.0, 2.5, 8.0)
     [row] = _quota_rows(0.4)
     assert row["percentile_gpus"] == 4.0
+
+
+REFERENCE = Path(__file__).parent / "reference" / "rules_wedged_gpus_window.sql"
+A100 = "NVIDIA A100-SXM4-80GB"
+SPIN = {"activity": 1.0, "sm": 0.2, "tensor": 0.0, "dram": 0.001, "power_w": 70.0}
+HOT_SPIN = {**SPIN, "power_w": 380.0}  # busy-looking but for its power: real work against the limits only
+TRAIN = {"activity": 0.95, "sm": 0.8, "tensor": 0.5, "dram": 0.3, "power_w": 330.0}
+IDLE = {"activity": 0.0, "sm": 0.0, "tensor": 0.0, "dram": 0.0, "power_w": 58.0}
+
+
+def wedged_gang(cluster: Cluster, before: dict[str, float], wedge: tuple[float, float], end_h: float) -> None:
+    """A PyTorchJob of 2 pods × 3 A100s and a lone pod of 2 (its own gang): `before`, wedged in [wedge) (the
+    culprit idle, the others spinning), then training again until end_h."""
+    for pod, owner, gpus in (("w-0", "PyTorchJob/ft", 3), ("w-1", "PyTorchJob/ft", 3), ("solo", "Pod/solo", 2)):
+        cluster.node(f"node-{pod}", gpu_model=A100)
+        cluster.pod("ml", pod, owner, category="training", node=f"node-{pod}", gpus=gpus, end_h=end_h)
+        for g in range(gpus):
+            during = IDLE if (pod, g) == ("w-1", 2) else SPIN
+
+            def metric(name: str, during: dict[str, float] = during, scale: float = 1.0) -> Any:
+                def value(h: float) -> float:
+                    state = during if wedge[0] <= h < wedge[1] else before if h < wedge[0] else TRAIN
+                    return state[name] * scale
+
+                return value
+
+            cluster.gpu(
+                "ml",
+                pod,
+                f"GPU-{pod}-{g}",
+                end_h=end_h,
+                gpu_model=A100,
+                gpu_index=g,
+                activity=metric("activity"),
+                gpu_util=metric("activity", scale=100.0),
+                sm=metric("sm"),
+                tensor=metric("tensor"),
+                dram=metric("dram"),
+                power_w=metric("power_w"),
+            )
+
+
+def reference_wedged(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
+    """rules_wedged_gpus.sql as it was: over rule_gpu_steps of the whole window, judged against its limits."""
+    rules = RecommendationSettings()
+    stage_gpu_power_limits(con, default_gpu_power(), rules.fake_busy, start, end)
+    params = {
+        **aggregation_params(STEP, rules, 0.01, SharedGpuSettings()),
+        "window_start": start,
+        "window_end": end,
+        "all_uids": True,
+        "uids": [],
+        "gang_owner_kinds": rules.wedged_collective.gang_owner_kinds,
+        "wedged_max_odd_gpus": rules.wedged_collective.max_odd_gpus,
+        "wedged_min_minutes": rules.wedged_collective.min_minutes,
+    }
+    run_sql(con, "rules_create_pod_steps.sql", params)
+    run_sql(con, "rules_create_gpu_steps.sql", params)
+    text = REFERENCE.read_text(encoding="utf-8")
+    code = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
+    return con.execute(text, {k: v for k, v in params.items() if f"${k}" in code}).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("before", "wedge", "start_h", "end_h", "work_h"),
+    [
+        (TRAIN, (20.0, 28.0), 0, 48, 0),  # across midnight, two whole days
+        (TRAIN, (20.0, 28.0), 6, 33, 6),  # and with edge parts
+        (HOT_SPIN, (20.0, 50.0), 0, 72, 0),  # across two midnights; the first work is judged by its power only
+        (SPIN, (0.0, 30.0), 0, 48, 30),  # spinning from its first step: the first work is after the wedge
+        (SPIN, (0.0, 30.0), 0, 24, None),  # and none in the window (a busy loop)
+    ],
+)
+def test_wedged_runs_from_the_days_are_the_window_s(
+    before: dict[str, float], wedge: tuple[float, float], start_h: float, end_h: float, work_h: float | None
+) -> None:
+    cluster = Cluster()
+    cluster.namespace("ml")
+    wedged_gang(cluster, before, wedge, end_h=60)
+    con = cluster.load()
+    start, end = at(start_h), at(end_h)
+    merged = inputs(con, start, end).wedged_gpus.rows()
+    reference = reference_wedged(con, start, end)
+    assert merged == reference
+    gangs = {(row[3], row[4], row[9]) for row in reference}
+    run_start = max(at(wedge[0]), start)
+    first_work = None if work_h is None else at(work_h)
+    assert gangs == {("PyTorchJob/ft", run_start, first_work), ("Pod/solo pod uid-ml-solo", run_start, first_work)}
+    assert len(reference) == 8

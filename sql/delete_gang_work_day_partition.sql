@@ -1,0 +1,1 @@
+DELETE FROM gang_work_day WHERE day = $day;

@@ -1,0 +1,1 @@
+DELETE FROM gpu_power_day WHERE day = $day;

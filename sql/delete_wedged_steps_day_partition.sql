@@ -1,0 +1,1 @@
+DELETE FROM wedged_steps_day WHERE day = $day;
