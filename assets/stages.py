@@ -67,10 +67,27 @@ def _count_day(con: duckdb.DuckDBPyConnection, table: str, day: date) -> int:
     return int(row[0]) if row else 0
 
 
+# at most this many devices per stage_dcgm_steps.sql batch: a few hundred devices' steps (a day at 60 s: ~430 k
+# groups) keep the aggregation's hash table inside the memory limit, at any cluster size
+DEVICES_PER_STEP_BATCH = 300
+
+
+def stage_dcgm_steps(con: duckdb.DuckDBPyConnection, params: dict[str, object]) -> None:
+    """stage_dcgm → stage_dcgm_steps (one row per device and step), a batch of devices at a time."""
+    run_sql(con, "stage_dcgm_devices.sql")
+    run_sql(con, "create_stage_dcgm_steps.sql")
+    row = run_sql(con, "count_stage_dcgm_devices.sql").fetchone()
+    devices = int(row[0]) if row else 0
+    batches = max(1, -(-devices // DEVICES_PER_STEP_BATCH))
+    for k in range(batches):  # gpu_id in (first, last]: even batches covering 1..devices
+        batch = {"first_gpu_id": devices * k // batches, "last_gpu_id": devices * (k + 1) // batches}
+        run_sql(con, "stage_dcgm_steps.sql", {**params, **batch})
+
+
 def replace_dcgm_day(con: duckdb.DuckDBPyConnection, settings: Settings, window: DayWindow) -> None:
     """stage_dcgm → the day's gpu_samples and data_quality counts, in one transaction."""
     params = {**metric_params(settings), **window.params(), "stage": "dcgm"}
-    run_sql(con, "stage_dcgm_steps.sql", params)
+    stage_dcgm_steps(con, params)
     with transaction(con):
         run_sql(con, "delete_gpu_samples_partition.sql", params)
         run_sql(con, "delete_data_quality_partition.sql", params)
