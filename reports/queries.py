@@ -128,12 +128,16 @@ def _projects(
         key = _key(row)
         allocation = [point.allocated_gpus for point in points.get(key, [])]
         reserved = quota.get(key, {})
+        # what the Project's figures and its series share: which Project, and its reserved GPUs
+        project: dict[str, Any] = {
+            "cluster": key[0],
+            "project": row["project"],
+            "namespace": key[1],
+            "reserved_gpus": rounded(reserved.get("reserved_gpus")),
+        }
         projects.append(
             ProjectReport(
-                cluster=key[0],
-                project=row["project"],
-                namespace=key[1],
-                reserved_gpus=rounded(reserved.get("reserved_gpus")),
+                **project,
                 max_reserved_gpus=rounded(reserved.get("max_reserved_gpus")),
                 peak_allocated_gpus=rounded_hours(max(allocation, default=0.0)),
                 p95_allocated_gpus=rounded_hours(percentile(allocation, 0.95)),
@@ -141,15 +145,7 @@ def _projects(
                 **usage_figures(row, _recoverable(recommendations, key)),
             )
         )
-        series.append(
-            ProjectSeries(
-                cluster=key[0],
-                project=row["project"],
-                namespace=key[1],
-                reserved_gpus=rounded(reserved.get("reserved_gpus")),
-                points=points.get(key, []),
-            )
-        )
+        series.append(ProjectSeries(**project, points=points.get(key, [])))
     return projects, series
 
 

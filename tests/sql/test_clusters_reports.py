@@ -23,21 +23,16 @@ from gpu_reclaim.store.fragmentation import compute_fragmentation, store_fragmen
 from gpu_reclaim.store.recommendations import evaluate_recommendations, store_recommendations
 
 from tests.sql.helpers import DAY, DayFixture
-from tests.sql.test_clusters_sql import HOURS, LABELLED, OFF, one_cluster, tagged, two_clusters
+from tests.sql.test_clusters_sql import HOURS, LABELLED, OFF, two_clusters
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 END = DAY + timedelta(days=1)
 
 
-def same_workspace(west: str | None = "west", east: str | None = "east") -> DayFixture:
+def same_workspace() -> DayFixture:
     """Workspace platform's team-a in two clusters, the same node and Machine Group names: busy (0.5) in west,
     idle in east."""
-    day = DayFixture()
-    for cluster, part in ((west, one_cluster("platform", 0.5, "h100-a", "uid-w")),
-                          (east, one_cluster("platform", 0.0, "h100-a", "uid-e"))):  # fmt: skip
-        day.dcgm += tagged(part.dcgm, cluster)
-        day.kube_state += tagged(part.kube_state, cluster)
-    return day
+    return two_clusters(east_workspace="platform", east_machine_group="h100-a")
 
 
 def pages(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[WorkspaceReport, ClusterOverview]:

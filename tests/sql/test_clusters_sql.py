@@ -55,12 +55,18 @@ def one_cluster(workspace: str, activity: float, machine_group: str, uid: str) -
     return day
 
 
-def two_clusters(west: str | None = "west", east: str | None = "east") -> DayFixture:
-    """west: Workspace platform, busy (0.5); east: Workspace research, idle (0.0); same namespace, node and pod
-    names. A cluster given as None leaves its series without the label."""
+def two_clusters(
+    west: str | None = "west",
+    east: str | None = "east",
+    east_workspace: str = "research",
+    east_machine_group: str = "h100-b",
+) -> DayFixture:
+    """west: Workspace platform, busy (0.5) on Machine Group h100-a; east: Workspace `east_workspace`, idle (0.0) on
+    `east_machine_group`; same namespace, node and pod names. A cluster given as None leaves its series without the
+    label."""
     day = DayFixture()
     for cluster, part in ((west, one_cluster("platform", 0.5, "h100-a", "uid-w")),
-                          (east, one_cluster("research", 0.0, "h100-b", "uid-e"))):  # fmt: skip
+                          (east, one_cluster(east_workspace, 0.0, east_machine_group, "uid-e"))):  # fmt: skip
         day.dcgm += tagged(part.dcgm, cluster)
         day.kube_state += tagged(part.kube_state, cluster)
     return day

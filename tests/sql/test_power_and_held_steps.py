@@ -1,11 +1,11 @@
 """Issue 16: the GPUs' power limits merged from the per-day histograms (gpu_power_day, sql/stage_window_gpu_power.sql)
 are bit-identical to sql/stage_gpu_power_limits.sql over the same range, and sql/stage_held_gpu_steps.sql (vgpu
-holders by GROUP BY + join) stages the same rows as its earlier window form (tests/sql/reference/)."""
+holders by GROUP BY + join) stages the same rows as its earlier window form did (the golden rows
+tests/sql/golden/stage_held_gpu_steps_window.json, README there)."""
 
 from __future__ import annotations
 
 import random
-import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,11 @@ from gpu_reclaim.core.shared_gpus import SharedGpuSettings
 from gpu_reclaim.core.warehouse import run_sql
 from gpu_reclaim.store.rule_days import aggregation_params, prepare_rule_window
 
+from tests.sql.golden import golden_columns, load_golden
 from tests.sql.helpers import DAY, DayFixture
 
 START = datetime(2026, 11, 2)
 STEP = timedelta(minutes=5)
-REFERENCE = Path(__file__).parent / "reference"
 KNOWN, UNKNOWN = "NVIDIA H100 80GB HBM3", "Acme Tensor 9000"
 
 
@@ -135,13 +135,6 @@ def test_a_gpu_day_histogram_holds_each_distinct_power_once(con: duckdb.DuckDBPy
         assert [bin["power_w"] for bin in power] == sorted(bin["power_w"] for bin in power)
 
 
-def run_reference(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> None:
-    text = (REFERENCE / name).read_text(encoding="utf-8")
-    code = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
-    used = {key: value for key, value in params.items() if re.search(rf"\${key}\b", code)}
-    con.execute(text, used)
-
-
 HOUR = list(range(60, 120))
 
 
@@ -180,10 +173,11 @@ def test_held_gpu_steps_count_the_vgpu_holders_as_the_window_did(
         **DayWindow(DAY).params(),
         **busy_looking_params(settings.recommendations.fake_busy),
     }
-    run_reference(con, "stage_held_gpu_steps_window.sql", params)
-    con.execute("CREATE TEMP TABLE reference_steps AS SELECT * FROM held_gpu_steps")
     run_sql(con, "stage_held_gpu_steps.sql", params)
+    load_golden(con, "stage_held_gpu_steps_window", "shared_gpus_day", "reference_steps")
 
+    staged = con.execute("SELECT column_name, column_type FROM (DESCRIBE held_gpu_steps)").fetchall()
+    assert staged == golden_columns("stage_held_gpu_steps_window")  # every column, in order, of the same type
     for first, second in (("held_gpu_steps", "reference_steps"), ("reference_steps", "held_gpu_steps")):
         extra = con.execute(f"SELECT * FROM {first} EXCEPT ALL SELECT * FROM {second}").fetchall()
         assert extra == [], (first, extra[:3])

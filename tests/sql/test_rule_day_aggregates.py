@@ -18,7 +18,7 @@ from gpu_reclaim.core.gpu_power import default_gpu_power
 from gpu_reclaim.core.rule_settings import RecommendationSettings
 from gpu_reclaim.core.series import series_json_line
 from gpu_reclaim.core.shared_gpus import SharedGpuSettings
-from gpu_reclaim.core.warehouse import run_sql, transaction
+from gpu_reclaim.core.warehouse import transaction
 from gpu_reclaim.scoring.rules.base import RuleInputs
 from gpu_reclaim.store.recommendations import load_rule_inputs
 from gpu_reclaim.store.rule_days import (
@@ -28,6 +28,7 @@ from gpu_reclaim.store.rule_days import (
     split_window,
 )
 
+from tests.sql.golden import golden_columns, golden_rows
 from tests.unit.test_rules_builder import START, STEP, Cluster, at
 
 DAY0 = START.date()
@@ -272,7 +273,6 @@ def test_quota_demand_merges_its_histograms() -> None:
     assert row["percentile_gpus"] == 4.0
 
 
-REFERENCE = Path(__file__).parent / "reference" / "rules_wedged_gpus_window.sql"
 A100 = "NVIDIA A100-SXM4-80GB"
 SPIN = {"activity": 1.0, "sm": 0.2, "tensor": 0.0, "dram": 0.001, "power_w": 70.0}
 HOT_SPIN = {**SPIN, "power_w": 380.0}  # busy-looking but for its power: real work against the limits only
@@ -312,48 +312,35 @@ def wedged_gang(cluster: Cluster, before: dict[str, float], wedge: tuple[float, 
             )
 
 
-def reference_wedged(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
-    """rules_wedged_gpus.sql as it was: over rule_gpu_steps of the whole window, judged against its limits."""
-    rules = RecommendationSettings()
-    stage_gpu_power_limits(con, default_gpu_power(), rules.fake_busy, start, end)
-    params = {
-        **aggregation_params(STEP, rules, 0.01, SharedGpuSettings()),
-        "window_start": start,
-        "window_end": end,
-        "all_uids": True,
-        "uids": [],
-        "gang_owner_kinds": rules.wedged_collective.gang_owner_kinds,
-        "wedged_max_odd_gpus": rules.wedged_collective.max_odd_gpus,
-        "wedged_min_minutes": rules.wedged_collective.min_minutes,
-    }
-    run_sql(con, "rules_create_pod_steps.sql", params)
-    run_sql(con, "rules_create_gpu_steps.sql", params)
-    text = REFERENCE.read_text(encoding="utf-8")
-    code = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
-    return con.execute(text, {k: v for k, v in params.items() if f"${k}" in code}).fetchall()
-
-
 @pytest.mark.parametrize(
-    ("before", "wedge", "start_h", "end_h", "work_h"),
+    ("case", "before", "wedge", "start_h", "end_h", "work_h"),
     [
-        (TRAIN, (20.0, 28.0), 0, 48, 0),  # across midnight, two whole days
-        (TRAIN, (20.0, 28.0), 6, 33, 6),  # and with edge parts
-        (HOT_SPIN, (20.0, 50.0), 0, 72, 0),  # across two midnights; the first work is judged by its power only
-        (SPIN, (0.0, 30.0), 0, 48, 30),  # spinning from its first step: the first work is after the wedge
-        (SPIN, (0.0, 30.0), 0, 24, None),  # and none in the window (a busy loop)
+        ("midnight", TRAIN, (20.0, 28.0), 0, 48, 0),  # across midnight, two whole days
+        ("edge-parts", TRAIN, (20.0, 28.0), 6, 33, 6),  # and with edge parts
+        ("two-midnights", HOT_SPIN, (20.0, 50.0), 0, 72, 0),  # across two midnights; the first work by its power only
+        ("spin-first", SPIN, (0.0, 30.0), 0, 48, 30),  # spinning from its first step: the first work is after the wedge
+        ("busy-loop", SPIN, (0.0, 30.0), 0, 24, None),  # and none in the window (a busy loop)
     ],
 )
 def test_wedged_runs_from_the_days_are_the_window_s(
-    before: dict[str, float], wedge: tuple[float, float], start_h: float, end_h: float, work_h: float | None
+    case: str,
+    before: dict[str, float],
+    wedge: tuple[float, float],
+    start_h: float,
+    end_h: float,
+    work_h: float | None,
 ) -> None:
+    """The rows rules_wedged_gpus.sql finds from the per-day aggregates are, bit for bit and in order, the rows its
+    window form found over rule_gpu_steps of the whole window (tests/sql/golden/rules_wedged_gpus_window.json)."""
     cluster = Cluster()
     cluster.namespace("ml")
     wedged_gang(cluster, before, wedge, end_h=60)
     con = cluster.load()
     start, end = at(start_h), at(end_h)
-    merged = inputs(con, start, end).wedged_gpus.rows()
-    reference = reference_wedged(con, start, end)
-    assert merged == reference
+    merged = inputs(con, start, end).wedged_gpus
+    reference = golden_rows(con, "rules_wedged_gpus_window", case)
+    assert merged.columns == [column for column, _ in golden_columns("rules_wedged_gpus_window")]
+    assert merged.rows() == reference
     gangs = {(row[3], row[4], row[9]) for row in reference}
     run_start = max(at(wedge[0]), start)
     first_work = None if work_h is None else at(work_h)

@@ -42,18 +42,19 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyCon
     return con, truth
 
 
-def _by_key(con: duckdb.DuckDBPyConnection, sql: str) -> dict[Any, list[Any]]:
-    """The rows of `sql`, each under its first column: the rest of the row."""
-    return {key: figures for key, *figures in con.execute(sql).fetchall()}
+def _sums(
+    con: duckdb.DuckDBPyConnection, table: str, key: str, figures: tuple[str, ...], *more: str
+) -> dict[Any, list[Any]]:
+    """Per `key` of `table`: the sums of its `figures` columns, in that order, then the `more` aggregates."""
+    aggregates = ", ".join([*(f"sum({figure})" for figure in figures), *more])
+    # table, key and columns come from this module's constants, never from data
+    rows = con.execute(f"SELECT {key}, {aggregates} FROM {table} GROUP BY {key}").fetchall()
+    return {value: rest for value, *rest in rows}
 
 
 def test_every_case_matches_its_truth(loaded: tuple[duckdb.DuckDBPyConnection, dict[str, Any]]) -> None:
     con, truth = loaded
-    measured = _by_key(
-        con,
-        "SELECT uid, sum(allocated_gpu_hours), sum(used_gpu_hours), sum(idle_gpu_hours), sum(no_data_gpu_hours) "
-        "FROM pod_usage_daily GROUP BY uid",
-    )
+    measured = _sums(con, "pod_usage_daily", "uid", FIGURES)
     for case, expected in truth["shared_gpus"]["cases"].items():
         for index, figure in enumerate(FIGURES):
             actual = sum(measured[uid][index] for uid in expected["uids"])
@@ -62,11 +63,7 @@ def test_every_case_matches_its_truth(loaded: tuple[duckdb.DuckDBPyConnection, d
 
 def test_projects_capacity_and_flags(loaded: tuple[duckdb.DuckDBPyConnection, dict[str, Any]]) -> None:
     con, truth = loaded
-    measured = _by_key(
-        con,
-        "SELECT namespace, sum(allocated_gpu_hours), sum(used_gpu_hours), sum(idle_gpu_hours), bool_or(usage_estimated)"
-        " FROM project_usage_daily GROUP BY namespace",
-    )
+    measured = _sums(con, "project_usage_daily", "namespace", FIGURES[:3], "bool_or(usage_estimated)")
     for project in truth["projects"]:
         allocated, used, idle, estimated = measured[project["namespace"]]
         assert (allocated, used, idle) == pytest.approx(
