@@ -39,6 +39,43 @@ CREATE OR REPLACE TEMP MACRO busy_looking_idle(
     AND dram_active < profiling_max
     AND sm_active <= sm_active_max
     AND power_w < idle_w + power_headroom * (max_w - idle_w);
+-- busy_candidate_steps(steps, activity_min, profiling_max, sm_active_max, power_headroom): every row of the table
+-- (or CTE) named `steps` (rule_gpu_steps) with busy_candidate: busy_looking_idle does not rule the step out with
+-- unknown power limits (IS NOT FALSE with NULL limits), so it is judged later against the window's limits
+-- (stage_rule_gpu_day.sql's busy_candidates, stage_wedged_steps_day.sql's candidate steps). The table is named by
+-- a string (query_table): a table macro is bound when it is created, before any staged table exists.
+CREATE OR REPLACE TEMP MACRO busy_candidate_steps(steps, activity_min, profiling_max, sm_active_max, power_headroom)
+AS TABLE
+    SELECT
+        *,
+        busy_looking_idle(
+            activity, sm_active, tensor_active, dram_active, power_w, NULL, NULL,
+            activity_min, profiling_max, sm_active_max, power_headroom
+        ) IS NOT FALSE AS busy_candidate
+    FROM query_table(steps);
+-- gpu_power_limits_of(observed, model_power, idle_power_percentile): gpu_power_limits' rows from the table (or CTE)
+-- named `observed` (per GPU: cluster, gpu_uuid, gpu_model, low_power_w at idle_power_percentile, peak_power_w) and
+-- the config table named `model_power` (gpu_model_power): idle and max power from the config table when the GPU's
+-- model is there (power_source 'table'), else its own low power and the highest peak of its model ('observed_p05'
+-- for the 5th percentile); NULLs without power samples. sql/stage_gpu_power_limits.sql (from gpu_samples) and
+-- sql/stage_window_gpu_power.sql (from the per-day histograms) both end here, so their limits are the same rule.
+CREATE OR REPLACE TEMP MACRO gpu_power_limits_of(observed, model_power, idle_power_percentile) AS TABLE
+    WITH model_peak AS (
+        SELECT gpu_model, max(peak_power_w) AS peak_power_w FROM query_table(observed) GROUP BY gpu_model
+    )
+    SELECT
+        o.cluster,
+        o.gpu_uuid,
+        coalesce(t.idle_w, o.low_power_w) AS idle_power_w,
+        coalesce(t.max_w, m.peak_power_w) AS max_power_w,
+        CASE
+            WHEN t.gpu_model IS NOT NULL THEN 'table'
+            WHEN o.low_power_w IS NOT NULL
+                THEN printf('observed_p%02d', CAST(round(idle_power_percentile * 100) AS INTEGER))
+        END AS power_source
+    FROM query_table(observed) AS o
+    LEFT JOIN query_table(model_power) AS t ON t.gpu_model = o.gpu_model
+    LEFT JOIN model_peak AS m ON m.gpu_model IS NOT DISTINCT FROM o.gpu_model;
 -- mig_slices(model, matches, counts): the compute slices of a GPU model: counts[i] of the first lower-cased
 -- substring matches[i] of the model (shared_gpus.mig_slices); NULL when none matches.
 CREATE OR REPLACE TEMP MACRO mig_slices(model, matches, counts) AS
@@ -52,3 +89,11 @@ CREATE OR REPLACE TEMP MACRO mig_resource_profile(resource, prefix) AS
     CASE WHEN starts_with(resource, prefix)
          THEN nullif(regexp_replace(substr(resource, length(prefix) + 1), '^([0-9]+g)_([0-9]+gb)$', '\1.\2'),
                      substr(resource, length(prefix) + 1)) END;
+-- latest_pod_labels(series, metric): per (cluster, pod uid) the label map of the latest series of kube-state
+-- metric `metric` (kube_pod_labels, kube_pod_annotations) in the table named `series` (stage_ksm): the series
+-- whose last timestamp is the latest wins (insert_pods.sql, insert_ticket_labels.sql).
+CREATE OR REPLACE TEMP MACRO latest_pod_labels(series, metric) AS TABLE
+    SELECT cluster, pod_uid(labels) AS uid, arg_max(labels, list_max(timestamps)) AS labels
+    FROM query_table(series)
+    WHERE metric_name = metric
+    GROUP BY cluster, uid;

@@ -28,27 +28,25 @@ SELECT
 FROM pod_usage_daily
 GROUP BY day, machine_group;
 
-CREATE OR REPLACE VIEW category_usage_daily AS
+-- category_usage_daily and provisioning_type_usage_daily: one rollup (class_usage_daily, by GROUPING SETS) read
+-- by set: by_category rows are per (day, category, purpose), the others per (day, provisioning_type).
+CREATE OR REPLACE VIEW class_usage_daily AS
 SELECT
-    day, category, purpose,
+    day, category, purpose, provisioning_type,
+    grouping(provisioning_type) = 1 AS by_category,
     count(DISTINCT uid) AS pods,
     sum(allocated_gpu_hours) AS allocated_gpu_hours,
     sum(used_gpu_hours) AS used_gpu_hours,
     sum(idle_gpu_hours) AS idle_gpu_hours,
     sum(used_gpu_hours) / nullif(sum(allocated_gpu_hours), 0) AS efficiency
 FROM pod_usage_daily
-GROUP BY day, category, purpose;
+GROUP BY GROUPING SETS ((day, category, purpose), (day, provisioning_type));
+
+CREATE OR REPLACE VIEW category_usage_daily AS
+SELECT * EXCLUDE (provisioning_type, by_category) FROM class_usage_daily WHERE by_category;
 
 CREATE OR REPLACE VIEW provisioning_type_usage_daily AS
-SELECT
-    day, provisioning_type,
-    count(DISTINCT uid) AS pods,
-    sum(allocated_gpu_hours) AS allocated_gpu_hours,
-    sum(used_gpu_hours) AS used_gpu_hours,
-    sum(idle_gpu_hours) AS idle_gpu_hours,
-    sum(used_gpu_hours) / nullif(sum(allocated_gpu_hours), 0) AS efficiency
-FROM pod_usage_daily
-GROUP BY day, provisioning_type;
+SELECT * EXCLUDE (category, purpose, by_category) FROM class_usage_daily WHERE NOT by_category;
 
 -- Every stored finding as the report pages read it (sql/report_*.sql select from here): the ticket's action,
 -- summary, evidence and issue 14's fields, NULL in tickets written before them, and its give-back figures, one

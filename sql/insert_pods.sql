@@ -15,29 +15,15 @@ WITH seen AS (
     WHERE day = $day
     GROUP BY cluster, uid
 ),
-latest_series AS (
+owners AS (
     SELECT
-        metric_name,
         cluster,
         pod_uid(labels) AS uid,
-        labels,
-        list_max(timestamps) AS last_ts
+        arg_max(labels['owner_kind'], list_max(timestamps)) AS owner_kind,
+        arg_max(labels['owner_name'], list_max(timestamps)) AS owner_name
     FROM stage_ksm
-    WHERE metric_name IN ($m_pod_owner, $m_pod_labels, $m_pod_annotations)
-),
-owners AS (
-    SELECT cluster, uid, arg_max(labels['owner_kind'], last_ts) AS owner_kind, arg_max(labels['owner_name'], last_ts) AS owner_name
-    FROM latest_series
     WHERE metric_name = $m_pod_owner AND coalesce(labels['owner_kind'], '') NOT IN ('', '<none>')
     GROUP BY cluster, uid
-),
-pod_labels AS (
-    SELECT cluster, uid, arg_max(labels, last_ts) AS labels
-    FROM latest_series WHERE metric_name = $m_pod_labels GROUP BY cluster, uid
-),
-pod_annotations AS (
-    SELECT cluster, uid, arg_max(labels, last_ts) AS labels
-    FROM latest_series WHERE metric_name = $m_pod_annotations GROUP BY cluster, uid
 )
 SELECT
     CAST($day AS DATE) AS day,
@@ -58,5 +44,5 @@ SELECT
     s.cluster
 FROM seen AS s
 LEFT JOIN owners AS o USING (cluster, uid)
-LEFT JOIN pod_labels AS l USING (cluster, uid)
-LEFT JOIN pod_annotations AS a USING (cluster, uid);
+LEFT JOIN latest_pod_labels('stage_ksm', $m_pod_labels) AS l USING (cluster, uid)
+LEFT JOIN latest_pod_labels('stage_ksm', $m_pod_annotations) AS a USING (cluster, uid);

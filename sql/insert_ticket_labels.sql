@@ -8,29 +8,10 @@ WITH seen AS (
     WHERE day = $day
     GROUP BY cluster, uid
 ),
-latest_series AS (
-    SELECT
-        metric_name,
-        cluster,
-        pod_uid(labels) AS uid,
-        labels['namespace'] AS namespace,
-        labels,
-        list_max(timestamps) AS last_ts
-    FROM stage_ksm
-    WHERE metric_name IN ($m_pod_labels, $m_pod_annotations, $m_namespace_labels)
-),
-pod_labels AS (
-    SELECT cluster, uid, arg_max(labels, last_ts) AS labels
-    FROM latest_series WHERE metric_name = $m_pod_labels GROUP BY cluster, uid
-),
-pod_annotations AS (
-    SELECT cluster, uid, arg_max(labels, last_ts) AS labels
-    FROM latest_series WHERE metric_name = $m_pod_annotations GROUP BY cluster, uid
-),
 namespace_labels AS (
-    SELECT cluster, namespace, arg_max(labels, last_ts) AS labels
-    FROM latest_series
-    WHERE metric_name = $m_namespace_labels AND coalesce(namespace, '') <> ''
+    SELECT cluster, labels['namespace'] AS namespace, arg_max(labels, list_max(timestamps)) AS labels
+    FROM stage_ksm
+    WHERE metric_name = $m_namespace_labels AND coalesce(labels['namespace'], '') <> ''
     GROUP BY cluster, namespace
 ),
 rows AS (
@@ -44,8 +25,8 @@ rows AS (
         first_label(l.labels, $channel_keys) AS owner_channel,
         nullif(trim(a.labels[$snooze_key]), '') AS snooze_until
     FROM seen AS s
-    LEFT JOIN pod_labels AS l USING (cluster, uid)
-    LEFT JOIN pod_annotations AS a USING (cluster, uid)
+    LEFT JOIN latest_pod_labels('stage_ksm', $m_pod_labels) AS l USING (cluster, uid)
+    LEFT JOIN latest_pod_labels('stage_ksm', $m_pod_annotations) AS a USING (cluster, uid)
     UNION ALL
     SELECT
         'namespace' AS scope,

@@ -30,17 +30,7 @@ demand AS (
     GROUP BY cluster, machine_group
 )
 SELECT
-    h.cluster,
-    h.machine_group,
-    h.gpu_model,
-    h.hours,
-    h.capacity_gpu_hours,
-    h.allocated_gpu_hours,
-    h.used_gpu_hours,
-    h.idle_gpu_hours,
-    h.unallocated_gpu_hours,
-    h.pending_gpu_hours,
-    h.peak_pending_gpus,
+    h.*,
     coalesce(d.pending_snapshots, 0) AS pending_snapshots,
     coalesce(d.peak_blocked_pods, 0) AS peak_blocked_pods
 FROM hourly AS h

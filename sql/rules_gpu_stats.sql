@@ -13,37 +13,25 @@ WITH days AS (
     SELECT * FROM partial_rule_gpu_day
 ),
 candidates AS (
+    -- every busy-looking-idle candidate step, judged against the window's limits: rows of their own, merged with
+    -- their holder's day rows (their other columns NULL, which the day rows' aggregates skip)
     SELECT
-        c.cluster,
-        c.namespace,
-        c.workload,
-        c.uid,
-        c.gpu_uuid,
-        c.gpu_instance_id,
-        count(*) FILTER (WHERE c.busy) AS fake_busy_steps,
-        count(*) FILTER (WHERE c.activity >= $fake_activity_min AND c.busy IS NOT NULL) AS high_util_profiled_steps,
-        sum(CAST(c.activity AS DECIMAL(38, 12))) FILTER (WHERE c.busy) AS fake_busy_activity_sum,
-        round(avg(c.power_w) FILTER (WHERE c.busy), 6) AS fake_busy_mean_power_w
-    FROM (
-        SELECT
-            d.cluster,
-            d.namespace,
-            d.workload,
-            d.uid,
-            d.gpu_uuid,
-            d.gpu_instance_id,
-            s.step.activity,
-            s.step.power_w,
-            busy_looking_idle(
-                s.step.activity, s.step.sm_active, s.step.tensor_active, s.step.dram_active, s.step.power_w,
-                l.idle_power_w, l.max_power_w,
-                $fake_activity_min, $fake_profiling_max, $fake_sm_active_max, $fake_power_headroom
-            ) AS busy
-        FROM days AS d
-        CROSS JOIN unnest(d.busy_candidates) AS s(step)
-        LEFT JOIN gpu_power_limits AS l ON l.cluster = d.cluster AND l.gpu_uuid = d.gpu_uuid
-    ) AS c
-    GROUP BY c.cluster, c.namespace, c.workload, c.uid, c.gpu_uuid, c.gpu_instance_id
+        d.cluster,
+        d.namespace,
+        d.workload,
+        d.uid,
+        d.gpu_uuid,
+        d.gpu_instance_id,
+        s.step.activity AS candidate_activity,
+        s.step.power_w AS candidate_power_w,
+        busy_looking_idle(
+            s.step.activity, s.step.sm_active, s.step.tensor_active, s.step.dram_active, s.step.power_w,
+            l.idle_power_w, l.max_power_w,
+            $fake_activity_min, $fake_profiling_max, $fake_sm_active_max, $fake_power_headroom
+        ) AS busy
+    FROM days AS d
+    CROSS JOIN unnest(d.busy_candidates) AS s(step)
+    LEFT JOIN gpu_power_limits AS l ON l.cluster = d.cluster AND l.gpu_uuid = d.gpu_uuid
 ),
 merged AS (
     SELECT
@@ -70,8 +58,12 @@ merged AS (
         max(last_ts) AS last_ts,
         any_value(mig_profile) AS mig_profile,
         max(gpu_fraction) AS gpu_fraction,
-        any_value(compute_slices) AS compute_slices
-    FROM days
+        any_value(compute_slices) AS compute_slices,
+        count(*) FILTER (WHERE busy) AS fake_busy_steps,
+        count(*) FILTER (WHERE candidate_activity >= $fake_activity_min AND busy IS NOT NULL) AS high_util_profiled_steps,
+        sum(CAST(candidate_activity AS DECIMAL(38, 12))) FILTER (WHERE busy) AS fake_busy_activity_sum,
+        round(avg(candidate_power_w) FILTER (WHERE busy), 6) AS fake_busy_mean_power_w
+    FROM (SELECT * FROM days UNION ALL BY NAME SELECT * FROM candidates)
     GROUP BY cluster, namespace, workload, uid, gpu_uuid, gpu_instance_id
 )
 SELECT
@@ -89,7 +81,7 @@ SELECT
     m.activity_steps * $step_seconds / 3600.0 AS activity_hours,
     m.max_activity,
     CAST(m.activity_sum / nullif(m.activity_steps, 0) AS DOUBLE) AS mean_activity,
-    CAST(m.activity_sum - coalesce(c.fake_busy_activity_sum, 0) AS DOUBLE) * $step_seconds / 3600.0
+    CAST(m.activity_sum - coalesce(m.fake_busy_activity_sum, 0) AS DOUBLE) * $step_seconds / 3600.0
         AS used_gpu_hours,
     -- GPU-hours (a MIG instance or a replica counts its share), as idle_gpu_hours in the usage tables
     m.idle_fraction_steps * $step_seconds / 3600.0 AS idle_hours,
@@ -103,10 +95,10 @@ SELECT
     m.peak_memory_fraction,
     CAST(m.mean_power_w AS DOUBLE) AS mean_power_w,
     m.high_util_steps * $step_seconds / 3600.0 AS high_util_hours,
-    (m.high_util_not_busy_steps + coalesce(c.high_util_profiled_steps, 0)) * $step_seconds / 3600.0
+    (m.high_util_not_busy_steps + m.high_util_profiled_steps) * $step_seconds / 3600.0
         AS high_util_profiled_hours,
-    coalesce(c.fake_busy_steps, 0) * $step_seconds / 3600.0 AS fake_busy_hours,
-    c.fake_busy_mean_power_w,
+    m.fake_busy_steps * $step_seconds / 3600.0 AS fake_busy_hours,
+    m.fake_busy_mean_power_w,
     l.idle_power_w,
     l.max_power_w,
     l.power_source,
@@ -117,12 +109,5 @@ SELECT
     m.gpu_fraction,
     m.compute_slices
 FROM merged AS m
-LEFT JOIN candidates AS c
-    ON c.cluster = m.cluster
-    AND c.namespace IS NOT DISTINCT FROM m.namespace
-    AND c.workload IS NOT DISTINCT FROM m.workload
-    AND c.uid IS NOT DISTINCT FROM m.uid
-    AND c.gpu_uuid IS NOT DISTINCT FROM m.gpu_uuid
-    AND c.gpu_instance_id IS NOT DISTINCT FROM m.gpu_instance_id
 LEFT JOIN gpu_power_limits AS l ON l.cluster = m.cluster AND l.gpu_uuid = m.gpu_uuid
 ORDER BY m.cluster, m.namespace, m.workload, m.uid, m.gpu_uuid, m.gpu_instance_id;

@@ -57,17 +57,9 @@ bound AS (
              WHEN s.gpu_instance_id IS NOT NULL THEN coalesce(s.mig_fraction, 1.0)
              ELSE 1.0 END AS gpu_fraction,
         s.time_sliced AS usage_estimated,
-        busy_looking_idle(
-            s.device_activity, s.sm_active, s.tensor_active, s.dram_active, s.power_w, l.idle_power_w, l.max_power_w,
-            $fake_activity_min, $fake_profiling_max, $fake_sm_active_max, $fake_power_headroom
-        ) AS busy_looking_idle,
-        l.idle_power_w,
-        l.max_power_w,
-        l.power_source,
         s.holders
     FROM running AS r
     JOIN bound_devices AS s ON s.ts = r.ts AND s.cluster = r.cluster AND s.namespace = r.namespace AND s.pod = r.pod
-    LEFT JOIN gpu_power_limits AS l ON l.cluster = s.cluster AND l.gpu_uuid = s.gpu_uuid
 ),
 pooled_nodes AS (
     -- time-sliced nodes without vgpu copies: one row per (node, step) over the node's GPUs
@@ -100,23 +92,30 @@ pooled AS (
         p.gpu_util, p.sm_active, p.tensor_active, p.dram_active, p.fb_used_mib, p.memory_fraction, p.power_w,
         r.gpus_requested AS gpu_fraction,
         least(p.activity_sum * r.gpus_requested / r.held_gpus, r.gpus_requested) AS used_share,
-        true AS usage_estimated,
-        -- the limits are one GPU's: a node of several time-sliced GPUs (summed power) is judged without them
-        busy_looking_idle(
-            p.activity_max, p.sm_active, p.tensor_active, p.dram_active, p.power_w, l.idle_power_w, l.max_power_w,
-            $fake_activity_min, $fake_profiling_max, $fake_sm_active_max, $fake_power_headroom
-        ) AS busy_looking_idle,
-        l.idle_power_w,
-        l.max_power_w,
-        l.power_source
+        true AS usage_estimated
     FROM pooled_holders AS r
     JOIN pooled_nodes AS p ON p.cluster = r.cluster AND p.node = r.node AND p.ts = r.ts
-    LEFT JOIN gpu_power_limits AS l ON l.cluster = p.cluster AND l.gpu_uuid = p.gpu_uuid
+),
+held AS (
+    SELECT
+        * EXCLUDE (holders),
+        CASE WHEN usage_estimated THEN least(activity / greatest(holders, 1), gpu_fraction)
+             ELSE activity * gpu_fraction END AS used_share
+    FROM bound
+    UNION ALL BY NAME
+    SELECT * FROM pooled
 )
+-- every row judged by the one macro against its GPU's limits; the limits are one GPU's: a node of several
+-- time-sliced GPUs (summed power, gpu_uuid '<node>/time-sliced') is judged without them
 SELECT
-    * EXCLUDE (holders),
-    CASE WHEN usage_estimated THEN least(activity / greatest(holders, 1), gpu_fraction)
-         ELSE activity * gpu_fraction END AS used_share
-FROM bound
-UNION ALL BY NAME
-SELECT * FROM pooled;
+    h.* EXCLUDE (used_share),
+    busy_looking_idle(
+        h.activity, h.sm_active, h.tensor_active, h.dram_active, h.power_w, l.idle_power_w, l.max_power_w,
+        $fake_activity_min, $fake_profiling_max, $fake_sm_active_max, $fake_power_headroom
+    ) AS busy_looking_idle,
+    l.idle_power_w,
+    l.max_power_w,
+    l.power_source,
+    h.used_share
+FROM held AS h
+LEFT JOIN gpu_power_limits AS l ON l.cluster = h.cluster AND l.gpu_uuid = h.gpu_uuid;

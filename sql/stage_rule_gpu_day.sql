@@ -2,18 +2,14 @@
 -- covers): what rules_gpu_stats.sql merges over the window. Sums are exact DECIMALs (so the window's means are the
 -- same whatever the days), counts are steps. activity < $idle_threshold and activity >= $fake_activity_min are the
 -- aggregation's thresholds (the settings fingerprint in rule_aggregate_days). busy_candidates: the steps
--- busy_looking_idle does not rule out with unknown power limits (IS NOT FALSE with NULL limits), kept for the merge
+-- busy_looking_idle does not rule out with unknown power limits (busy_candidate_steps), kept for the merge
 -- to judge against the window's limits; every other step is not busy-looking idle.
 -- The key (one list, here and in the merge): cluster, namespace, workload, uid, gpu_uuid, gpu_instance_id.
 CREATE OR REPLACE TEMP TABLE staged_rule_gpu_day AS
 WITH steps AS (
-    SELECT
-        *,
-        busy_looking_idle(
-            activity, sm_active, tensor_active, dram_active, power_w, NULL, NULL,
-            $fake_activity_min, $fake_profiling_max, $fake_sm_active_max, $fake_power_headroom
-        ) IS NOT FALSE AS busy_candidate
-    FROM rule_gpu_steps
+    FROM busy_candidate_steps(
+        'rule_gpu_steps', $fake_activity_min, $fake_profiling_max, $fake_sm_active_max, $fake_power_headroom
+    )
 )
 SELECT
     CAST($range_start AS DATE) AS day,

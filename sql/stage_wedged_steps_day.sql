@@ -1,18 +1,14 @@
 -- The GPU-steps of rule_gpu_steps (staged for one day, or the part of a day a window covers) that could be part of
 -- a wedged collective: every GPU-step of a (workload, step) with at least 2 GPU-steps the busy-looking-idle macro
--- does not rule out without power limits (IS NOT FALSE with NULL limits, as rule_gpu_day's busy_candidates). A
+-- does not rule out without power limits (busy_candidate_steps, as rule_gpu_day's busy_candidates). A
 -- wedged gang step has at least 2 busy-looking idle GPUs and a gang is the workload or one of its pods, so every
 -- wedged step is here with all of its gang's GPUs; sql/rules_wedged_gpus.sql judges them against the window's
 -- limits.
 CREATE OR REPLACE TEMP TABLE staged_wedged_steps_day AS
 WITH steps AS (
-    SELECT
-        *,
-        busy_looking_idle(
-            activity, sm_active, tensor_active, dram_active, power_w, NULL, NULL,
-            $fake_activity_min, $fake_profiling_max, $fake_sm_active_max, $fake_power_headroom
-        ) IS NOT FALSE AS busy_candidate
-    FROM rule_gpu_steps
+    FROM busy_candidate_steps(
+        'rule_gpu_steps', $fake_activity_min, $fake_profiling_max, $fake_sm_active_max, $fake_power_headroom
+    )
 ),
 candidate_steps AS (
     SELECT cluster, namespace, workload, ts

@@ -3,7 +3,8 @@
 -- window's edge parts (partial_gpu_power_day). Per GPU: the model of its latest sample naming one, its peak, and,
 -- when its model has no entry in the config table (gpu_model_power), quantile_cont of its power at
 -- $idle_power_percentile over the summed histogram's values (the interpolation must be DuckDB's own: its
--- compiled lo × (1 - d) + hi × d is not what the same expression computes in SQL).
+-- compiled lo × (1 - d) + hi × d is not what the same expression computes in SQL). The limits from the merged
+-- figures: gpu_power_limits_of (sql/create_macros.sql), as in stage_gpu_power_limits.sql.
 CREATE OR REPLACE TEMP TABLE gpu_power_limits AS
 WITH power_days AS (
     SELECT * FROM gpu_power_day WHERE day BETWEEN $full_first AND $full_last
@@ -39,19 +40,5 @@ observed AS (
     SELECT g.cluster, g.gpu_uuid, g.gpu_model, q.low_power_w, g.peak_power_w
     FROM gpus AS g
     LEFT JOIN quantiles AS q ON q.cluster = g.cluster AND q.gpu_uuid = g.gpu_uuid
-),
-model_peak AS (
-    SELECT gpu_model, max(peak_power_w) AS peak_power_w FROM observed GROUP BY gpu_model
 )
-SELECT
-    o.cluster,
-    o.gpu_uuid,
-    coalesce(t.idle_w, o.low_power_w) AS idle_power_w,
-    coalesce(t.max_w, m.peak_power_w) AS max_power_w,
-    CASE
-        WHEN t.gpu_model IS NOT NULL THEN 'table'
-        WHEN o.low_power_w IS NOT NULL THEN printf('observed_p%02d', CAST(round($idle_power_percentile * 100) AS INTEGER))
-    END AS power_source
-FROM observed AS o
-LEFT JOIN gpu_model_power AS t ON t.gpu_model = o.gpu_model
-LEFT JOIN model_peak AS m ON m.gpu_model IS NOT DISTINCT FROM o.gpu_model;
+FROM gpu_power_limits_of('observed', 'gpu_model_power', $idle_power_percentile);

@@ -32,11 +32,7 @@ SELECT
     list_sort(list(DISTINCT s.uid)) AS uids,
     coalesce(list_sort(list(DISTINCT s.node) FILTER (WHERE s.node IS NOT NULL)), []) AS nodes,
     sum(CAST(s.gpus_requested AS DECIMAL(38, 6))) AS gpu_steps,
-    any_value(pk.gpus_allocated) AS gpus_allocated,
-    any_value(pk.peak_replicas) AS peak_replicas,
-    any_value(pk.last_replicas) AS last_replicas,
-    any_value(pk.last_gpus) AS last_gpus,
-    any_value(pk.running_steps) AS running_steps,
+    any_value(COLUMNS(['gpus_allocated', 'peak_replicas', 'last_replicas', 'last_gpus', 'running_steps'])),
     min(s.ts) AS first_ts,
     max(s.ts) AS last_ts
 FROM rule_pod_steps AS s
