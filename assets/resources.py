@@ -32,13 +32,17 @@ class SettingsResource(ConfigurableResource):
 
 
 class WarehouseResource(ConfigurableResource):
-    """The DuckDB file every stage writes; opening waits for another writer up to `lock_timeout_seconds`."""
+    """The DuckDB file every stage writes; opening waits for another writer up to `lock_timeout_seconds`. Its
+    `[warehouse]` settings (memory_limit, threads, backup_before_migrate) come from the same config file as the
+    settings resource's."""
 
     database: str = Field("data/gpu_reclaim.duckdb", description="Path of the DuckDB database file.")
     lock_timeout_seconds: float = Field(default=120.0, gt=0, description="How long to wait for another writer.")
+    config_path: str | None = Field(default=None, description="TOML or YAML config file with a [warehouse] table.")
 
     def warehouse(self) -> Warehouse:
-        return Warehouse(self.database, self.lock_timeout_seconds)
+        config = load_config(Path(self.config_path) if self.config_path else None).warehouse
+        return Warehouse.configured(self.database, self.lock_timeout_seconds, config)
 
 
 class OutputsResource(ConfigurableResource):

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from gpu_reclaim.core.config import Settings, VictoriaMetricsConfig
+from gpu_reclaim.core.config import Settings, VictoriaMetricsConfig, load_config
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,7 +31,8 @@ def child_ingest(spec: dict[str, Any]) -> dict[str, Any]:
     from gpu_reclaim.core.warehouse import Warehouse
 
     settings = Settings(victoria_metrics=VictoriaMetricsConfig(url=spec["vm_url"]))
-    warehouse = Warehouse(spec["db"])
+    config = spec.get("config")
+    warehouse = Warehouse.configured(spec["db"], 60.0, load_config(Path(config) if config else None).warehouse)
     days = [date.fromisoformat(d) for d in spec["days"]]
     out: dict[str, Any] = {"days": [], "samples": 0, "dcgm_samples": 0, "ksm_samples": 0}
     with VictoriaMetricsClient(settings.victoria_metrics) as client:
@@ -68,7 +69,7 @@ def child_e2e(spec: dict[str, Any]) -> dict[str, Any]:
 
     resources = {
         "settings": SettingsResource(vm_url=spec["vm_url"], config_path=spec.get("config")),
-        "warehouse": WarehouseResource(database=spec["db"]),
+        "warehouse": WarehouseResource(database=spec["db"], config_path=spec.get("config")),
         "outputs": OutputsResource(out_dir=spec["out"]),
     }
     days = [date.fromisoformat(d) for d in spec["days"]]

@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from gpu_reclaim.core.warehouse_limits import DEFAULT_MEMORY_LIMIT
+
 from bench.children import CHILDREN
 from bench.figures import long_window_figure, main_figures, scaling_figures
 from bench.report_rows import report_long_window, report_paths, report_scaling
@@ -65,6 +67,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scaling", action="store_true", help="also run ~1,024, 2,048, 4,096 GPUs end to end")
     parser.add_argument("--scaling-days", type=int, default=1, help="days of each scaling run")
     parser.add_argument("--no-main", action="store_true", help="skip the side-by-side run (with --scaling)")
+    parser.add_argument(
+        "--memory-limit",
+        default=DEFAULT_MEMORY_LIMIT,
+        help="[warehouse] memory_limit of every pipeline run (DuckDB's; default %(default)s)",
+    )
     parser.add_argument("--json", type=Path, help="also write every measurement as JSON here")
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
@@ -83,8 +90,8 @@ def long_window(
     scale = scale_for(args.long_window_gpus or args.gpus)
     reference = main_result
     if reference is None or reference.scale != scale or reference.days < 7:
-        reference = run_scenario(scale, 7, False, log, repeat)
-    long = run_scenario(scale, long_days, False, log, repeat, window_days=long_days)
+        reference = run_scenario(scale, 7, False, log, repeat, memory_limit=args.memory_limit)
+    long = run_scenario(scale, long_days, False, log, repeat, window_days=long_days, memory_limit=args.memory_limit)
     return long, reference, reference is not main_result
 
 
@@ -102,7 +109,9 @@ def main(argv: list[str] | None = None) -> None:
     figures: list[dict[str, Any]] = []
     main_result: ScenarioResult | None = None
     if not args.no_main:
-        main_result = run_scenario(scale_for(gpus), days, full=True, log=log, repeat=repeat)
+        main_result = run_scenario(
+            scale_for(gpus), days, full=True, log=log, repeat=repeat, memory_limit=args.memory_limit
+        )
         results["main"] = main_result.__dict__
         sections.append(report_paths(main_result))
         figures += main_figures(main_result.__dict__)
@@ -115,7 +124,10 @@ def main(argv: list[str] | None = None) -> None:
         figures.append(long_window_figure(reference.__dict__, long.__dict__))
     if args.scaling:
         targets = (152, 304) if args.quick else SCALING_TARGETS
-        scaled = [run_scenario(scale_for(t), args.scaling_days, False, log, repeat) for t in targets]
+        scaled = [
+            run_scenario(scale_for(t), args.scaling_days, False, log, repeat, memory_limit=args.memory_limit)
+            for t in targets
+        ]
         results["scaling"] = [s.__dict__ for s in scaled]
         sections.append(report_scaling(scaled))
         figures += scaling_figures(results["scaling"])

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from typing import Any
 from gpu_reclaim.core.config import Settings, VictoriaMetricsConfig
 from gpu_reclaim.core.victoria import VictoriaMetricsClient
 from gpu_reclaim.core.vmserver import LocalVictoriaMetrics
+from gpu_reclaim.core.warehouse_limits import DEFAULT_MEMORY_LIMIT
 from gpu_reclaim.pipelines.runner import days_between
 
 from bench.children import run_child
@@ -38,6 +40,7 @@ class ScenarioResult:
     days: int
     window_days: int = 7
     repeat: int = 1
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
     load: dict[str, Any] = field(default_factory=dict)
     # the fastest run of each part (the figures use these); every run is kept in `runs`
     ceiling: dict[str, Any] = field(default_factory=dict)
@@ -56,12 +59,13 @@ def fastest_ceiling(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return best
 
 
-def window_config(workdir: Path, window_days: int) -> str | None:
-    """A config file setting `report.window_days`, or None for the default 7-day window."""
-    if window_days == 7:
+def window_config(workdir: Path, window_days: int, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> str | None:
+    """A config file setting `report.window_days` and `warehouse.memory_limit`, or None for the defaults."""
+    if window_days == 7 and memory_limit == DEFAULT_MEMORY_LIMIT:
         return None
     config_file = workdir / "gpu-reclaim.toml"
-    config_file.write_text(f"[report]\nwindow_days = {int(window_days)}\n")
+    limit = json.dumps(memory_limit)  # a TOML basic string
+    config_file.write_text(f"[report]\nwindow_days = {int(window_days)}\n\n[warehouse]\nmemory_limit = {limit}\n")
     return str(config_file)
 
 
@@ -73,20 +77,21 @@ def run_scenario(
     repeat: int = 1,
     window_days: int = 7,
     naive_metrics: int = 8,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
 ) -> ScenarioResult:
     """`full`: the ceiling, the naive path and the ingest as well as the end-to-end run (else end to end only)."""
     from gpu_reclaim.scenarios.demo import DemoScenario, build_cluster, load_demo
 
     scenario = DemoScenario(start=START, days=days, scale=scale)
     cluster = build_cluster(scenario)
-    result = ScenarioResult(scale, cluster.total_gpus, len(cluster.nodes), days, window_days, repeat)
+    result = ScenarioResult(scale, cluster.total_gpus, len(cluster.nodes), days, window_days, repeat, memory_limit)
     del cluster
     settings = Settings()
     day_list = [str(d) for d in days_between(START.date(), START.date() + timedelta(days=days - 1))]
     runs: dict[str, list[dict[str, Any]]] = {"ceiling": [], "naive": [], "ingest": [], "e2e": []}
     with tempfile.TemporaryDirectory(prefix="gpu-reclaim-bench-") as tmp, LocalVictoriaMetrics() as vm:
         workdir = Path(tmp)
-        config = window_config(workdir, window_days)
+        config = window_config(workdir, window_days, memory_limit)
         log(f"scale {scale}: {result.gpus} GPUs on {result.nodes} nodes, {days} days: loading (not timed)")
         with VictoriaMetricsClient(VictoriaMetricsConfig(url=vm.url, timeout_seconds=600)) as client:
             stats = load_demo(client, scenario, workdir / "truth.json")
@@ -101,7 +106,8 @@ def run_scenario(
                 runs["naive"].append(measure_naive(vm.url, settings, date.fromisoformat(day_list[0]), metrics))
                 log(f"  run {run}/{repeat}: pipeline ingest (child process)")
                 db = workdir / f"ingest-{run}.duckdb"
-                runs["ingest"].append(run_child("ingest", {"vm_url": vm.url, "db": str(db), "days": day_list}))
+                ingest_spec = {"vm_url": vm.url, "db": str(db), "days": day_list, "config": config}
+                runs["ingest"].append(run_child("ingest", ingest_spec))
                 db.unlink(missing_ok=True)
                 log(f"    ingest {runs['ingest'][-1]['seconds']:.1f}s")
             log(f"  run {run}/{repeat}: pipeline end to end (child process)")

@@ -20,6 +20,7 @@ from gpu_reclaim.core.source_settings import LabelKeys as LabelKeys
 from gpu_reclaim.core.source_settings import MetricNames as MetricNames
 from gpu_reclaim.core.source_settings import VictoriaMetricsConfig as VictoriaMetricsConfig
 from gpu_reclaim.core.ticket_settings import TicketRoutingSettings
+from gpu_reclaim.core.warehouse_limits import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_PATTERN
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
@@ -196,12 +197,19 @@ class WriteBackSettings(_Strict):
 
 
 class WarehouseConfig(_Strict):
-    """`[warehouse]`: the DuckDB file."""
+    """`[warehouse]`: the DuckDB file, and what DuckDB may use of the machine (README "Performance")."""
 
     backup_before_migrate: bool = Field(
         True,
         description="Copy the file to <file>.bak-<version> before applying schema migrations; off for large files.",
     )
+    memory_limit: str = Field(
+        DEFAULT_MEMORY_LIMIT,
+        pattern=MEMORY_LIMIT_PATTERN,
+        description="DuckDB's memory_limit (e.g. '1GB', '6GiB'): past it DuckDB spills to disk; the process's peak "
+        "RSS is about this plus ~0.3 GiB. Raise it with the machine or pod's memory for a fleet of thousands of GPUs.",
+    )
+    threads: int = Field(0, ge=0, le=1024, description="DuckDB's threads; 0 = DuckDB's default (every core).")
 
 
 Settings.model_rebuild()

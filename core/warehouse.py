@@ -13,21 +13,20 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
+from gpu_reclaim.core.warehouse_limits import DEFAULT_MEMORY_LIMIT
 
 from gpu_reclaim import __version__
+
+if TYPE_CHECKING:
+    from gpu_reclaim.core.config import WarehouseConfig
 
 # The named SQL files ship inside the package (gpu_reclaim/sql/ installed, sql/ in a checkout).
 SQL_DIR = Path(str(files("gpu_reclaim.sql")))
 log = logging.getLogger(__name__)
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-
-
-# DuckDB's own default is 80% of the machine's memory, and a day's aggregation takes what it is given. With a
-# limit it spills to a temp file beside the database instead: peak memory stays flat as the fleet grows.
-DEFAULT_MEMORY_LIMIT = "1GB"
 
 
 class WarehouseLockedError(RuntimeError):
@@ -140,6 +139,17 @@ class Warehouse:
         self.threads = threads
         self.memory_limit = memory_limit
         self.backup_before_migrate = backup_before_migrate
+
+    @classmethod
+    def configured(cls, database: Path | str, lock_timeout_seconds: float, config: WarehouseConfig) -> Warehouse:
+        """The warehouse as `[warehouse]` sets it: DuckDB's memory_limit and threads, the backup before migrating."""
+        return cls(
+            database,
+            lock_timeout_seconds,
+            threads=config.threads or None,
+            memory_limit=config.memory_limit,
+            backup_before_migrate=config.backup_before_migrate,
+        )
 
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         from gpu_reclaim.core.migrations import SchemaError

@@ -104,7 +104,14 @@ def report(
     with one_line_errors(interrupted):
         upgrade_database(db, settings, lock_timeout, announce=announce)
     with one_line_errors(interrupted), console.status(f"rebuilding the reports of {window}"):
-        rebuilt = rebuild_window(Warehouse(db, lock_timeout), settings, out, out / FEED_FILE, window.first, window.last)
+        rebuilt = rebuild_window(
+            Warehouse.configured(db, lock_timeout, settings.warehouse),
+            settings,
+            out,
+            out / FEED_FILE,
+            window.first,
+            window.last,
+        )
     console.print(
         f"[green]done[/] {window} from {db} in {time.monotonic() - started:.1f}s", highlight=False, soft_wrap=True
     )

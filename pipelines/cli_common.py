@@ -108,7 +108,11 @@ def resources(
         "settings": SettingsResource(
             config_path=str(settings_path) if settings_path else None, vm_url=vm_url, write_back=write_back
         ),
-        "warehouse": WarehouseResource(database=str(db), lock_timeout_seconds=lock_timeout),
+        "warehouse": WarehouseResource(
+            database=str(db),
+            lock_timeout_seconds=lock_timeout,
+            config_path=str(settings_path) if settings_path else None,
+        ),
         "outputs": OutputsResource(out_dir=str(out)),
     }
 

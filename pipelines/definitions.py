@@ -58,7 +58,10 @@ def default_resources() -> dict[str, object]:
         "settings": SettingsResource(
             config_path=os.environ.get("GPU_RECLAIM_CONFIG"), vm_url=os.environ.get("GPU_RECLAIM_VM_URL")
         ),
-        "warehouse": WarehouseResource(database=os.environ.get("GPU_RECLAIM_DB", "data/gpu_reclaim.duckdb")),
+        "warehouse": WarehouseResource(
+            database=os.environ.get("GPU_RECLAIM_DB", "data/gpu_reclaim.duckdb"),
+            config_path=os.environ.get("GPU_RECLAIM_CONFIG"),
+        ),
         "outputs": OutputsResource(out_dir=os.environ.get("GPU_RECLAIM_OUT", "out")),
     }
 

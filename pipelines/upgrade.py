@@ -36,7 +36,7 @@ def upgrade_database(
     Refusals raise SchemaError, a failed migration MigrationError (rolled back), both with a one-line message."""
     if not db.exists():
         return None
-    warehouse = Warehouse(db, lock_timeout_seconds, backup_before_migrate=settings.warehouse.backup_before_migrate)
+    warehouse = Warehouse.configured(db, lock_timeout_seconds, settings.warehouse)
     try:
         upgrade = warehouse.upgrade()
     except duckdb.InterruptException:
@@ -78,7 +78,11 @@ def rescore_days(
     resources: dict[str, SettingsResource | WarehouseResource | OutputsResource] = {
         # no VictoriaMetrics URL: none of these assets opens the metrics source
         "settings": SettingsResource(config_path=str(settings_path) if settings_path else None),
-        "warehouse": WarehouseResource(database=str(db), lock_timeout_seconds=lock_timeout_seconds),
+        "warehouse": WarehouseResource(
+            database=str(db),
+            lock_timeout_seconds=lock_timeout_seconds,
+            config_path=str(settings_path) if settings_path else None,
+        ),
         "outputs": OutputsResource(out_dir=str(out)),
     }
     return run_pipeline([gpu_usage, fragmentation, recommendations], WEEKLY_ASSETS, resources, days, on_step=on_step)
