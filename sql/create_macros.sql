@@ -91,9 +91,9 @@ CREATE OR REPLACE TEMP MACRO mig_resource_profile(resource, prefix) AS
                      substr(resource, length(prefix) + 1)) END;
 -- latest_pod_labels(series, metric): per (cluster, pod uid) the label map of the latest series of kube-state
 -- metric `metric` (kube_pod_labels, kube_pod_annotations) in the table named `series` (stage_ksm): the series
--- whose last timestamp is the latest wins (insert_pods.sql, insert_ticket_labels.sql).
+-- whose last timestamp is the latest wins, on a tie the larger label text (insert_pods.sql, insert_ticket_labels.sql).
 CREATE OR REPLACE TEMP MACRO latest_pod_labels(series, metric) AS TABLE
-    SELECT cluster, pod_uid(labels) AS uid, arg_max(labels, list_max(timestamps)) AS labels
+    SELECT cluster, pod_uid(labels) AS uid, arg_max(labels, (list_max(timestamps), CAST(labels AS VARCHAR))) AS labels
     FROM query_table(series)
     WHERE metric_name = metric
     GROUP BY cluster, uid;

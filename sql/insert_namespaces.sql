@@ -2,7 +2,8 @@
 -- Workspace and Project; without them the Project is the namespace and the Workspace 'unassigned'. One row per
 -- (cluster, namespace): the same namespace in two clusters is two Projects. The latest labels win; on a tie (one
 -- namespace seen with two label sets at the same step, e.g. two clusters read with labels.cluster_label off) the
--- larger (Workspace, Project), so that a re-run, or the same series with other labels, picks the same Workspace.
+-- larger (Workspace, Project), then the larger label text, so that a re-run, or the same series with other labels,
+-- picks the same Workspace (and insert_ticket_labels.sql the same namespace owner).
 INSERT INTO namespaces
 WITH labelled AS (
     SELECT cluster, labels['namespace'] AS namespace, arg_max(
@@ -10,7 +11,8 @@ WITH labelled AS (
         struct_pack(
             ts := list_max(timestamps),
             workspace := coalesce(labels[$workspace_key], ''),
-            project := coalesce(labels[$project_key], '')
+            project := coalesce(labels[$project_key], ''),
+            text := CAST(labels AS VARCHAR)
         )
     ) AS labels
     FROM stage_ksm

@@ -19,8 +19,8 @@ owners AS (
     SELECT
         cluster,
         pod_uid(labels) AS uid,
-        arg_max(labels['owner_kind'], list_max(timestamps)) AS owner_kind,
-        arg_max(labels['owner_name'], list_max(timestamps)) AS owner_name
+        arg_max(labels['owner_kind'], (list_max(timestamps), CAST(labels AS VARCHAR))) AS owner_kind,
+        arg_max(labels['owner_name'], (list_max(timestamps), CAST(labels AS VARCHAR))) AS owner_name
     FROM stage_ksm
     WHERE metric_name = $m_pod_owner AND coalesce(labels['owner_kind'], '') NOT IN ('', '<none>')
     GROUP BY cluster, uid

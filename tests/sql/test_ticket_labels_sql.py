@@ -98,3 +98,26 @@ def test_a_malformed_snooze_annotation_warns_and_keeps_the_ticket_active(
     assert warnings == [
         "team-a/Pod/train-1: snooze annotation 'soon' is not a YYYY-MM-DD date; its tickets stay active"
     ]
+
+
+def tied_namespace(first_owner: bool) -> DayFixture:
+    """One namespace seen with two label sets at the same step (two clusters read with labels.cluster_label off):
+    the Workspace `vision-east` with an owner and `research` without, in either order of the export."""
+    day = DayFixture()
+    with_owner = {"label_workspace": "vision-east", "label_owner": "vision-team"}
+    without = {"label_workspace": "research"}
+    for labels in (with_owner, without) if first_owner else (without, with_owner):
+        day.series({"__name__": "kube_namespace_labels", "namespace": "vision", **labels}, [1.0], [0])
+    return day
+
+
+def test_a_tied_namespace_takes_its_owner_from_the_label_set_of_its_workspace(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """insert_namespaces.sql breaks the tie by the larger (Workspace, Project); the owner comes from the same label
+    set, whatever the order of the series (it used to be either one's: a re-run could drop the owner)."""
+    for first_owner in (True, False, True, False):
+        tied_namespace(first_owner).load(con, Settings(step_seconds=STEP), tmp_path)
+        workspace = con.execute("SELECT workspace FROM namespaces WHERE namespace = 'vision'").fetchall()
+        owner = con.execute("SELECT owner FROM ticket_labels WHERE scope = 'namespace'").fetchall()
+        assert (workspace, owner) == ([("vision-east",)], [("vision-team",)]), first_owner
