@@ -89,6 +89,16 @@ CREATE OR REPLACE TEMP MACRO mig_resource_profile(resource, prefix) AS
     CASE WHEN starts_with(resource, prefix)
          THEN nullif(regexp_replace(substr(resource, length(prefix) + 1), '^([0-9]+g)_([0-9]+gb)$', '\1.\2'),
                      substr(resource, length(prefix) + 1)) END;
+-- namespace_labels_rank: which of a namespace's kube_namespace_labels series wins (arg_max by it): the latest, on a
+-- tie the larger (Workspace, Project), then the larger label text (insert_namespaces.sql, insert_ticket_labels.sql:
+-- the owner comes from the label set the Workspace does).
+CREATE OR REPLACE TEMP MACRO namespace_labels_rank(labels, timestamps, workspace_key, project_key) AS
+    struct_pack(
+        ts := list_max(timestamps),
+        workspace := coalesce(labels[workspace_key], ''),
+        project := coalesce(labels[project_key], ''),
+        text := CAST(labels AS VARCHAR)
+    );
 -- latest_pod_labels(series, metric): per (cluster, pod uid) the label map of the latest series of kube-state
 -- metric `metric` (kube_pod_labels, kube_pod_annotations) in the table named `series` (stage_ksm): the series
 -- whose last timestamp is the latest wins, on a tie the larger label text (insert_pods.sql, insert_ticket_labels.sql).

@@ -6,15 +6,10 @@
 -- picks the same Workspace (and insert_ticket_labels.sql the same namespace owner).
 INSERT INTO namespaces
 WITH labelled AS (
-    SELECT cluster, labels['namespace'] AS namespace, arg_max(
-        labels,
-        struct_pack(
-            ts := list_max(timestamps),
-            workspace := coalesce(labels[$workspace_key], ''),
-            project := coalesce(labels[$project_key], ''),
-            text := CAST(labels AS VARCHAR)
-        )
-    ) AS labels
+    SELECT
+        cluster,
+        labels['namespace'] AS namespace,
+        arg_max(labels, namespace_labels_rank(labels, timestamps, $workspace_key, $project_key)) AS labels
     FROM stage_ksm
     WHERE metric_name = $m_namespace_labels AND coalesce(labels['namespace'], '') <> ''
     GROUP BY 1, 2

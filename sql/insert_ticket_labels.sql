@@ -11,15 +11,10 @@ WITH seen AS (
 namespace_labels AS (
     -- the label set insert_namespaces.sql takes the Workspace from: the latest, on a tie the larger (Workspace,
     -- Project), then the larger label text (a namespace of two clusters read with labels.cluster_label off)
-    SELECT cluster, labels['namespace'] AS namespace, arg_max(
-        labels,
-        struct_pack(
-            ts := list_max(timestamps),
-            workspace := coalesce(labels[$workspace_key], ''),
-            project := coalesce(labels[$project_key], ''),
-            text := CAST(labels AS VARCHAR)
-        )
-    ) AS labels
+    SELECT
+        cluster,
+        labels['namespace'] AS namespace,
+        arg_max(labels, namespace_labels_rank(labels, timestamps, $workspace_key, $project_key)) AS labels
     FROM stage_ksm
     WHERE metric_name = $m_namespace_labels AND coalesce(labels['namespace'], '') <> ''
     GROUP BY cluster, namespace
