@@ -8,6 +8,7 @@ Secrets are never part of this model's values: it only names where they come fro
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from gpu_reclaim.core.source_settings import MetricNames as MetricNames
 from gpu_reclaim.core.source_settings import VictoriaMetricsConfig as VictoriaMetricsConfig
 from gpu_reclaim.core.ticket_settings import TicketRoutingSettings
 from gpu_reclaim.core.warehouse_limits import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_PATTERN
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class _Strict(BaseModel):
@@ -205,11 +206,17 @@ class WarehouseConfig(_Strict):
     )
     memory_limit: str = Field(
         DEFAULT_MEMORY_LIMIT,
-        pattern=MEMORY_LIMIT_PATTERN,
         description="DuckDB's memory_limit (e.g. '1GB', '6GiB'): past it DuckDB spills to disk; the process's peak "
         "RSS is about this plus ~0.3 GiB. Raise it with the machine or pod's memory for a fleet of thousands of GPUs.",
     )
     threads: int = Field(0, ge=0, le=1024, description="DuckDB's threads; 0 = DuckDB's default (every core).")
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _duckdb_size(cls, value: str) -> str:
+        if not re.fullmatch(MEMORY_LIMIT_PATTERN, value):
+            raise ValueError(f"{value!r} is not a size: write a number and a unit, e.g. '1GB', '512MB' or '6GiB'")
+        return value
 
 
 Settings.model_rebuild()

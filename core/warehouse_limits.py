@@ -10,4 +10,4 @@ from __future__ import annotations
 # 1 GB keeps a day of ~1,000-2,000 GPUs at 60 s in memory and the process under ~1.5 GiB; past it DuckDB spills
 DEFAULT_MEMORY_LIMIT = "1GB"
 # a size DuckDB's SET memory_limit accepts: a number and a unit, decimal (KB … TB) or binary (KiB … TiB), any case
-MEMORY_LIMIT_PATTERN = r"(?i)^\s*\d+(\.\d+)?\s*([KMGT]i?B|B)\s*$"
+MEMORY_LIMIT_PATTERN = r"(?i)\s*\d+(\.\d+)?\s*([KMGT]i?B|B)\s*"

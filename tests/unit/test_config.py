@@ -29,7 +29,7 @@ def test_defaults_without_a_file() -> None:
             "low_use_activity_threshold",
         ),
         ("[[gpu_models]]\nmatch = 'H100'\n", "'gpu_models.0.h100_equivalent'"),
-        ("[warehouse]\nmemory_limit = 'lots'\n", "'warehouse.memory_limit'"),
+        ("[warehouse]\nmemory_limit = 'lots'\n", "'warehouse.memory_limit': Value error, 'lots' is not a size: write"),
         ("[warehouse]\nmemory_limit = '2 parsecs'\n", "'warehouse.memory_limit'"),
         ("[warehouse]\nmemory_limit = 2\n", "'warehouse.memory_limit'"),
         ("[warehouse]\nthreads = -1\n", "'warehouse.threads'"),
